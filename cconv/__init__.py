@@ -1,0 +1,13 @@
+"""cconv: the convolution layer of a CNN at C speed, for NumPy.
+
+>>> import numpy as np, cconv
+>>> cconv.conv2d(np.ones((1, 3, 8, 8)), np.ones((4, 3, 3, 3))).shape
+(1, 4, 6, 6)
+"""
+
+from ._config import get_config, show_config
+from ._conv import conv2d, conv2d_output_shape
+
+__version__ = "0.1.0"
+
+__all__ = ["conv2d", "conv2d_output_shape", "get_config", "show_config", "__version__"]

@@ -1,0 +1,197 @@
+"""Argument normalisation and validation for conv2d, shared by the public API and the oracle.
+
+Every check happens here, before any C work, and every message names the argument and the numbers
+involved, in the vocabulary of the design notes (feature map, channel, kernel, filter, depth).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Geometry(NamedTuple):
+    """A fully resolved conv2d configuration (all ints, all checked)."""
+
+    batch: int
+    in_channels: int
+    in_height: int
+    in_width: int
+    out_channels: int
+    kernel_height: int
+    kernel_width: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_bottom: int
+    pad_left: int
+    pad_right: int
+    dilation_h: int
+    dilation_w: int
+    groups: int
+    out_height: int
+    out_width: int
+
+    @property
+    def out_shape(self) -> tuple[int, int, int, int]:
+        return (self.batch, self.out_channels, self.out_height, self.out_width)
+
+    @property
+    def core_tuple(self) -> tuple[int, ...]:
+        """The layout the Cython binding takes."""
+        return (self.stride_h, self.stride_w, self.pad_top, self.pad_bottom, self.pad_left,
+                self.pad_right, self.dilation_h, self.dilation_w, self.groups)
+
+
+# Sizes past this cannot be addressed in bytes by a 64-bit process; they are rejected up front.
+_MAX_ELEMENTS = 2**62 // 8
+
+
+def as_int(value, name: str, minimum: int) -> int:
+    """One integer parameter: a Python or NumPy int, not a bool or a float."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got bool {value!r}")
+    try:
+        result = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
+    if result < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {result}")
+    return result
+
+
+def as_pair(value, name: str, minimum: int) -> tuple[int, int]:
+    """An int, or an (h, w) pair of ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{name} must be an int or an (h, w) pair, got {len(value)} values: {value!r}")
+        return as_int(value[0], f"{name}[0]", minimum), as_int(value[1], f"{name}[1]", minimum)
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return as_pair(value.tolist(), name, minimum)
+    return (as_int(value, name, minimum),) * 2
+
+
+def _pad_side(value, name: str) -> tuple[int, int]:
+    """One axis of padding: an int (both sides) or a (before, after) pair."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{name} must be an int or a (before, after) pair, got {len(value)} values: "
+                f"{value!r}")
+        return as_int(value[0], f"{name}[0]", 0), as_int(value[1], f"{name}[1]", 0)
+    v = as_int(value, name, 0)
+    return v, v
+
+
+def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """Padding that makes the output ceil(size / stride); the odd pixel goes after (bottom/right)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding, in_hw, kernel_hw, stride, dilation) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) from any accepted padding form."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0, 0, 0, 0
+        if padding == "same":
+            top, bottom = _same_padding(in_hw[0], kernel_hw[0], stride[0], dilation[0])
+            left, right = _same_padding(in_hw[1], kernel_hw[1], stride[1], dilation[1])
+            return top, bottom, left, right
+        raise ValueError(f"padding must be 'valid', 'same', an int, an (h, w) pair or "
+                         f"((top, bottom), (left, right)), got the string {padding!r}")
+    if isinstance(padding, np.ndarray):
+        padding = padding.tolist()
+    if isinstance(padding, (tuple, list)):
+        if len(padding) != 2:
+            raise ValueError(
+                f"padding must be an int, an (h, w) pair or ((top, bottom), (left, right)), "
+                f"got {len(padding)} values: {padding!r}")
+        top, bottom = _pad_side(padding[0], "padding[0]")
+        left, right = _pad_side(padding[1], "padding[1]")
+        return top, bottom, left, right
+    p = as_int(padding, "padding", 0)
+    return p, p, p, p
+
+
+def _check_shape(shape, name: str, ndims: tuple[int, ...], layout: str) -> tuple[int, ...]:
+    if len(shape) not in ndims:
+        want = " or ".join(f"{n}-D" for n in ndims)
+        raise ValueError(f"{name} must be {want} {layout}, got {len(shape)}-D with shape "
+                         f"{tuple(shape)}")
+    return tuple(int(s) for s in shape)
+
+
+def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1) -> Geometry:
+    """Checks every shape and parameter and returns the resolved geometry.
+
+    input_shape is (N, C, H, W) or (C, H, W) (treated as N = 1); weight_shape is
+    (O, C/groups, kH, kW).
+    """
+    in_shape = _check_shape(input_shape, "input", (3, 4), "(N, C, H, W) or (C, H, W)")
+    if len(in_shape) == 3:
+        in_shape = (1,) + in_shape
+    w_shape = _check_shape(weight_shape, "weight", (4,), "(O, C/groups, kH, kW)")
+    n, c, h, w = in_shape
+    o, depth, kh, kw = w_shape
+    if kh < 1 or kw < 1:
+        raise ValueError(f"weight kernels must be at least 1x1, got kH={kh}, kW={kw} "
+                         f"(weight.shape={w_shape})")
+    groups = as_int(groups, "groups", 1)
+    sh, sw = as_pair(stride, "stride", 1)
+    dh, dw = as_pair(dilation, "dilation", 1)
+    if c % groups:
+        raise ValueError(f"input has {c} channels, which groups={groups} does not divide")
+    if o % groups:
+        raise ValueError(f"weight has {o} filters (weight.shape[0]), which groups={groups} "
+                         f"does not divide")
+    if depth != c // groups:
+        raise ValueError(
+            f"weight has kernel depth {depth} (weight.shape[1]) but input has {c} channels and "
+            f"groups={groups}, so each filter needs depth {c // groups} "
+            f"(= {c} channels / {groups} groups)")
+    top, bottom, left, right = resolve_padding(padding, (h, w), (kh, kw), (sh, sw), (dh, dw))
+    out_h = _output_size("height", h, kh, sh, top, bottom, dh)
+    out_w = _output_size("width", w, kw, sw, left, right, dw)
+    for label, count in (("input", n * c * h * w), ("weight", o * depth * kh * kw),
+                         ("output", n * o * out_h * out_w)):
+        if count > _MAX_ELEMENTS:
+            raise ValueError(f"the {label} would have {count} elements, more than the "
+                             f"{_MAX_ELEMENTS} a 64-bit process can address")
+    return Geometry(n, c, h, w, o, kh, kw, sh, sw, top, bottom, left, right, dh, dw, groups,
+                    out_h, out_w)
+
+
+def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, after: int,
+                 dilation: int) -> int:
+    padded = size + before + after
+    span = dilation * (kernel - 1) + 1
+    if span > padded:
+        dilated = f" (dilated by {dilation})" if dilation > 1 else ""
+        raise ValueError(
+            f"kernel {axis} {kernel}{dilated} spans {span} pixels, more than the padded input "
+            f"{axis} {padded} (= {size} + padding {before} + {after})")
+    return (padded - span) // stride + 1
+
+
+def result_dtype(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.dtype:
+    """float32 when every array is float32, else float64 (never lower than an input's precision).
+
+    Bools and integers become float64; complex, object, string and extended-precision data are
+    refused rather than silently converted.
+    """
+    arrays = [("input", input), ("weight", weight)]
+    if bias is not None:
+        arrays.append(("bias", bias))
+    for name, a in arrays:
+        kind = a.dtype.kind
+        if kind not in "biuf" or (kind == "f" and a.dtype.itemsize > 8):
+            raise TypeError(f"{name} has dtype {a.dtype}; cconv computes in float32 or float64 "
+                            f"and accepts bool, integer, float16, float32 and float64 data")
+    if all(a.dtype.kind == "f" and a.dtype.itemsize == 4 for _, a in arrays):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)

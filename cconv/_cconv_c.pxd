@@ -1,0 +1,40 @@
+# C declarations of the cconv core (src_c/include/cconv.h), all callable without the GIL.
+from libc.stdint cimport int64_t
+
+cdef extern from "cconv.h" nogil:
+    ctypedef enum cconv_status:
+        CCONV_OK
+        CCONV_ERR_INVALID_ARGUMENT
+        CCONV_ERR_OVERFLOW
+        CCONV_ERR_NO_MEMORY
+        CCONV_ERR_UNSUPPORTED_SIMD
+
+    ctypedef struct cconv_conv2d_params:
+        int64_t batch, in_channels, in_height, in_width, out_channels
+        int64_t kernel_height, kernel_width
+        int64_t stride_h, stride_w
+        int64_t pad_top, pad_bottom, pad_left, pad_right
+        int64_t dilation_h, dilation_w
+        int64_t groups
+        int64_t out_height, out_width
+        int threads
+        int simd
+
+    int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)
+    cconv_status cconv_conv2d_check(const cconv_conv2d_params *)
+    cconv_status cconv_conv2d_f32(const cconv_conv2d_params *, const float *, const float *,
+                                  const float *, float *)
+    cconv_status cconv_conv2d_f64(const cconv_conv2d_params *, const double *, const double *,
+                                  const double *, double *)
+    cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *, const float *, const float *,
+                                      const float *, float *)
+    cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const double *,
+                                      const double *, const double *, double *)
+    int cconv_simd_count()
+    const char *cconv_simd_name(int)
+    int cconv_simd_supported(int)
+    int cconv_simd_find(const char *)
+    int cconv_simd_best()
+    int cconv_openmp_enabled()
+    int cconv_max_threads()
+    const char *cconv_status_message(cconv_status)

@@ -1,0 +1,105 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Thin binding to the C core: typed memoryviews in, one call under ``with nogil:``, status codes
+to exceptions.  Argument checking and normalisation live in Python (cconv/_conv.py)."""
+
+from libc.stdint cimport int64_t
+
+from cconv._cconv_c cimport *
+
+
+cdef object _raise_for(cconv_status status):
+    msg = cconv_status_message(status).decode()
+    if status == CCONV_ERR_NO_MEMORY:
+        raise MemoryError(f"cconv: {msg}")
+    if status == CCONV_ERR_UNSUPPORTED_SIMD:
+        raise RuntimeError(f"cconv: {msg}")
+    raise ValueError(f"cconv: {msg}")
+
+
+cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssize_t *shape_w,
+               const Py_ssize_t *shape_out, tuple geometry, int threads, int simd) except -1:
+    p.batch, p.in_channels, p.in_height, p.in_width = (
+        shape_in[0], shape_in[1], shape_in[2], shape_in[3])
+    p.out_channels, p.kernel_height, p.kernel_width = shape_w[0], shape_w[2], shape_w[3]
+    p.out_height, p.out_width = shape_out[2], shape_out[3]
+    (p.stride_h, p.stride_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
+     p.dilation_h, p.dilation_w, p.groups) = geometry
+    p.threads = threads
+    p.simd = simd
+    # The Python layer has checked all of this already; re-checked here because these shapes are
+    # what keeps the C core inside its buffers.
+    if (shape_out[0] != shape_in[0] or shape_out[1] != shape_w[0] or p.groups < 1
+            or shape_w[1] * p.groups != shape_in[1]):
+        raise ValueError("cconv: input, weight and out shapes are inconsistent")
+    return 0
+
+
+def conv2d_f32(const float[:, :, :, ::1] input, const float[:, :, :, ::1] weight,
+               const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
+               int threads, int simd, bint reference=False):
+    """out = conv2d(input, weight) + bias for float32 C-contiguous arrays (no empty axes).
+
+    geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
+                dilation_h, dilation_w, groups); simd is an index from simd_paths()."""
+    cdef cconv_conv2d_params p
+    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd)
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise ValueError("cconv: bias length does not match the number of filters")
+    cdef const float *b = &bias[0] if bias is not None else NULL
+    cdef cconv_status status
+    with nogil:
+        if reference:
+            status = cconv_conv2d_ref_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
+                                          &out[0, 0, 0, 0])
+        else:
+            status = cconv_conv2d_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
+                                      &out[0, 0, 0, 0])
+    if status != CCONV_OK:
+        _raise_for(status)
+
+
+def conv2d_f64(const double[:, :, :, ::1] input, const double[:, :, :, ::1] weight,
+               const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
+               int threads, int simd, bint reference=False):
+    """The float64 twin of conv2d_f32."""
+    cdef cconv_conv2d_params p
+    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd)
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise ValueError("cconv: bias length does not match the number of filters")
+    cdef const double *b = &bias[0] if bias is not None else NULL
+    cdef cconv_status status
+    with nogil:
+        if reference:
+            status = cconv_conv2d_ref_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
+                                          &out[0, 0, 0, 0])
+        else:
+            status = cconv_conv2d_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
+                                      &out[0, 0, 0, 0])
+    if status != CCONV_OK:
+        _raise_for(status)
+
+
+def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before,
+                int64_t pad_after, int64_t dilation):
+    """The C core's output-size formula; -1 when the arguments are invalid or overflow."""
+    return cconv_conv2d_output_size(size, kernel, stride, pad_before, pad_after, dilation)
+
+
+def simd_paths():
+    """[(name, usable)] for every instruction-set path compiled in, lowest first."""
+    return [(cconv_simd_name(i).decode(), bool(cconv_simd_supported(i)))
+            for i in range(cconv_simd_count())]
+
+
+def simd_best():
+    """Index of the highest usable path."""
+    return cconv_simd_best()
+
+
+def openmp_enabled():
+    return bool(cconv_openmp_enabled())
+
+
+def max_threads():
+    """What threads=None resolves to (OMP_NUM_THREADS, else the usable cores; 1 when serial)."""
+    return cconv_max_threads()

@@ -1,0 +1,150 @@
+"""Build of the cconv extension: what must be code rather than pyproject.toml metadata.
+
+* Every C file is compiled with the platform baseline flags, except the kernels of each
+  instruction set (src_c/kernels/<isa>/), which get that instruction set's flags and nothing else.
+  The CPU is checked at run time before any of them executes, so a wheel runs on any CPU of its
+  platform.  Never -march=native.
+* OpenMP is used when the compiler has it (probed by compiling a tiny program); otherwise the build
+  is serial.  CCONV_OPENMP=0 forces a serial build, CCONV_OPENMP=1 makes a missing OpenMP an error.
+"""
+
+import os
+import platform
+import sys
+import tempfile
+from glob import glob
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+SRC = "src_c"
+
+# Per-instruction-set compile flags: (gcc/clang, MSVC).  Only sets for the target architecture are
+# built.
+ISA_FLAGS = {
+    "x86": {
+        "avx2": (["-mavx2", "-mfma"], ["/arch:AVX2"]),
+        "avx512": (
+            ["-mavx512f", "-mavx512cd", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"],
+            ["/arch:AVX512"],
+        ),
+    },
+    "arm64": {
+        "neon": ([], []),  # NEON is baseline on aarch64
+    },
+}
+
+
+def target_arch():
+    """The architecture the extension is being built for (honours macOS ARCHFLAGS)."""
+    archflags = os.environ.get("ARCHFLAGS", "")
+    machine = platform.machine().lower()
+    if "-arch arm64" in archflags:
+        machine = "arm64"
+    elif "-arch x86_64" in archflags:
+        machine = "x86_64"
+    if machine in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return "x86"
+    if machine in ("arm64", "aarch64"):
+        return "arm64"
+    return "other"
+
+
+def is_msvc(compiler):
+    return compiler.compiler_type == "msvc"
+
+
+def has_flag_program(compiler, flags, source, link_flags=()):
+    """True when `source` compiles and links with `flags`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "probe.c")
+        with open(path, "w") as f:
+            f.write(source)
+        try:
+            objects = compiler.compile([path], output_dir=tmp, extra_postargs=list(flags))
+            compiler.link_executable(objects, os.path.join(tmp, "probe"),
+                                     extra_postargs=list(link_flags))
+        except Exception:
+            return False
+    return True
+
+
+OPENMP_PROBE = """
+#include <omp.h>
+int main(void) { int n = 0;
+#pragma omp parallel reduction(+:n)
+  n += 1;
+  return n > 0 ? 0 : 1; }
+"""
+
+
+def openmp_flags(compiler):
+    """(compile flags, link flags) for OpenMP, or None for a serial build."""
+    setting = os.environ.get("CCONV_OPENMP", "auto").lower()
+    if setting in ("0", "no", "off", "false"):
+        return None
+    if is_msvc(compiler):
+        candidates = [(["/openmp"], [])]
+    elif sys.platform == "darwin":
+        candidates = [(["-Xpreprocessor", "-fopenmp"], ["-lomp"])]
+    else:
+        candidates = [(["-fopenmp"], ["-fopenmp"])]
+    for cflags, lflags in candidates:
+        if has_flag_program(compiler, cflags, OPENMP_PROBE, lflags):
+            return cflags, lflags
+    if setting in ("1", "yes", "on", "true"):
+        raise RuntimeError("CCONV_OPENMP=1 but the compiler cannot build an OpenMP program")
+    return None
+
+
+class BuildExtWithKernelFlags(build_ext):
+    """Compiles each instruction set's kernels with that set's own flags, then the rest."""
+
+    def build_extension(self, ext):
+        compiler = self.compiler
+        msvc = is_msvc(compiler)
+        base = ["/O2"] if msvc else ["-O3", "-std=c99", "-fno-math-errno"]
+        omp = openmp_flags(compiler)
+        omp_c, omp_l = omp if omp else ([], [])
+        ext.extra_compile_args = base + omp_c
+        ext.extra_link_args = list(omp_l)
+        ext.define_macros = list(ext.define_macros or [])
+        include_dirs = [os.path.join(SRC, "include"), SRC, os.path.join(SRC, "kernels")]
+
+        arch = target_arch()
+        extra_objects = []
+        for isa, (gnu_flags, msvc_flags) in ISA_FLAGS.get(arch, {}).items():
+            sources = sorted(glob(os.path.join(SRC, "kernels", isa, "*.c")))
+            if not sources:
+                continue
+            flags = base + (msvc_flags if msvc else gnu_flags)
+            extra_objects += compiler.compile(
+                sources,
+                output_dir=self.build_temp,
+                include_dirs=include_dirs,
+                macros=[("CCONV_KERNEL_SET_" + isa.upper(), "1")],
+                extra_postargs=flags,
+                debug=self.debug,
+            )
+            ext.define_macros.append(("CCONV_HAVE_" + isa.upper(), "1"))
+        ext.extra_objects = extra_objects
+        ext.include_dirs = include_dirs + list(ext.include_dirs or [])
+        self.announce(
+            f"cconv: arch={arch} openmp={'yes' if omp else 'no'} "
+            f"kernel sets={[os.path.basename(os.path.dirname(o)) for o in extra_objects]}",
+            level=2,
+        )
+        super().build_extension(ext)
+
+
+core_sources = (
+    ["cconv/_core.pyx"]
+    + sorted(glob(os.path.join(SRC, "*.c")))
+    + sorted(glob(os.path.join(SRC, "ref", "*.c")))
+    + sorted(glob(os.path.join(SRC, "kernels", "generic", "*.c")))
+)
+
+setup(
+    ext_modules=[Extension("cconv._core", sources=core_sources)],
+    cmdclass={"build_ext": BuildExtWithKernelFlags},
+)

@@ -1,0 +1,169 @@
+/*
+ * The conv2d driver loops, instantiated once per element type by conv2d_driver.c.
+ * Needs: DRV_T (element type), DRV_SUFFIX (f32/f64), DRV_UKERNEL (micro-kernel pointer type),
+ * DRV_SET_MR / DRV_SET_NR / DRV_SET_UKERNELS (the kernel-set fields for this type).
+ * See conv2d_plan.h for the band layout; this file owns padding and edges so the micro-kernels
+ * never branch on borders.
+ */
+#define DRV_CAT_(a, b) a##b
+#define DRV_CAT(a, b) DRV_CAT_(a, b)
+#define DRV_FN(name) DRV_CAT(name, DRV_SUFFIX)
+
+/* Copies the band's input rows of every channel in group g of image n into the polyphase planes,
+ * writing zeros for padding. */
+static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, const DRV_T *input, int64_t n,
+                               int64_t g, int64_t band, DRV_T *dst_band)
+{
+    const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h, sw = pl->stride_w;
+    const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
+    for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
+        const int64_t c = g * pl->group_in_channels + cg;
+        const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
+        DRV_T *plane = dst_band + cg * pl->plane_stride;
+        for (int64_t ph = 0; ph < sh; ph++) {
+            for (int64_t i = 0; i < pl->sub_rows; i++) {
+                const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                for (int64_t pw = 0; pw < sw; pw++) {
+                    DRV_T *row = plane + (ph * sw + pw) * pl->sub_size + i * Wq;
+                    if (h < 0 || h >= H) {
+                        memset(row, 0, (size_t)Wq * sizeof(DRV_T));
+                        continue;
+                    }
+                    const DRV_T *src_row = src + h * W;
+                    if (sw == 1) {
+                        /* Left pad, the row itself, right pad. */
+                        const int64_t left = pl->pad_left < Wq ? pl->pad_left : Wq;
+                        const int64_t copy = (W < Wq - left) ? W : Wq - left;
+                        memset(row, 0, (size_t)left * sizeof(DRV_T));
+                        memcpy(row + left, src_row, (size_t)copy * sizeof(DRV_T));
+                        memset(row + left + copy, 0, (size_t)(Wq - left - copy) * sizeof(DRV_T));
+                    } else {
+                        for (int64_t q = 0; q < Wq; q++) {
+                            const int64_t w = q * sw + pw - pl->pad_left;
+                            row[q] = (w >= 0 && w < W) ? src_row[w] : (DRV_T)0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Copies the valid part of an mr x NR tile (flattened positions j0 .. j0+NR of the band) into the
+ * output, skipping the thrown-away columns x >= out_width. */
+static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const DRV_T *tile, int64_t mr,
+                                int64_t j0, int64_t j_end, DRV_T *out_band, int64_t out_plane)
+{
+    const int64_t Wq = pl->sub_width, OW = pl->out_width, nr = pl->nr;
+    int64_t y = j0 / Wq, x = j0 - y * Wq;
+    for (int64_t j = j0; j < j_end;) {
+        int64_t run = Wq - x;
+        if (run > j_end - j) run = j_end - j;
+        int64_t valid = x < OW ? OW - x : 0;
+        if (valid > run) valid = run;
+        for (int64_t m = 0; m < mr && valid > 0; m++) {
+            memcpy(out_band + m * out_plane + y * OW + x, tile + m * nr + (j - j0),
+                   (size_t)valid * sizeof(DRV_T));
+        }
+        j += run;
+        x += run;
+        if (x == Wq) {
+            x = 0;
+            y++;
+        }
+    }
+}
+
+static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                              const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                              DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
+                              int64_t *packed_unit)
+{
+    const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
+    const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
+    const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
+    if (*packed_unit != unit) {
+        DRV_FN(pack_band_)(pl, input, n, g, band, band_buf);
+        *packed_unit = unit;
+    }
+    const int64_t first_row = band * pl->band_rows;
+    int64_t rows = pl->out_height - first_row;
+    if (rows > pl->band_rows) rows = pl->band_rows;
+    const int64_t Og = pl->group_out_channels, Cg = pl->group_in_channels;
+    const int64_t o_begin = g * Og + chunk * pl->out_chunk;
+    int64_t o_end = o_begin + pl->out_chunk;
+    if (o_end > (g + 1) * Og) o_end = (g + 1) * Og;
+
+    const int64_t out_plane = pl->out_height * pl->out_width;
+    const int64_t j_total = rows * pl->sub_width, nr = pl->nr;
+    const size_t taps = (size_t)pl->taps, weight_stride = (size_t)(Cg * pl->taps);
+    const int direct_rows = pl->sub_width == pl->out_width; /* no thrown-away columns */
+    for (int64_t j0 = 0; j0 < j_total; j0 += nr) {
+        const int64_t j_end = j0 + nr < j_total ? j0 + nr : j_total;
+        const int direct = direct_rows && j0 + nr <= j_total;
+        for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
+            const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
+            DRV_T *out_band = output + (n * pl->out_channels + o0) * out_plane +
+                              first_row * pl->out_width;
+            DRV_UKERNEL ukernel = set->DRV_SET_UKERNELS[mr - 1];
+            ukernel((size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride, pl->tap_offsets,
+                    weight + o0 * (int64_t)weight_stride, weight_stride, bias ? bias + o0 : NULL,
+                    direct ? out_band + j0 : tile, direct ? (size_t)out_plane : (size_t)nr);
+            if (!direct) DRV_FN(store_tile_)(pl, tile, mr, j0, j_end, out_band, out_plane);
+        }
+    }
+}
+
+cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
+                                   const DRV_T *weight, const DRV_T *bias, DRV_T *output)
+{
+    cconv_status status = cconv_conv2d_check(p);
+    if (status != CCONV_OK) return status;
+    const int simd = p->simd < 0 ? cconv_simd_best() : p->simd;
+    if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
+    const cconv_kernel_set *set = cconv_kernel_set_at(simd);
+    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
+        return CCONV_OK;
+    if (!input || !weight || !output) return CCONV_ERR_INVALID_ARGUMENT;
+
+    cconv_conv2d_plan plan;
+    status = cconv_conv2d_plan_init(&plan, p, sizeof(DRV_T), (int64_t)set->DRV_SET_MR,
+                                    (int64_t)set->DRV_SET_NR);
+    if (status != CCONV_OK) return status;
+    const size_t band_bytes = (size_t)(plan.group_in_channels > 0 ? plan.group_in_channels : 1) *
+                              (size_t)plan.plane_stride * sizeof(DRV_T);
+    const size_t tile_bytes = (size_t)(plan.mr_max * plan.nr) * sizeof(DRV_T);
+    int failed = 0;
+
+#ifdef _OPENMP
+#pragma omp parallel num_threads(plan.threads)
+#endif
+    {
+        DRV_T *band_buf = (DRV_T *)cconv_aligned_calloc(band_bytes);
+        DRV_T *tile = (DRV_T *)cconv_aligned_calloc(tile_bytes);
+        const int ok = band_buf && tile;
+        if (!ok) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        }
+        int64_t packed_unit = -1;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t item = 0; item < plan.items; item++) {
+            if (ok)
+                DRV_FN(run_item_)(&plan, set, input, weight, bias, output, item, band_buf, tile,
+                                  &packed_unit);
+        }
+        cconv_aligned_free(band_buf);
+        cconv_aligned_free(tile);
+    }
+    cconv_conv2d_plan_free(&plan);
+    return failed ? CCONV_ERR_NO_MEMORY : CCONV_OK;
+}
+
+#undef DRV_FN
+#undef DRV_CAT
+#undef DRV_CAT_

@@ -1,0 +1,61 @@
+/*
+ * The contract between the portable driver and the per-instruction-set micro-kernels.
+ * Internal to the C core: not part of the public header.
+ *
+ * A conv2d micro-kernel computes a tile of `mr` output channels x NR consecutive output positions
+ * of a packed input band.  The driver has already folded padding, stride and dilation into the
+ * packing and into one offset per kernel tap (see conv2d_driver_template.h), so the kernel is the
+ * same for every configuration:
+ *
+ *   for m < mr, v < NR:
+ *     output[m*output_stride + v] = bias[m] (or 0 when bias is NULL)
+ *         + sum over c < channels, t < taps of
+ *           weights[m*weight_stride + c*taps + t] * input[c*channel_stride + tap_offsets[t] + v]
+ *
+ * Summation order per output is fixed (bias, then channels ascending, then taps ascending), so
+ * results do not depend on how the driver splits the work between threads.
+ * Every input position the kernel touches lies inside the band buffer; positions that do not
+ * belong to a valid output hold finite values and their results are discarded by the driver.
+ */
+#ifndef CCONV_CONV2D_KERNELS_H
+#define CCONV_CONV2D_KERNELS_H
+
+#include <stddef.h>
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define CCONV_RESTRICT __restrict
+#else
+#define CCONV_RESTRICT restrict
+#endif
+
+/* The largest number of output channels any micro-kernel computes at once. */
+#define CCONV_MAX_MR 8
+
+typedef void (*cconv_f32_conv2d_ukernel)(size_t channels, size_t taps,
+                                         const float *input, size_t channel_stride,
+                                         const ptrdiff_t *tap_offsets,
+                                         const float *weights, size_t weight_stride,
+                                         const float *bias, float *output, size_t output_stride);
+
+typedef void (*cconv_f64_conv2d_ukernel)(size_t channels, size_t taps,
+                                         const double *input, size_t channel_stride,
+                                         const ptrdiff_t *tap_offsets,
+                                         const double *weights, size_t weight_stride,
+                                         const double *bias, double *output,
+                                         size_t output_stride);
+
+/* One instruction set's kernels.  ukernels[mr-1] computes mr output channels (1 <= mr <= mr_max),
+ * all with the same tile width nr. */
+typedef struct cconv_kernel_set {
+    const char *name;
+    int (*cpu_supports)(void);
+    size_t f32_mr_max, f32_nr;
+    cconv_f32_conv2d_ukernel f32_ukernels[CCONV_MAX_MR];
+    size_t f64_mr_max, f64_nr;
+    cconv_f64_conv2d_ukernel f64_ukernels[CCONV_MAX_MR];
+} cconv_kernel_set;
+
+/* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */
+const cconv_kernel_set *cconv_kernel_set_at(int index);
+
+#endif /* CCONV_CONV2D_KERNELS_H */

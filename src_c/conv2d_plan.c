@@ -1,0 +1,133 @@
+/* Geometry and work split of a conv2d call; see conv2d_plan.h for the band layout. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "checked_math.h"
+#include "conv2d_plan.h"
+
+/* Target size of one thread's packed band: about a quarter of a typical 1-2 MB L2, so the band,
+ * the weights being streamed and the output tile stay in L2 together. */
+#define CCONV_BAND_BUDGET_BYTES ((int64_t)256 * 1024)
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
+                                    size_t elem_size, int64_t mr_max, int64_t nr)
+{
+    memset(plan, 0, sizeof(*plan));
+    plan->batch = p->batch;
+    plan->in_channels = p->in_channels;
+    plan->in_height = p->in_height;
+    plan->in_width = p->in_width;
+    plan->out_channels = p->out_channels;
+    plan->groups = p->groups;
+    plan->group_in_channels = p->in_channels / p->groups;
+    plan->group_out_channels = p->out_channels / p->groups;
+    plan->out_height = p->out_height;
+    plan->out_width = p->out_width;
+    plan->stride_h = p->stride_h;
+    plan->stride_w = p->stride_w;
+    plan->pad_top = p->pad_top;
+    plan->pad_left = p->pad_left;
+    plan->mr_max = mr_max;
+    plan->nr = nr;
+    if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_OVERFLOW;
+
+    /* Padded width and sub-image width; cconv_conv2d_check has bounded these already. */
+    const int64_t padded_w = p->in_width + p->pad_left + p->pad_right;
+    const int64_t sh = p->stride_h, sw = p->stride_w;
+    plan->sub_width = ceil_div(padded_w, sw);
+    const int64_t extra_rows = (p->kernel_height - 1) * p->dilation_h / sh;
+    const int64_t phases = sh * sw;
+
+    /* Bytes per band row across the group's channels, then as many rows as fit the budget. */
+    int64_t row_bytes;
+    const int64_t row_dims[] = {plan->group_in_channels > 0 ? plan->group_in_channels : 1, phases,
+                                plan->sub_width, (int64_t)elem_size};
+    if (!cconv_mul_all(row_dims, 4, &row_bytes)) return CCONV_ERR_OVERFLOW;
+    int64_t rows = CCONV_BAND_BUDGET_BYTES / (row_bytes > 0 ? row_bytes : 1) - extra_rows;
+    if (rows < 1) rows = 1;
+    if (rows > p->out_height) rows = p->out_height;
+    if (rows < 1) rows = 1;
+    plan->band_rows = rows;
+    plan->bands = ceil_div(p->out_height, rows);
+    plan->sub_rows = rows + extra_rows;
+    if (!cconv_mul(plan->sub_rows, plan->sub_width, &plan->sub_size)) return CCONV_ERR_OVERFLOW;
+
+    plan->tap_offsets = (ptrdiff_t *)malloc((size_t)plan->taps * sizeof(ptrdiff_t));
+    if (!plan->tap_offsets) return CCONV_ERR_NO_MEMORY;
+    int64_t max_offset = 0;
+    for (int64_t kh = 0; kh < p->kernel_height; kh++) {
+        const int64_t dy = kh * p->dilation_h;
+        for (int64_t kw = 0; kw < p->kernel_width; kw++) {
+            const int64_t dx = kw * p->dilation_w;
+            const int64_t sub_index = (dy % sh) * sw + dx % sw;
+            int64_t off;
+            if (!cconv_mul(sub_index, plan->sub_size, &off)) goto overflow;
+            off += (dy / sh) * plan->sub_width + dx / sw;
+            plan->tap_offsets[kh * p->kernel_width + kw] = (ptrdiff_t)off;
+            if (off > max_offset) max_offset = off;
+        }
+    }
+    /* The plane must hold all sub-images and every position the last tile reads. */
+    int64_t subs_total, tile_end;
+    if (!cconv_mul(phases, plan->sub_size, &subs_total)) goto overflow;
+    tile_end = round_up(rows * plan->sub_width, nr);
+    int64_t needed = max_offset + tile_end;
+    if (needed < subs_total) needed = subs_total;
+    plan->plane_stride = round_up(needed, 16);
+    int64_t band_bytes;
+    const int64_t band_dims[] = {plan->group_in_channels, plan->plane_stride, (int64_t)elem_size};
+    if (!cconv_mul_all(band_dims, 3, &band_bytes) || (uint64_t)band_bytes > (uint64_t)SIZE_MAX / 2)
+        goto overflow;
+
+    /* Work split.  Units of (image, group, band) come first; when they are too few to keep every
+     * thread busy, each unit's output channels are cut into chunks too.  The split never changes
+     * the arithmetic: each output's sum is computed by the same micro-kernel in the same order. */
+    int threads = p->threads > 0 ? p->threads : cconv_max_threads();
+    if (threads < 1) threads = 1;
+    int64_t units;
+    const int64_t unit_dims[] = {p->batch, p->groups, plan->bands};
+    if (!cconv_mul_all(unit_dims, 3, &units)) goto overflow;
+    const int64_t og = plan->group_out_channels;
+    const int64_t max_chunks = og > 0 ? ceil_div(og, mr_max) : 1;
+    int64_t chunks = 1;
+    if (threads > 1 && units < 2 * (int64_t)threads) chunks = ceil_div(2 * (int64_t)threads, units);
+    if (chunks > max_chunks) chunks = max_chunks;
+    plan->out_chunk = og > 0 ? round_up(ceil_div(og, chunks), mr_max) : mr_max;
+    plan->out_chunks = og > 0 ? ceil_div(og, plan->out_chunk) : 1;
+    if (!cconv_mul(units, plan->out_chunks, &plan->items)) goto overflow;
+    if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
+    plan->threads = threads;
+    return CCONV_OK;
+
+overflow:
+    cconv_conv2d_plan_free(plan);
+    return CCONV_ERR_OVERFLOW;
+}
+
+void cconv_conv2d_plan_free(cconv_conv2d_plan *plan)
+{
+    free(plan->tap_offsets);
+    plan->tap_offsets = NULL;
+}
+
+/* 64-byte alignment (one cache line, one AVX-512 vector), done by hand for portability:
+ * the pointer malloc returned is stored just before the aligned block. */
+void *cconv_aligned_calloc(size_t bytes)
+{
+    const size_t align = 64;
+    if (bytes > SIZE_MAX - align - sizeof(void *)) return NULL;
+    void *raw = calloc(1, bytes + align + sizeof(void *));
+    if (!raw) return NULL;
+    uintptr_t start = (uintptr_t)raw + sizeof(void *);
+    uintptr_t aligned = (start + align - 1) & ~(uintptr_t)(align - 1);
+    ((void **)aligned)[-1] = raw;
+    return (void *)aligned;
+}
+
+void cconv_aligned_free(void *ptr)
+{
+    if (ptr) free(((void **)ptr)[-1]);
+}

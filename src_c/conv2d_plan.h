@@ -1,0 +1,56 @@
+/*
+ * The plan of one conv2d call: every derived size, the band/tile geometry and the work split.
+ * Type-independent; the driver template instantiates the loops for each element type.
+ *
+ * How the driver turns any padding, stride and dilation into one simple micro-kernel:
+ * the output rows are cut into bands of `band_rows` rows.  For each band, each input channel of the
+ * group is copied into a zero-padded "plane" made of stride_h x stride_w polyphase sub-images:
+ * sub-image (ph, pw) row i, column q holds padded input pixel
+ *   ((band_start + i) * stride_h + ph,  q * stride_w + pw).
+ * Output position (y, x) of the band, flattened as j = y * sub_width + x, then reads tap (kh, kw)
+ * at a constant offset from j:
+ *   sub-image ((kh*dh) % sh, (kw*dw) % sw), row y + (kh*dh) / sh, column x + (kw*dw) / sw.
+ * So every tap is one offset, every tile of NR consecutive j is a unit-stride vector, and padding
+ * never reaches an inner loop.  Columns x >= out_width of the flattened rows are computed and thrown
+ * away (the cost is (sub_width - out_width) / sub_width, a few percent for typical layers).
+ */
+#ifndef CCONV_CONV2D_PLAN_H
+#define CCONV_CONV2D_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cconv.h"
+
+typedef struct cconv_conv2d_plan {
+    int64_t batch, in_channels, in_height, in_width, out_channels, groups;
+    int64_t group_in_channels, group_out_channels; /* Cg = C/groups, Og = O/groups */
+    int64_t out_height, out_width;
+    int64_t stride_h, stride_w, pad_top, pad_left;
+    int64_t taps;          /* kH * kW */
+    int64_t sub_width;     /* Wq = ceil(padded width / stride_w) */
+    int64_t band_rows;     /* output rows per band */
+    int64_t bands;
+    int64_t sub_rows;      /* rows of each sub-image: band_rows + (kH-1)*dh / sh */
+    int64_t sub_size;      /* sub_rows * sub_width */
+    int64_t plane_stride;  /* elements per packed channel, slack for the last tile included */
+    int64_t mr_max, nr;    /* micro-kernel tile */
+    int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
+    int64_t out_chunks;    /* per group */
+    int64_t items;         /* batch * groups * bands * out_chunks */
+    int threads;
+    ptrdiff_t *tap_offsets; /* taps entries, from the tile start */
+} cconv_conv2d_plan;
+
+/* Fills plan for params (already checked) and a micro-kernel tile of mr_max x nr elements of
+ * elem_size bytes.  Allocates tap_offsets; release with cconv_conv2d_plan_free. */
+cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
+                                    size_t elem_size, int64_t mr_max, int64_t nr);
+void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
+
+/* Per-thread scratch: the band buffer (zeroed once, so slack positions always hold finite values)
+ * and one tile of mr_max x nr outputs.  Returns NULL on failure. */
+void *cconv_aligned_calloc(size_t bytes);
+void cconv_aligned_free(void *ptr);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * cconv public C interface: the parameter struct, status codes and entry points.
+ *
+ * Layout conventions (all arrays C-contiguous):
+ *   input  (N, C, H, W)
+ *   weight (O, C/groups, kH, kW)   -- O filters, each a stack of C/groups kernels
+ *   bias   (O,) or NULL
+ *   output (N, O, OH, OW)
+ * The computation is cross-correlation (no kernel flip), as in every deep-learning library.
+ *
+ * No entry point prints, exits or aborts: each returns a cconv_status.
+ */
+#ifndef CCONV_H
+#define CCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cconv_status {
+    CCONV_OK = 0,
+    CCONV_ERR_INVALID_ARGUMENT = 1, /* a size or parameter out of its domain */
+    CCONV_ERR_OVERFLOW = 2,         /* a product of sizes does not fit in 64 bits */
+    CCONV_ERR_NO_MEMORY = 3,        /* a temporary buffer could not be allocated */
+    CCONV_ERR_UNSUPPORTED_SIMD = 4  /* the requested instruction-set path cannot run here */
+} cconv_status;
+
+typedef struct cconv_conv2d_params {
+    int64_t batch;          /* N */
+    int64_t in_channels;    /* C */
+    int64_t in_height;      /* H */
+    int64_t in_width;       /* W */
+    int64_t out_channels;   /* O */
+    int64_t kernel_height;  /* kH */
+    int64_t kernel_width;   /* kW */
+    int64_t stride_h, stride_w;
+    int64_t pad_top, pad_bottom, pad_left, pad_right;
+    int64_t dilation_h, dilation_w;
+    int64_t groups;
+    int64_t out_height;     /* must equal cconv_conv2d_output_size(...) */
+    int64_t out_width;
+    int threads;            /* <= 0: the OpenMP default (OMP_NUM_THREADS, else all cores) */
+    int simd;               /* index into the instruction-set table; -1: best usable path */
+} cconv_conv2d_params;
+
+/* floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride) + 1, or -1 when the
+ * arguments are out of range, overflow, or the dilated kernel is larger than the padded input. */
+int64_t cconv_conv2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before,
+                                 int64_t pad_after, int64_t dilation);
+
+/* Checks every field of params, including that the output size matches and that every array
+ * extent fits in 64-bit byte arithmetic. */
+cconv_status cconv_conv2d_check(const cconv_conv2d_params *params);
+
+/* The fast path: driver + the selected instruction-set micro-kernels. */
+cconv_status cconv_conv2d_f32(const cconv_conv2d_params *params, const float *input,
+                              const float *weight, const float *bias, float *output);
+cconv_status cconv_conv2d_f64(const cconv_conv2d_params *params, const double *input,
+                              const double *weight, const double *bias, double *output);
+
+/* The reference kernels: plain loops straight from the definition, the baseline every faster
+ * path is tested against.  Single-threaded; params->threads and params->simd are ignored. */
+cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *params, const float *input,
+                                  const float *weight, const float *bias, float *output);
+cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *params, const double *input,
+                                  const double *weight, const double *bias, double *output);
+
+/* Instruction-set paths.  Index 0 is always "generic".  Paths are listed from lowest to highest. */
+int cconv_simd_count(void);
+const char *cconv_simd_name(int index);
+int cconv_simd_supported(int index);   /* 1 when this CPU and OS can run the path */
+int cconv_simd_find(const char *name); /* index of the named path, or -1 */
+int cconv_simd_best(void);             /* the highest usable path */
+
+/* Threads. */
+int cconv_openmp_enabled(void);        /* 1 when built with OpenMP */
+int cconv_max_threads(void);           /* what threads <= 0 resolves to */
+
+const char *cconv_status_message(cconv_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CCONV_H */

@@ -1,0 +1,66 @@
+/*
+ * The generic kernel set: portable C, compiled with the platform baseline only, usable on every
+ * CPU.  Tile: up to 4 output channels x 16 positions (f32) or 8 positions (f64).
+ */
+#include "kernel_list.h"
+
+#define UK_NR 16
+#define UK_T float
+#define UK_MR 1
+#define UK_NAME cconv_f32_conv2d_1x16__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#define UK_MR 2
+#define UK_NAME cconv_f32_conv2d_2x16__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#define UK_MR 3
+#define UK_NAME cconv_f32_conv2d_3x16__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#define UK_MR 4
+#define UK_NAME cconv_f32_conv2d_4x16__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#undef UK_T
+#undef UK_NR
+
+#define UK_NR 8
+#define UK_T double
+#define UK_MR 1
+#define UK_NAME cconv_f64_conv2d_1x8__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#define UK_MR 2
+#define UK_NAME cconv_f64_conv2d_2x8__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#define UK_MR 3
+#define UK_NAME cconv_f64_conv2d_3x8__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#define UK_MR 4
+#define UK_NAME cconv_f64_conv2d_4x8__generic
+#include "ukernel_template.h"
+#undef UK_MR
+#undef UK_NAME
+#undef UK_T
+#undef UK_NR
+
+const cconv_kernel_set cconv_kernels_generic = {
+    "generic",
+    NULL, /* runs everywhere */
+    4, 16,
+    {cconv_f32_conv2d_1x16__generic, cconv_f32_conv2d_2x16__generic,
+     cconv_f32_conv2d_3x16__generic, cconv_f32_conv2d_4x16__generic},
+    4, 8,
+    {cconv_f64_conv2d_1x8__generic, cconv_f64_conv2d_2x8__generic,
+     cconv_f64_conv2d_3x8__generic, cconv_f64_conv2d_4x8__generic},
+};

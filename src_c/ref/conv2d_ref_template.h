@@ -1,0 +1,44 @@
+/*
+ * Reference conv2d, instantiated once per element type by conv2d_ref.c (REF_T, REF_NAME).
+ * Straight from the definition: for every output pixel, sum over the filter's kernels and taps,
+ * skipping taps that land in the zero padding.  Accumulates in double for both types so it is a
+ * stable baseline.  No blocking, no vectorisation, no cleverness.
+ */
+cconv_status REF_NAME(const cconv_conv2d_params *p, const REF_T *input, const REF_T *weight,
+                      const REF_T *bias, REF_T *output)
+{
+    cconv_status status = cconv_conv2d_check(p);
+    if (status != CCONV_OK) return status;
+    const int64_t C = p->in_channels, H = p->in_height, W = p->in_width, O = p->out_channels;
+    const int64_t KH = p->kernel_height, KW = p->kernel_width;
+    const int64_t OH = p->out_height, OW = p->out_width;
+    const int64_t Cg = C / p->groups, Og = O / p->groups;
+
+    for (int64_t n = 0; n < p->batch; n++) {
+        for (int64_t o = 0; o < O; o++) {
+            const int64_t g = o / Og;
+            for (int64_t oy = 0; oy < OH; oy++) {
+                for (int64_t ox = 0; ox < OW; ox++) {
+                    double sum = 0.0;
+                    for (int64_t cg = 0; cg < Cg; cg++) {
+                        const int64_t c = g * Cg + cg;
+                        for (int64_t ky = 0; ky < KH; ky++) {
+                            const int64_t iy = oy * p->stride_h + ky * p->dilation_h - p->pad_top;
+                            if (iy < 0 || iy >= H) continue;
+                            for (int64_t kx = 0; kx < KW; kx++) {
+                                const int64_t ix =
+                                    ox * p->stride_w + kx * p->dilation_w - p->pad_left;
+                                if (ix < 0 || ix >= W) continue;
+                                sum += (double)input[((n * C + c) * H + iy) * W + ix] *
+                                       (double)weight[((o * Cg + cg) * KH + ky) * KW + kx];
+                            }
+                        }
+                    }
+                    if (bias) sum += (double)bias[o];
+                    output[((n * O + o) * OH + oy) * OW + ox] = (REF_T)sum;
+                }
+            }
+        }
+    }
+    return CCONV_OK;
+}
