@@ -8,6 +8,9 @@ cdef extern from "cconv.h" nogil:
         CCONV_ERR_OVERFLOW
         CCONV_ERR_NO_MEMORY
         CCONV_ERR_UNSUPPORTED_SIMD
+        CCONV_ERR_INTERRUPTED
+
+    ctypedef int (*cconv_poll_fn)(void *context) noexcept nogil
 
     ctypedef struct cconv_conv2d_params:
         int64_t batch, in_channels, in_height, in_width, out_channels
@@ -19,6 +22,8 @@ cdef extern from "cconv.h" nogil:
         int64_t out_height, out_width
         int threads
         int simd
+        cconv_poll_fn poll
+        void *poll_context
 
     int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)
     cconv_status cconv_conv2d_check(const cconv_conv2d_params *)

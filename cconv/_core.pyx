@@ -7,7 +7,29 @@ from libc.stdint cimport int64_t
 from cconv._cconv_c cimport *
 
 
-cdef object _raise_for(cconv_status status):
+from cpython.exc cimport PyErr_Occurred
+
+cdef extern from "Python.h":
+    # Declared without Cython's `except -1` so the pending KeyboardInterrupt stays set for the
+    # caller instead of being reported as unraisable inside a noexcept callback.
+    int check_signals_keep_error "PyErr_CheckSignals"()
+
+
+cdef int _poll_signals(void *context) noexcept nogil:
+    """Lets Ctrl-C stop a long call: run between work items by the calling thread."""
+    with gil:
+        if check_signals_keep_error() != 0:
+            return 1
+    return 0
+
+
+cdef int _raise_for(cconv_status status) except -1:
+    if status == CCONV_ERR_INTERRUPTED:
+        # The pending exception (normally KeyboardInterrupt) was set by PyErr_CheckSignals:
+        # returning -1 propagates it.
+        if PyErr_Occurred():
+            return -1
+        raise KeyboardInterrupt
     msg = cconv_status_message(status).decode()
     if status == CCONV_ERR_NO_MEMORY:
         raise MemoryError(f"cconv: {msg}")
@@ -26,6 +48,8 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
      p.dilation_h, p.dilation_w, p.groups) = geometry
     p.threads = threads
     p.simd = simd
+    p.poll = _poll_signals
+    p.poll_context = NULL
     # The Python layer has checked all of this already; re-checked here because these shapes are
     # what keeps the C core inside its buffers.
     if (shape_out[0] != shape_in[0] or shape_out[1] != shape_w[0] or p.groups < 1

@@ -1,6 +1,10 @@
 /* The conv2d entry points: the driver template instantiated for float and double. */
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "cconv.h"
 #include "conv2d_kernels.h"
 #include "conv2d_plan.h"

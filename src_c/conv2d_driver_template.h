@@ -133,7 +133,11 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     const size_t band_bytes = (size_t)(plan.group_in_channels > 0 ? plan.group_in_channels : 1) *
                               (size_t)plan.plane_stride * sizeof(DRV_T);
     const size_t tile_bytes = (size_t)(plan.mr_max * plan.nr) * sizeof(DRV_T);
-    int failed = 0;
+    int failed = 0, stop = 0;
+    /* Polling costs a GIL round trip in Python; only worth it for calls long enough to notice. */
+    const double work = (double)p->batch * (double)p->out_channels * (double)p->out_height *
+                        (double)p->out_width * (double)plan.group_in_channels * (double)plan.taps;
+    const int poll = p->poll != NULL && work > 2.5e7;
 
 #ifdef _OPENMP
 #pragma omp parallel num_threads(plan.threads)
@@ -153,15 +157,33 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
 #pragma omp for schedule(static)
 #endif
         for (int64_t item = 0; item < plan.items; item++) {
-            if (ok)
-                DRV_FN(run_item_)(&plan, set, input, weight, bias, output, item, band_buf, tile,
-                                  &packed_unit);
+            int stopping;
+#ifdef _OPENMP
+#pragma omp atomic read
+#endif
+            stopping = stop;
+            if (!ok || stopping) continue;
+            DRV_FN(run_item_)(&plan, set, input, weight, bias, output, item, band_buf, tile,
+                              &packed_unit);
+#ifdef _OPENMP
+            const int caller = omp_get_thread_num() == 0;
+#else
+            const int caller = 1;
+#endif
+            /* Only the calling thread may run the callback (it may take Python's GIL). */
+            if (poll && caller && p->poll(p->poll_context)) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+                stop = 1;
+            }
         }
         cconv_aligned_free(band_buf);
         cconv_aligned_free(tile);
     }
     cconv_conv2d_plan_free(&plan);
-    return failed ? CCONV_ERR_NO_MEMORY : CCONV_OK;
+    if (failed) return CCONV_ERR_NO_MEMORY;
+    return stop ? CCONV_ERR_INTERRUPTED : CCONV_OK;
 }
 
 #undef DRV_FN

@@ -79,6 +79,7 @@ const char *cconv_status_message(cconv_status status)
     case CCONV_ERR_OVERFLOW: return "array sizes overflow 64-bit arithmetic";
     case CCONV_ERR_NO_MEMORY: return "out of memory for a temporary buffer";
     case CCONV_ERR_UNSUPPORTED_SIMD: return "the requested SIMD path cannot run on this CPU";
+    case CCONV_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }

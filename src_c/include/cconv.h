@@ -25,8 +25,13 @@ typedef enum cconv_status {
     CCONV_ERR_INVALID_ARGUMENT = 1, /* a size or parameter out of its domain */
     CCONV_ERR_OVERFLOW = 2,         /* a product of sizes does not fit in 64 bits */
     CCONV_ERR_NO_MEMORY = 3,        /* a temporary buffer could not be allocated */
-    CCONV_ERR_UNSUPPORTED_SIMD = 4  /* the requested instruction-set path cannot run here */
+    CCONV_ERR_UNSUPPORTED_SIMD = 4, /* the requested instruction-set path cannot run here */
+    CCONV_ERR_INTERRUPTED = 5       /* the poll callback asked to stop; output is incomplete */
 } cconv_status;
+
+/* Called now and then by the calling thread during long computations; a non-zero return stops
+ * the work early with CCONV_ERR_INTERRUPTED (how Python's Ctrl-C reaches a running call). */
+typedef int (*cconv_poll_fn)(void *context);
 
 typedef struct cconv_conv2d_params {
     int64_t batch;          /* N */
@@ -44,6 +49,8 @@ typedef struct cconv_conv2d_params {
     int64_t out_width;
     int threads;            /* <= 0: the OpenMP default (OMP_NUM_THREADS, else all cores) */
     int simd;               /* index into the instruction-set table; -1: best usable path */
+    cconv_poll_fn poll;     /* optional, NULL for none */
+    void *poll_context;
 } cconv_conv2d_params;
 
 /* floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride) + 1, or -1 when the

@@ -1,0 +1,63 @@
+"""Shared test helpers: the SIMD paths to walk, the tolerance check, optional PyTorch."""
+
+import numpy as np
+import pytest
+
+import cconv
+from cconv import _simd
+from cconv._conv import _conv2d
+from cconv.oracle import conv2d_oracle
+
+USABLE_PATHS = _simd.usable_paths()
+
+# Every implementation the tests compare against the oracle: each usable SIMD path of the fast
+# driver, and the C reference kernel.
+IMPLEMENTATIONS = [pytest.param(name, id=name) for name in USABLE_PATHS] + [
+    pytest.param("reference", id="c-reference")]
+
+
+def run_impl(impl, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+             threads=None, out=None):
+    """conv2d through one implementation: a SIMD path name or "reference" (the C ref kernel)."""
+    if impl == "reference":
+        return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
+                       _simd.ACTIVE, True)
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
+                   _simd.path_index(impl), False)
+
+
+def assert_matches_oracle(got, input, weight, bias=None, rtol=None, **params):
+    """|got - oracle| <= rtol * oracle(|input|, |weight|, |bias|): the error bound of a sum of
+    products, so it is tight for every output however much cancellation there is."""
+    ref = conv2d_oracle(input, weight, bias, **params)
+    assert got.shape == ref.shape
+    if rtol is None:
+        rtol = 1e-4 if got.dtype == np.float32 else 1e-12
+    x = np.abs(np.asarray(input, dtype=np.float64))
+    w = np.abs(np.asarray(weight, dtype=np.float64))
+    b = None if bias is None else np.abs(np.asarray(bias, dtype=np.float64))
+    bound = conv2d_oracle(x, w, b, **params)
+    err = np.abs(got.astype(np.float64) - ref)
+    worst = np.max(err - rtol * bound - 1e-300, initial=-1.0)
+    assert worst <= 0, (
+        f"max error {err.max():.3g} exceeds rtol {rtol} x bound (worst excess {worst:.3g})")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261126)
+
+
+try:
+    import torch  # noqa: F401
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
+
+
+def pytest_report_header(config):
+    return (f"cconv {cconv.__version__} from {cconv.__file__}; "
+            f"simd={_simd.ACTIVE_NAME}, usable={USABLE_PATHS}, "
+            f"openmp={cconv.get_config()['openmp']}")
