@@ -1,7 +1,7 @@
 /*
  * Reference conv2d, instantiated once per element type by conv2d_ref.c (REF_T, REF_NAME).
  * Straight from the definition: for every output pixel, sum over the filter's kernels and taps,
- * skipping taps that land in the zero padding.  Accumulates in double for both types so it is a
+ * padded taps read an explicit zero.  Accumulates in double for both types so it is a
  * stable baseline.  No blocking, no vectorisation, no cleverness.
  */
 cconv_status REF_NAME(const cconv_conv2d_params *p, const REF_T *input, const REF_T *weight,
@@ -24,13 +24,17 @@ cconv_status REF_NAME(const cconv_conv2d_params *p, const REF_T *input, const RE
                         const int64_t c = g * Cg + cg;
                         for (int64_t ky = 0; ky < KH; ky++) {
                             const int64_t iy = oy * p->stride_h + ky * p->dilation_h - p->pad_top;
-                            if (iy < 0 || iy >= H) continue;
+                            const int row_inside = iy >= 0 && iy < H;
                             for (int64_t kx = 0; kx < KW; kx++) {
                                 const int64_t ix =
                                     ox * p->stride_w + kx * p->dilation_w - p->pad_left;
-                                if (ix < 0 || ix >= W) continue;
-                                sum += (double)input[((n * C + c) * H + iy) * W + ix] *
-                                       (double)weight[((o * Cg + cg) * KH + ky) * KW + kx];
+                                /* A padded tap multiplies an explicit zero rather than being
+                                 * skipped, so an inf or NaN weight gives NaN there as IEEE says
+                                 * (0 * inf), exactly like zero padding in the fast path. */
+                                const int inside = row_inside && ix >= 0 && ix < W;
+                                const double x =
+                                    inside ? (double)input[((n * C + c) * H + iy) * W + ix] : 0.0;
+                                sum += x * (double)weight[((o * Cg + cg) * KH + ky) * KW + kx];
                             }
                         }
                     }
