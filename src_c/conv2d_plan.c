@@ -8,8 +8,11 @@
 /* Target size of one thread's packed band: about a quarter of a typical 1-2 MB L2, so the band,
  * the weights being streamed and the output tile stay in L2 together. */
 #define CCONV_BAND_BUDGET_BYTES ((int64_t)256 * 1024)
+/* Largest packed band a thread may allocate. */
+#define CCONV_BAND_LIMIT_BYTES ((int64_t)1 << 30)
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+/* For a >= 0, b >= 1, without forming a + b - 1 (which overflows for padded sizes near 2^63). */
+static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
@@ -26,20 +29,25 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->group_out_channels = p->out_channels / p->groups;
     plan->out_height = p->out_height;
     plan->out_width = p->out_width;
-    plan->stride_h = p->stride_h;
-    plan->stride_w = p->stride_w;
+    /* A stride matters only between outputs: with a single output row (column) any stride at
+     * least the padded size gives the same result, and the clamp keeps stride_h * stride_w
+     * (the polyphase count) from overflowing when a caller passes a huge one. */
+    const int64_t padded_h = p->in_height + p->pad_top + p->pad_bottom;
+    const int64_t padded_w = p->in_width + p->pad_left + p->pad_right;
+    plan->stride_h = (p->out_height == 1 && p->stride_h > padded_h) ? padded_h : p->stride_h;
+    plan->stride_w = (p->out_width == 1 && p->stride_w > padded_w) ? padded_w : p->stride_w;
     plan->pad_top = p->pad_top;
     plan->pad_left = p->pad_left;
     plan->mr_max = mr_max;
     plan->nr = nr;
     if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_OVERFLOW;
 
-    /* Padded width and sub-image width; cconv_conv2d_check has bounded these already. */
-    const int64_t padded_w = p->in_width + p->pad_left + p->pad_right;
-    const int64_t sh = p->stride_h, sw = p->stride_w;
+    /* Sub-image width; cconv_conv2d_check has bounded the padded sizes already. */
+    const int64_t sh = plan->stride_h, sw = plan->stride_w;
     plan->sub_width = ceil_div(padded_w, sw);
     const int64_t extra_rows = (p->kernel_height - 1) * p->dilation_h / sh;
-    const int64_t phases = sh * sw;
+    int64_t phases;
+    if (!cconv_mul(sh, sw, &phases)) return CCONV_ERR_OVERFLOW;
 
     /* Bytes per band row across the group's channels, then as many rows as fit the budget. */
     int64_t row_bytes;
@@ -81,6 +89,13 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     const int64_t band_dims[] = {plan->group_in_channels, plan->plane_stride, (int64_t)elem_size};
     if (!cconv_mul_all(band_dims, 3, &band_bytes) || (uint64_t)band_bytes > (uint64_t)SIZE_MAX / 2)
         goto overflow;
+    /* A band is at least one output row wide; only strides far beyond the kernel with padding
+     * or dilation far beyond the input make it this large, and refusing them beats calloc'ing
+     * (and then filling) gigabytes per thread. */
+    if (band_bytes > CCONV_BAND_LIMIT_BYTES) {
+        cconv_conv2d_plan_free(plan);
+        return CCONV_ERR_NO_MEMORY;
+    }
 
     /* Work split.  Units of (image, group, band) come first; when they are too few to keep every
      * thread busy, each unit's output channels are cut into chunks too.  The split never changes
