@@ -47,10 +47,12 @@ class Geometry(NamedTuple):
 
 # Sizes past this cannot be addressed in bytes by a 64-bit process; they are rejected up front.
 _MAX_ELEMENTS = 2**62 // 8
+# Every parameter travels to C as an int64; sums of two of them must still fit.
+_MAX_PARAMETER = 2**62
 
 
-def as_int(value, name: str, minimum: int) -> int:
-    """One integer parameter: a Python or NumPy int, not a bool or a float."""
+def as_int(value, name: str, minimum: int, maximum: int = _MAX_PARAMETER) -> int:
+    """One integer parameter: a Python or NumPy int, not a bool or a float, within bounds."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an int, got bool {value!r}")
     try:
@@ -59,6 +61,8 @@ def as_int(value, name: str, minimum: int) -> int:
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
     if result < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {result}")
+    if result > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {result}")
     return result
 
 
@@ -123,7 +127,8 @@ def _check_shape(shape, name: str, ndims: tuple[int, ...], layout: str) -> tuple
         want = " or ".join(f"{n}-D" for n in ndims)
         raise ValueError(f"{name} must be {want} {layout}, got {len(shape)}-D with shape "
                          f"{tuple(shape)}")
-    return tuple(int(s) for s in shape)
+    # Array shapes are always valid; shapes given to conv2d_output_shape may not be.
+    return tuple(as_int(s, f"{name}.shape[{i}]", 0) for i, s in enumerate(shape))
 
 
 def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1) -> Geometry:
@@ -170,6 +175,16 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
                  dilation: int) -> int:
     padded = size + before + after
     span = dilation * (kernel - 1) + 1
+    # Padding wider than the input plus the kernel only adds outputs that see nothing but zeros,
+    # yet the driver's time and scratch memory grow with the padded size: refusing it keeps a
+    # padding of 10**12 from turning into a giant allocation or an endless loop.
+    sides = ("top", "bottom") if axis == "height" else ("left", "right")
+    for side, pad in zip(sides, (before, after)):
+        if pad > size + span:
+            raise ValueError(
+                f"padding {side} {pad} is more than the input {axis} {size} plus the dilated "
+                f"kernel {axis} {span}; such padding adds only outputs that see nothing but "
+                f"zeros")
     if span > padded:
         dilated = f" (dilated by {dilation})" if dilation > 1 else ""
         raise ValueError(
