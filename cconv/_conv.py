@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from . import _core, _simd
 from ._args import Geometry, as_int, resolve, result_dtype
 
 _CORE = {np.dtype(np.float32): _core.conv2d_f32, np.dtype(np.float64): _core.conv2d_f64}
+
+# More threads than this is a mistake rather than a request (and would not fit the C int).
+_MAX_THREADS = 1024
+
+
+def _physical_memory() -> int | None:
+    """Bytes of RAM of this machine, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(arrays, result_shape, dtype, allocate_result) -> None:
+    """MemoryError before allocating when the result and the contiguous copies of the inputs
+    cannot fit in RAM (e.g. a broadcast view of 2**34 pixels): failing fast beats swapping."""
+    need = int(np.prod(result_shape, dtype=object)) * dtype.itemsize if allocate_result else 0
+    for a in arrays:
+        if a is not None and not (a.flags.c_contiguous and a.dtype == dtype):
+            need += a.size * dtype.itemsize
+    ram = _physical_memory()
+    if ram is not None and need > ram:
+        raise MemoryError(f"conv2d would allocate {need} bytes for the result of shape "
+                          f"{tuple(result_shape)} and contiguous {dtype} copies of its inputs, "
+                          f"more than the {ram} bytes of RAM")
+
+
+def _as_shape(value, name: str) -> tuple:
+    """A shape given as any iterable of ints (the ints themselves are checked by resolve)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a tuple of ints, got {type(value).__name__} {value!r}")
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of ints, got {type(value).__name__} "
+                        f"{value!r}") from None
 
 
 def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1):
@@ -41,8 +79,9 @@ def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation
     >>> cconv.conv2d_output_shape((3, 32, 32), (16, 3, 5, 5), padding="same")
     (16, 32, 32)
     """
-    input_shape = tuple(input_shape)
-    geom = resolve(input_shape, tuple(weight_shape), stride, padding, dilation, groups)
+    input_shape = _as_shape(input_shape, "input_shape")
+    geom = resolve(input_shape, _as_shape(weight_shape, "weight_shape"), stride, padding,
+                   dilation, groups)
     return geom.out_shape if len(input_shape) == 4 else geom.out_shape[1:]
 
 
@@ -125,13 +164,16 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     if b is not None and b.shape != (geom.out_channels,):
         raise ValueError(f"bias must have shape ({geom.out_channels},), one value per filter, "
                          f"got shape {b.shape}")
-    n_threads = 0 if threads is None else as_int(threads, "threads", 1)
+    n_threads = 0 if threads is None else as_int(threads, "threads", 1, _MAX_THREADS)
     batched = x.ndim == 4
     result_shape = geom.out_shape if batched else geom.out_shape[1:]
     result = _check_out(out, result_shape, dtype) if out is not None else None
     # Writing straight into `out` is only safe when it cannot alias what is being read.
     target = result
-    if result is None or any(np.may_share_memory(result, a) for a in (x, w, b) if a is not None):
+    allocate = result is None or any(
+        np.may_share_memory(result, a) for a in (x, w, b) if a is not None)
+    _check_memory((x, w, b) if x.size else (), result_shape, dtype, allocate)
+    if allocate:
         target = np.empty(result_shape, dtype)
     target4 = target if batched else target[np.newaxis]
     if target4.size:
