@@ -1,0 +1,256 @@
+"""Threads, memory and interrupts: concurrent calls equal serial ones, repeated calls do not grow
+the process, failures mid-call leak nothing, and Ctrl-C stops a long call within about a second."""
+
+import os
+import signal
+import sys
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import cconv
+from cconv import _conv
+from conftest import assert_matches_oracle
+
+needs_proc = pytest.mark.skipif(not os.path.exists("/proc/self/statm"),
+                                reason="resident memory is read from /proc/self/statm")
+
+
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+# (input shape, weight shape, dtype, params): deliberately all different.
+THREAD_CONFIGS = [
+    ((2, 3, 17, 19), (5, 3, 3, 3), np.float32, dict(padding=1)),
+    ((1, 8, 20, 20), (8, 1, 3, 3), np.float64, dict(groups=8, padding="same")),
+    ((3, 4, 15, 11), (6, 4, 5, 3), np.float32, dict(stride=2, dilation=(1, 2))),
+    ((1, 16, 12, 12), (32, 16, 1, 1), np.float64, dict()),
+    ((4, 6, 9, 9), (6, 3, 3, 3), np.float32, dict(groups=2, padding=((0, 2), (1, 0)))),
+    ((1, 1, 64, 48), (2, 1, 7, 7), np.float64, dict(padding=3, stride=(1, 3))),
+    ((2, 5, 10, 13), (7, 5, 2, 4), np.float32, dict(dilation=2, padding=2)),
+    ((5, 2, 8, 8), (3, 2, 3, 3), np.float64, dict(stride=(3, 1))),
+]
+
+
+def _operands(i):
+    shape_x, shape_w, dtype, params = THREAD_CONFIGS[i]
+    rng = np.random.default_rng(100 + i)
+    x = rng.standard_normal(shape_x).astype(dtype)
+    w = rng.standard_normal(shape_w).astype(dtype)
+    b = rng.standard_normal(shape_w[0]).astype(dtype)
+    return x, w, b, params
+
+
+@pytest.mark.parametrize("inner_threads", [1, None], ids=["threads=1", "threads=default"])
+def test_eight_python_threads_match_serial(inner_threads):
+    operands = [_operands(i) for i in range(len(THREAD_CONFIGS))]
+    serial = [cconv.conv2d(x, w, b, threads=inner_threads, **p) for x, w, b, p in operands]
+    for got, (x, w, b, p) in zip(serial, operands):
+        assert_matches_oracle(got, x, w, b, **p)
+
+    start = threading.Barrier(len(operands))
+    results = [[] for _ in operands]
+    errors = []
+
+    def worker(i):
+        x, w, b, p = operands[i]
+        try:
+            start.wait()
+            for _ in range(20):
+                results[i].append(cconv.conv2d(x, w, b, threads=inner_threads, **p))
+        except BaseException as exc:            # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(operands))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    for i, runs in enumerate(results):
+        assert len(runs) == 20
+        for got in runs:
+            # Same path, same arithmetic order: bit-identical, not merely close.
+            np.testing.assert_array_equal(got, serial[i])
+
+
+def test_threads_share_one_out_free_input():
+    """Many threads reading the same input and weight concurrently (read-only sharing)."""
+    x, w, b, p = _operands(0)
+    x.flags.writeable = False
+    want = cconv.conv2d(x, w, b, **p)
+    outs = [np.empty_like(want) for _ in range(8)]
+
+    def worker(out):
+        for _ in range(10):
+            cconv.conv2d(x, w, b, out=out, **p)
+
+    threads = [threading.Thread(target=worker, args=(o,)) for o in outs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for out in outs:
+        np.testing.assert_array_equal(out, want)
+
+
+@needs_proc
+def test_20000_calls_grow_rss_by_less_than_10_mb():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 3, 10, 10)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    out = np.empty((1, 4, 10, 10), np.float32)
+    bad_w = np.ones((4, 2, 3, 3), np.float32)
+
+    def one_round(i):
+        kind = i % 5
+        if kind == 0:
+            cconv.conv2d(x, w, b, padding=1)
+        elif kind == 1:
+            cconv.conv2d(x, w, None, padding=1, out=out)
+        elif kind == 2:
+            cconv.conv2d(x[0], w.astype(np.float64), b, stride=2)
+        elif kind == 3:
+            cconv.conv2d(x, w, b, padding="same", threads=1)
+        else:
+            try:                                  # the error path must not leak either
+                cconv.conv2d(x, bad_w, b)
+            except ValueError:
+                pass
+
+    for i in range(1000):                          # warm up caches, allocator pools, OpenMP
+        one_round(i)
+    before = _rss_bytes()
+    for i in range(20000):
+        one_round(i)
+    grown = _rss_bytes() - before
+    assert grown < 10 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MB"
+
+
+def _inject(monkeypatch, target, name):
+    """Replaces target.name with a function that raises MemoryError, counting calls."""
+    calls = []
+
+    def fail(*args, **kwargs):
+        calls.append(1)
+        raise MemoryError(f"injected in {name}")
+
+    monkeypatch.setattr(target, name, fail)
+    return calls
+
+
+@pytest.mark.parametrize("where", ["result-allocation", "c-core-call", "input-copy"])
+def test_injected_memory_error_leaks_nothing(where, monkeypatch):
+    """MemoryError raised mid-call (after some arrays already exist) frees everything."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 32, 32))           # float64: converted to float32 below
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    x32 = x.astype(np.float32)
+    if where == "result-allocation":
+        calls = _inject(monkeypatch, _conv.np, "empty")
+        args = (x32, w)
+    elif where == "c-core-call":
+        calls = []
+
+        def fail(*args):
+            calls.append(1)
+            raise MemoryError("injected in the C core call")
+
+        monkeypatch.setitem(_conv._CORE, np.dtype(np.float32), fail)
+        monkeypatch.setitem(_conv._CORE, np.dtype(np.float64), fail)
+        args = (x32, w)
+    else:
+        calls = _inject(monkeypatch, _conv.np, "ascontiguousarray")
+        args = (x, w)
+
+    def attempt():
+        with pytest.raises(MemoryError, match="injected"):
+            cconv.conv2d(*args, padding=1)
+
+    for _ in range(20):
+        attempt()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.take_snapshot()
+        for _ in range(300):
+            attempt()
+        grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(base, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert len(calls) == 320
+    # A leaked 2x4x32x32 result or input copy would be >= 8 KB per call (2.4 MB in all).
+    assert grown < 200_000, f"{grown} bytes still allocated after 300 failed calls"
+    monkeypatch.undo()
+    got = cconv.conv2d(x32, w, padding=1)
+    assert_matches_oracle(got, x32, w, padding=1)
+
+
+@needs_proc
+def test_memory_error_from_the_c_core_leaks_nothing():
+    """A real C-side MemoryError: a 2 x 4096 kernel dilated by 2**17 rows needs a packed band
+    of more than 1 GiB, which the driver refuses after allocating its 64 KB tap table."""
+    x = np.ones((1, 1, 1, 4096), np.float32)
+    w = np.ones((1, 1, 2, 4096), np.float32)
+    params = dict(dilation=(2**17, 1), padding=((2**17, 0), (0, 0)))
+    assert cconv.conv2d_output_shape(x.shape, w.shape, **params) == (1, 1, 1, 1)
+
+    def attempt():
+        with pytest.raises(MemoryError, match=r"cconv: "):
+            cconv.conv2d(x, w, **params)
+
+    for _ in range(50):
+        attempt()
+    before = _rss_bytes()
+    for _ in range(500):                          # a leaked tap table would be 32 MB here
+        attempt()
+    grown = _rss_bytes() - before
+    assert grown < 10 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MB"
+
+
+def _long_call_operands(seconds):
+    """Operands for a single-threaded float64 conv2d on the generic path lasting about
+    `seconds` on this machine (calibrated, so it holds on fast and slow CPUs)."""
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((32, 32, 5, 5))
+    x = rng.standard_normal((1, 32, 64, 64))
+    t0 = time.perf_counter()
+    cconv.conv2d(x, w, padding=2, threads=1)
+    per_image = max(time.perf_counter() - t0, 1e-4)
+    batch = int(np.clip(seconds / per_image, 1, 4096))
+    return np.broadcast_to(x, (batch, 32, 64, 64)), w, per_image * batch
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT from a thread is POSIX-only")
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
+                    reason="signals reach only the main thread")
+def test_ctrl_c_stops_a_long_call_within_a_second():
+    x, w, expected = _long_call_operands(seconds=6.0)
+    assert expected > 3.0
+    fired = []
+
+    def interrupt():
+        fired.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.3, interrupt)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            cconv.conv2d(x, w, padding=2, threads=1)
+        stopped = time.perf_counter()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, old)
+    assert fired, "the call ended before the interrupt was sent"
+    latency = stopped - fired[0]
+    assert latency < 1.0, f"KeyboardInterrupt took {latency:.2f} s (call would take {expected:.1f})"
+    # The library is still usable afterwards.
+    got = cconv.conv2d(x[:1], w, padding=2)
+    assert_matches_oracle(got, x[:1], w, padding=2)
