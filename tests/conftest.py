@@ -61,3 +61,19 @@ def pytest_report_header(config):
     return (f"cconv {cconv.__version__} from {cconv.__file__}; "
             f"simd={_simd.ACTIVE_NAME}, usable={USABLE_PATHS}, "
             f"openmp={cconv.get_config()['openmp']}")
+
+
+# Hypothesis profiles (tests/test_properties.py): "fast" for every CI run, "nightly" for a long
+# search.  Pick one with CCONV_HYPOTHESIS_PROFILE=fast|nightly (default fast).
+try:
+    import os as _os
+
+    from hypothesis import HealthCheck, settings
+
+    _COMMON = dict(deadline=None, print_blob=True,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    settings.register_profile("fast", max_examples=200, **_COMMON)
+    settings.register_profile("nightly", max_examples=5000, **_COMMON)
+    settings.load_profile(_os.environ.get("CCONV_HYPOTHESIS_PROFILE", "fast"))
+except ImportError:  # hypothesis is a test extra; test_properties.py skips itself without it
+    pass
