@@ -40,20 +40,20 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->pad_left = p->pad_left;
     plan->mr_max = mr_max;
     plan->nr = nr;
-    if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_OVERFLOW;
+    if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_NO_MEMORY;
 
     /* Sub-image width; cconv_conv2d_check has bounded the padded sizes already. */
     const int64_t sh = plan->stride_h, sw = plan->stride_w;
     plan->sub_width = ceil_div(padded_w, sw);
     const int64_t extra_rows = (p->kernel_height - 1) * p->dilation_h / sh;
     int64_t phases;
-    if (!cconv_mul(sh, sw, &phases)) return CCONV_ERR_OVERFLOW;
+    if (!cconv_mul(sh, sw, &phases)) return CCONV_ERR_NO_MEMORY;
 
     /* Bytes per band row across the group's channels, then as many rows as fit the budget. */
     int64_t row_bytes;
     const int64_t row_dims[] = {plan->group_in_channels > 0 ? plan->group_in_channels : 1, phases,
                                 plan->sub_width, (int64_t)elem_size};
-    if (!cconv_mul_all(row_dims, 4, &row_bytes)) return CCONV_ERR_OVERFLOW;
+    if (!cconv_mul_all(row_dims, 4, &row_bytes)) return CCONV_ERR_NO_MEMORY;
     int64_t rows = CCONV_BAND_BUDGET_BYTES / (row_bytes > 0 ? row_bytes : 1) - extra_rows;
     if (rows < 1) rows = 1;
     if (rows > p->out_height) rows = p->out_height;
@@ -61,7 +61,8 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->band_rows = rows;
     plan->bands = ceil_div(p->out_height, rows);
     plan->sub_rows = rows + extra_rows;
-    if (!cconv_mul(plan->sub_rows, plan->sub_width, &plan->sub_size)) return CCONV_ERR_OVERFLOW;
+    if (!cconv_mul(plan->sub_rows, plan->sub_width, &plan->sub_size))
+        return CCONV_ERR_NO_MEMORY;
 
     plan->tap_offsets = (ptrdiff_t *)malloc((size_t)plan->taps * sizeof(ptrdiff_t));
     if (!plan->tap_offsets) return CCONV_ERR_NO_MEMORY;
@@ -86,7 +87,9 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     if (needed < subs_total) needed = subs_total;
     plan->plane_stride = round_up(needed, 16);
     int64_t band_bytes;
-    const int64_t band_dims[] = {plan->group_in_channels, plan->plane_stride, (int64_t)elem_size};
+    /* The driver allocates at least one channel's plane (see conv2d_driver_template.h). */
+    const int64_t band_dims[] = {plan->group_in_channels > 0 ? plan->group_in_channels : 1,
+                                 plan->plane_stride, (int64_t)elem_size};
     if (!cconv_mul_all(band_dims, 3, &band_bytes) || (uint64_t)band_bytes > (uint64_t)SIZE_MAX / 2)
         goto overflow;
     /* A band is at least one output row wide; only strides far beyond the kernel with padding
@@ -118,8 +121,10 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     return CCONV_OK;
 
 overflow:
+    /* The parameters passed cconv_conv2d_check, so what does not fit here is the driver's own
+     * scratch (a band for a huge stride, dilation or padding): a memory limit, not bad input. */
     cconv_conv2d_plan_free(plan);
-    return CCONV_ERR_OVERFLOW;
+    return CCONV_ERR_NO_MEMORY;
 }
 
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan)
