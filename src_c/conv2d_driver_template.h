@@ -124,6 +124,17 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     const cconv_kernel_set *set = cconv_kernel_set_at(simd);
     if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
         return CCONV_OK;
+    if (p->in_channels == 0) {
+        /* Filters of depth 0: every output is its bias.  Handled here because the kernel size
+         * is then unbounded by the weight's (empty) memory and must not size any table. */
+        if (!output) return CCONV_ERR_INVALID_ARGUMENT;
+        const int64_t plane = p->out_height * p->out_width;
+        for (int64_t no = 0; no < p->batch * p->out_channels; no++) {
+            const DRV_T value = bias ? bias[no % p->out_channels] : (DRV_T)0;
+            for (int64_t i = 0; i < plane; i++) output[no * plane + i] = value;
+        }
+        return CCONV_OK;
+    }
     if (!input || !weight || !output) return CCONV_ERR_INVALID_ARGUMENT;
 
     cconv_conv2d_plan plan;
