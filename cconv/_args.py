@@ -131,6 +131,14 @@ def _check_shape(shape, name: str, ndims: tuple[int, ...], layout: str) -> tuple
     return tuple(as_int(s, f"{name}.shape[{i}]", 0) for i, s in enumerate(shape))
 
 
+def n_elements(shape) -> int:
+    """Product of the extents, exact (Python ints)."""
+    count = 1
+    for d in shape:
+        count *= d
+    return count
+
+
 def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1) -> Geometry:
     """Checks every shape and parameter and returns the resolved geometry.
 
@@ -162,11 +170,18 @@ def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1
     top, bottom, left, right = resolve_padding(padding, (h, w), (kh, kw), (sh, sw), (dh, dw))
     out_h = _output_size("height", h, kh, sh, top, bottom, dh)
     out_w = _output_size("width", w, kw, sw, left, right, dw)
-    for label, count in (("input", n * c * h * w), ("weight", o * depth * kh * kw),
-                         ("output", n * o * out_h * out_w)):
+    for label, shape in (("input", (n, c, h, w)), ("weight", (o, depth, kh, kw)),
+                         ("output", (n, o, out_h, out_w))):
+        count = n_elements(shape)
         if count > _MAX_ELEMENTS:
             raise ValueError(f"the {label} would have {count} elements, more than the "
                              f"{_MAX_ELEMENTS} a 64-bit process can address")
+        # NumPy refuses even an empty array whose other axes multiply past 64 bits.
+        extent = n_elements(d for d in shape if d)
+        if extent > _MAX_ELEMENTS:
+            raise ValueError(f"the {label} would have shape {shape}: empty, but its other axes "
+                             f"multiply to {extent}, more than the {_MAX_ELEMENTS} a 64-bit "
+                             f"process can address")
     return Geometry(n, c, h, w, o, kh, kw, sh, sw, top, bottom, left, right, dh, dw, groups,
                     out_h, out_w)
 

@@ -163,7 +163,8 @@ def test_arbitrary_arguments_end_cleanly(h, w, c, o, kh, kw, depth, stride, padd
     except (TypeError, ValueError) as exc:
         message = str(exc)
         assert any(word in message for word in (
-            "stride", "padding", "dilation", "groups", "threads", "input", "weight", "kernel")), (
+            "stride", "padding", "dilation", "groups", "threads", "input", "weight", "kernel",
+            "output")), (
             message)
         return
     assert_matches_oracle(got, x, wt, **params)
