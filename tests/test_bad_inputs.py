@@ -220,8 +220,8 @@ PADDING_ERRORS = [
                          r"dilated kernel height 3"),
     (((0, 0), (0, 10**12)), ValueError, r"padding right 1000000000000 is more than the input "
                                         r"width 7 plus the dilated kernel width 3"),
-    (((0, 11), (0, 0)), ValueError, r"padding bottom 11 is more than the input height 6 plus the dilated "
-                          r"kernel height 3"),
+    (((0, 11), (0, 0)), ValueError,
+     r"padding bottom 11 is more than the input height 6 plus the dilated kernel height 3"),
     (2**62, ValueError, r"padding top 4611686018427387904 is more than"),
     (2**64, ValueError, rf"padding must be <= {2**62}, got {2**64}"),
 ]
@@ -515,6 +515,17 @@ def test_past_32_bit_output_shapes_need_no_memory():
         2**16, 1, 2, 2)
 
 
+def test_empty_output_with_huge_axes_is_refused():
+    """Found by Hypothesis: 0 filters but 2**31 x 2**31 output pixels made NumPy itself fail
+    with a message that named no argument."""
+    x = np.ones((1, 2, 0, 0))
+    w = np.ones((0, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"the output would have shape \(1, 0, 2147483648, "
+                                         r"2147483648\): empty, but its other axes multiply to "
+                                         r"4611686018427387904"):
+        cconv.conv2d(x, w, padding=2**31, dilation=2**31, groups=2)
+
+
 def test_huge_dilation_is_refused():
     _expect(ValueError, r"kernel height 3 \(dilated by 4611686018427387904\) spans "
                         r"9223372036854775809 pixels", dilation=2**62)
@@ -730,3 +741,14 @@ def test_denormals_cause_no_large_slowdown(dtype):
     # Products of subnormals round to a multiple of the smallest subnormal: absolute tolerance.
     np.testing.assert_allclose(got, conv2d_oracle(x_sub, w, padding=1), rtol=1e-4,
                                atol=200 * np.finfo(dtype).smallest_subnormal)
+
+
+def test_plan_too_big_for_the_driver_is_a_memory_error():
+    """Valid, but the packed band of stride 10**12 x padded width 2 * 10**12 cannot be formed;
+    found by the fuzzer (the fast path reported an int64 overflow for a valid configuration)."""
+    x = np.ones((1, 4, 7, 1))
+    w = np.ones((4, 1, 2, 2))
+    params = dict(stride=10**12, dilation=10**12, padding=10**12, groups=4)
+    assert cconv.conv2d_output_shape(x.shape, w.shape, **params) == (1, 4, 2, 2)
+    with pytest.raises(MemoryError, match=r"cconv: "):
+        cconv.conv2d(x, w, **params)
