@@ -1,0 +1,242 @@
+/*
+ * libFuzzer target for the cconv C core (built and run by fuzz/run_fuzz.sh).
+ *
+ * Each input is decoded into one conv2d call.  The first byte picks the mode:
+ *   even: a bounded configuration (every size small, so one run takes microseconds) that may be
+ *         valid or not.  When cconv_conv2d_check accepts it, the fast path (on the instruction-set
+ *         path the bytes pick) and the reference kernel run on exactly-sized heap buffers, in
+ *         float32 and float64, and must agree within the error bound of a sum of products.  When
+ *         the check refuses it, every entry point must return the same error status.
+ *   odd:  every field of the parameter struct is raw 64-bit data from the input; the entry
+ *         points must return a status without touching memory (NULL arrays are passed unless the
+ *         check accepts a small configuration, which then runs as above).
+ * Any disagreement calls abort(), which libFuzzer reports as a crash; ASan and UBSan report
+ * memory errors and undefined behaviour (overflowing size arithmetic included).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cconv.h"
+
+typedef struct reader {
+    const uint8_t *data;
+    size_t size, pos;
+} reader;
+
+static uint64_t take(reader *r, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++) {
+        v = (v << 8) | (r->pos < r->size ? r->data[r->pos] : 0);
+        r->pos++;
+    }
+    return v;
+}
+
+static int64_t take_range(reader *r, int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(take(r, 1) % (uint64_t)(hi - lo + 1));
+}
+
+/* Mostly small values, sometimes one that probes overflow handling. */
+static int64_t take_param(reader *r, int64_t lo, int64_t hi)
+{
+    const uint8_t kind = (uint8_t)take(r, 1);
+    if (kind < 240) return take_range(r, lo, hi);
+    static const int64_t edges[] = {0, -1, INT64_MAX, INT64_MIN, (int64_t)1 << 62,
+                                    (int64_t)1 << 31, ((int64_t)1 << 32) + 1, 1000000000000};
+    return edges[kind % (sizeof(edges) / sizeof(edges[0]))];
+}
+
+#define FAIL(...)                                                                               \
+    do {                                                                                        \
+        fprintf(stderr, "fuzz_conv2d: " __VA_ARGS__);                                           \
+        fprintf(stderr, "\n");                                                                  \
+        abort();                                                                                \
+    } while (0)
+
+static void print_params(const cconv_conv2d_params *p)
+{
+    fprintf(stderr,
+            "N=%lld C=%lld H=%lld W=%lld O=%lld k=%lldx%lld stride=%lld,%lld "
+            "pad=%lld,%lld,%lld,%lld dil=%lld,%lld groups=%lld out=%lldx%lld simd=%d\n",
+            (long long)p->batch, (long long)p->in_channels, (long long)p->in_height,
+            (long long)p->in_width, (long long)p->out_channels, (long long)p->kernel_height,
+            (long long)p->kernel_width, (long long)p->stride_h, (long long)p->stride_w,
+            (long long)p->pad_top, (long long)p->pad_bottom, (long long)p->pad_left,
+            (long long)p->pad_right, (long long)p->dilation_h, (long long)p->dilation_w,
+            (long long)p->groups, (long long)p->out_height, (long long)p->out_width, p->simd);
+}
+
+/* The biggest array a run may allocate (elements), so each execution stays fast. */
+#define MAX_ELEMENTS ((int64_t)1 << 16)
+
+static int small(int64_t a, int64_t b, int64_t c, int64_t d, int64_t *n)
+{
+    if (a < 0 || b < 0 || c < 0 || d < 0) return 0;
+    const int64_t limit = MAX_ELEMENTS;
+    int64_t v = 1;
+    const int64_t f[4] = {a, b, c, d};
+    for (int i = 0; i < 4; i++) {
+        if (f[i] != 0 && v > limit / f[i]) return 0;
+        v *= f[i];
+    }
+    *n = v;
+    return 1;
+}
+
+/* Runs fast and reference in one element type and compares them; T is float or double. */
+#define DEFINE_RUN(T, SUFFIX, TOL)                                                              \
+    static void run_##SUFFIX(const cconv_conv2d_params *p, reader *r, int64_t n_in,             \
+                             int64_t n_w, int64_t n_out, int use_bias)                          \
+    {                                                                                           \
+        T *x = malloc(sizeof(T) * (size_t)(n_in ? n_in : 1));                                  \
+        T *w = malloc(sizeof(T) * (size_t)(n_w ? n_w : 1));                                    \
+        T *b = use_bias ? malloc(sizeof(T) * (size_t)(p->out_channels ? p->out_channels : 1))   \
+                        : NULL;                                                                 \
+        T *fast = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                             \
+        T *ref = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                              \
+        T *ax = malloc(sizeof(T) * (size_t)(n_in ? n_in : 1));                                 \
+        T *aw = malloc(sizeof(T) * (size_t)(n_w ? n_w : 1));                                   \
+        T *ab = use_bias ? malloc(sizeof(T) * (size_t)(p->out_channels ? p->out_channels : 1))  \
+                         : NULL;                                                                \
+        T *bound = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                            \
+        if (!x || !w || !fast || !ref || !ax || !aw || !bound || (use_bias && (!b || !ab)))     \
+            FAIL("malloc");                                                                     \
+        /* Small signed values from the input bytes (cycled): exact in both types. */          \
+        for (int64_t i = 0; i < n_in; i++) {                                                    \
+            x[i] = (T)((int)take(r, 1) - 128) / (T)16;                                         \
+            ax[i] = (T)fabs((double)x[i]);                                                      \
+        }                                                                                       \
+        for (int64_t i = 0; i < n_w; i++) {                                                     \
+            w[i] = (T)((int)take(r, 1) - 128) / (T)32;                                         \
+            aw[i] = (T)fabs((double)w[i]);                                                      \
+        }                                                                                       \
+        for (int64_t i = 0; use_bias && i < p->out_channels; i++) {                             \
+            b[i] = (T)((int)take(r, 1) - 128) / (T)8;                                          \
+            ab[i] = (T)fabs((double)b[i]);                                                      \
+        }                                                                                       \
+        for (int64_t i = 0; i < n_out; i++) fast[i] = ref[i] = (T)NAN;                          \
+        cconv_status s_fast = cconv_conv2d_##SUFFIX(p, x, w, b, fast);                          \
+        cconv_status s_ref = cconv_conv2d_ref_##SUFFIX(p, x, w, b, ref);                        \
+        cconv_status s_bound = cconv_conv2d_ref_##SUFFIX(p, ax, aw, ab, bound);                 \
+        const int simd_ok = p->simd < 0 || cconv_simd_supported(p->simd);                       \
+        if (!simd_ok) {                                                                         \
+            if (s_fast != CCONV_ERR_UNSUPPORTED_SIMD) FAIL("unsupported simd gave %d", s_fast); \
+        } else if (s_fast == CCONV_ERR_NO_MEMORY) {                                             \
+            /* The driver refuses scratch bands over its limit: allowed, never wrong. */        \
+        } else if (s_fast != CCONV_OK || s_ref != CCONV_OK || s_bound != CCONV_OK) {            \
+            print_params(p);                                                                    \
+            FAIL("checked params but status fast=%d ref=%d", s_fast, s_ref);                   \
+        } else {                                                                                \
+            for (int64_t i = 0; i < n_out; i++) {                                               \
+                const double err = fabs((double)fast[i] - (double)ref[i]);                      \
+                if (!(err <= (TOL) * (double)bound[i] + 1e-30)) {                               \
+                    print_params(p);                                                            \
+                    FAIL(#T " output %lld: fast %.9g reference %.9g (bound %.9g)",             \
+                         (long long)i, (double)fast[i], (double)ref[i], (double)bound[i]);     \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        free(x);                                                                                \
+        free(w);                                                                                \
+        free(b);                                                                                \
+        free(fast);                                                                             \
+        free(ref);                                                                              \
+        free(ax);                                                                               \
+        free(aw);                                                                               \
+        free(ab);                                                                               \
+        free(bound);                                                                            \
+    }
+
+DEFINE_RUN(float, f32, 1e-5)
+DEFINE_RUN(double, f64, 1e-13)
+
+/* The check refused p: every entry point must refuse it with the same status, whatever the
+ * pointers (NULL here, so touching memory would crash). */
+static void expect_refused(const cconv_conv2d_params *p, cconv_status want)
+{
+    const cconv_status got[4] = {
+        cconv_conv2d_f32(p, NULL, NULL, NULL, NULL), cconv_conv2d_f64(p, NULL, NULL, NULL, NULL),
+        cconv_conv2d_ref_f32(p, NULL, NULL, NULL, NULL),
+        cconv_conv2d_ref_f64(p, NULL, NULL, NULL, NULL)};
+    for (int i = 0; i < 4; i++) {
+        if (got[i] != want) {
+            print_params(p);
+            FAIL("entry point %d returned %d for parameters the check refused with %d", i,
+                 got[i], want);
+        }
+    }
+}
+
+static void run_checked(cconv_conv2d_params *p, reader *r)
+{
+    const cconv_status check = cconv_conv2d_check(p);
+    if (check != CCONV_OK) {
+        if (check != CCONV_ERR_INVALID_ARGUMENT && check != CCONV_ERR_OVERFLOW)
+            FAIL("check returned %d", check);
+        expect_refused(p, check);
+        return;
+    }
+    int64_t n_in, n_w, n_out;
+    if (!small(p->batch, p->in_channels, p->in_height, p->in_width, &n_in) ||
+        !small(p->out_channels, p->in_channels / p->groups, p->kernel_height, p->kernel_width,
+               &n_w) ||
+        !small(p->batch, p->out_channels, p->out_height, p->out_width, &n_out))
+        return; /* valid but too big to run quickly */
+    const int use_bias = (int)(take(r, 1) & 1);
+    run_f32(p, r, n_in, n_w, n_out, use_bias);
+    run_f64(p, r, n_in, n_w, n_out, use_bias);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    reader r = {data, size, 0};
+    cconv_conv2d_params p;
+    memset(&p, 0, sizeof(p));
+    const uint8_t mode = (uint8_t)take(&r, 1);
+    if (mode & 1) {
+        int64_t *fields[] = {&p.batch, &p.in_channels, &p.in_height, &p.in_width,
+                             &p.out_channels, &p.kernel_height, &p.kernel_width, &p.stride_h,
+                             &p.stride_w, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right,
+                             &p.dilation_h, &p.dilation_w, &p.groups, &p.out_height,
+                             &p.out_width};
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+            *fields[i] = (int64_t)take(&r, 8);
+        (void)cconv_conv2d_output_size(p.in_height, p.kernel_height, p.stride_h, p.pad_top,
+                                       p.pad_bottom, p.dilation_h);
+    } else {
+        p.groups = take_param(&r, 1, 4);
+        const int64_t cg = take_range(&r, 0, 4), og = take_range(&r, 0, 4);
+        p.in_channels = cg * (p.groups > 0 && p.groups < 5 ? p.groups : 1);
+        p.out_channels = og * (p.groups > 0 && p.groups < 5 ? p.groups : 1);
+        if (take(&r, 1) == 0xFF) p.in_channels += 1; /* groups that do not divide */
+        p.batch = take_param(&r, 0, 3);
+        p.in_height = take_param(&r, 0, 14);
+        p.in_width = take_param(&r, 0, 20);
+        p.kernel_height = take_param(&r, 1, 6);
+        p.kernel_width = take_param(&r, 1, 6);
+        p.stride_h = take_param(&r, 1, 5);
+        p.stride_w = take_param(&r, 1, 5);
+        p.dilation_h = take_param(&r, 1, 4);
+        p.dilation_w = take_param(&r, 1, 4);
+        p.pad_top = take_param(&r, 0, 7);
+        p.pad_bottom = take_param(&r, 0, 7);
+        p.pad_left = take_param(&r, 0, 7);
+        p.pad_right = take_param(&r, 0, 7);
+        p.out_height = cconv_conv2d_output_size(p.in_height, p.kernel_height, p.stride_h,
+                                                p.pad_top, p.pad_bottom, p.dilation_h);
+        p.out_width = cconv_conv2d_output_size(p.in_width, p.kernel_width, p.stride_w,
+                                               p.pad_left, p.pad_right, p.dilation_w);
+        if (take(&r, 1) == 0xFE) p.out_width += 1; /* an out= of the wrong width */
+    }
+    p.threads = (int)take_range(&r, -1, 3);
+    p.simd = (int)take_range(&r, -1, cconv_simd_count()); /* one past the table: refused */
+    p.poll = NULL;
+    p.poll_context = NULL;
+    run_checked(&p, &r);
+    return 0;
+}
