@@ -168,9 +168,10 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     batched = x.ndim == 4
     result_shape = geom.out_shape if batched else geom.out_shape[1:]
     result = _check_out(out, result_shape, dtype) if out is not None else None
-    # Writing straight into `out` is only safe when it cannot alias what is being read.
+    # Writing straight into `out` is only safe when it cannot alias what is being read (and is
+    # aligned for the C core's typed stores).
     target = result
-    allocate = result is None or any(
+    allocate = result is None or not result.flags.aligned or any(
         np.may_share_memory(result, a) for a in (x, w, b) if a is not None)
     _check_memory((x, w, b) if x.size else (), result_shape, dtype, allocate)
     if allocate:
@@ -191,10 +192,12 @@ def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
         # No input pixels (C, H or W is 0): every output pixel sums only zero padding.
         target[...] = 0 if b is None else b.astype(dtype).reshape(-1, 1, 1)
         return
-    x = np.ascontiguousarray(x, dtype=dtype)
-    w = np.ascontiguousarray(w, dtype=dtype)
+    # Aligned too: the C core reads float/double through typed pointers, and a misaligned one
+    # is undefined behaviour (a bus error on some CPUs), e.g. np.frombuffer at an odd offset.
+    x = np.require(x, dtype, "CA")
+    w = np.require(w, dtype, "CA")
     if b is not None:
-        b = np.ascontiguousarray(b, dtype=dtype)
+        b = np.require(b, dtype, "CA")
     _CORE[dtype](x, w, b, target, geom.core_tuple, threads, simd, reference)
 
 
