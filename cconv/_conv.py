@@ -108,6 +108,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         Zero pixels added around the input: the same on all sides, (h, w) per axis,
         ((top, bottom), (left, right)), none ("valid"), or "same": output size
         ceil(input / stride) for any stride, with the odd pixel at the bottom/right.
+        A side may pad at most the input size plus the dilated kernel size (more only adds
+        outputs that see nothing but zeros).
     dilation : int or (int, int), default 1
         Spacing between kernel taps, >= 1.
     groups : int, default 1
@@ -116,7 +118,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     out : numpy.ndarray, optional
         C-contiguous, writable array of exactly the output shape and dtype, filled and returned.
     threads : int, optional
-        Threads to use; default: OMP_NUM_THREADS, else all usable cores.
+        Threads to use, 1 to 1024; default: OMP_NUM_THREADS, else all usable cores.
 
     Returns
     -------
@@ -131,6 +133,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         `out` does not fit.
     TypeError
         An argument has the wrong type, e.g. complex data or a float stride.
+    MemoryError
+        The result and contiguous copies of the inputs would not fit in RAM (checked before
+        allocating), or the driver's scratch for an extreme stride, dilation or padding would.
+    KeyboardInterrupt
+        Ctrl-C during a long call stops it within about a second; `out` is then incomplete.
 
     Examples
     --------
