@@ -330,6 +330,7 @@ def test_matches_pytorch_on_random_configurations(dtype):
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 def test_same_padding_matches_pytorch_at_stride_1():
     import torch
     import torch.nn.functional as F
