@@ -343,3 +343,32 @@ def test_same_padding_matches_pytorch_at_stride_1():
                           dilation=d).numpy()
         np.testing.assert_allclose(cconv.conv2d(x, w, padding="same", dilation=d), theirs,
                                    rtol=1e-10, atol=1e-10)
+
+
+# ---------------------------------------------------------------- the repeated-call fast path
+
+def test_repeated_calls_take_the_cached_plan_and_still_check_everything(rng):
+    from cconv import _conv
+
+    x = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    _conv._PLAN_CACHE.clear()
+    first = cconv.conv2d(x, w, padding=1)
+    assert len(_conv._PLAN_CACHE) == 1
+    again = cconv.conv2d(x, w, padding=1)
+    np.testing.assert_array_equal(first, again)
+    assert_matches_oracle(again, x, w, padding=1)
+    # Values that compare equal to the cached ones but are invalid must still be refused.
+    with pytest.raises(TypeError, match="padding must be an int, got bool"):
+        cconv.conv2d(x, w, padding=True)
+    with pytest.raises(TypeError, match="stride must be an int, got bool"):
+        cconv.conv2d(x, w, stride=True, padding=1)
+    with pytest.raises(TypeError, match="threads must be an int, got bool"):
+        cconv.conv2d(x, w, padding=1, threads=True)
+    # Same shapes, other dtypes or layouts: not the cached float32 plan.
+    assert cconv.conv2d(x.astype(np.float64), w, padding=1).dtype == np.float64
+    xt = np.asfortranarray(x)
+    assert_matches_oracle(cconv.conv2d(xt, w, padding=1), x, w, padding=1)
+    unbatched = cconv.conv2d(x[0], w, padding=1)
+    np.testing.assert_array_equal(cconv.conv2d(x[0], w, padding=1), unbatched)
+    np.testing.assert_array_equal(unbatched, first[0])
