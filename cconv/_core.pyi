@@ -26,6 +26,15 @@ def conv2d_f64(
     simd: int,
     reference: bool = False,
 ) -> None: ...
+def workspace_bytes(
+    in_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    out_shape: tuple[int, ...],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    elem_size: int,
+) -> int: ...
 def output_size(
     size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int
 ) -> int: ...
