@@ -76,9 +76,10 @@ OPENMP_PROBE = """
 #if !defined(_OPENMP) || _OPENMP < 201107
 #error "OpenMP 3.1 or later needed"
 #endif
-int main(void) { int n = 0, flag = 0, seen;
+int main(void) { int n = 0, flag = 0;
 #pragma omp parallel reduction(+:n)
   {
+    int seen;
 #pragma omp atomic write
     flag = 1;
 #pragma omp atomic read
