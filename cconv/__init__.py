@@ -15,7 +15,6 @@ except ImportError as exc:  # pragma: no cover - only hit in an unbuilt source t
 
 from ._config import get_config, show_config
 from ._conv import conv2d, conv2d_output_shape
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["conv2d", "conv2d_output_shape", "get_config", "show_config", "__version__"]
