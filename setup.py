@@ -69,11 +69,23 @@ def has_flag_program(compiler, flags, source, link_flags=()):
     return True
 
 
+# The driver uses OpenMP 3.1 (`atomic read`/`atomic write`), so the probe asks for it too: a compiler
+# with an older OpenMP (MSVC's /openmp is 2.0) gets a serial build instead of a failed one.
 OPENMP_PROBE = """
 #include <omp.h>
-int main(void) { int n = 0;
+#if !defined(_OPENMP) || _OPENMP < 201107
+#error "OpenMP 3.1 or later needed"
+#endif
+int main(void) { int n = 0, flag = 0;
 #pragma omp parallel reduction(+:n)
-  n += 1;
+  {
+    int seen;
+#pragma omp atomic write
+    flag = 1;
+#pragma omp atomic read
+    seen = flag;
+    n += seen;
+  }
   return n > 0 ? 0 : 1; }
 """
 
@@ -103,7 +115,7 @@ class BuildExtWithKernelFlags(build_ext):
     def build_extension(self, ext):
         compiler = self.compiler
         msvc = is_msvc(compiler)
-        base = ["/O2"] if msvc else ["-O3", "-std=c99", "-fno-math-errno"]
+        base = ["/O2"] if msvc else ["-O3", "-std=c99", "-fno-math-errno", "-Wall", "-Wextra"]
         omp = openmp_flags(compiler)
         omp_c, omp_l = omp if omp else ([], [])
         ext.extra_compile_args = base + omp_c

@@ -5,9 +5,16 @@
 (1, 4, 6, 6)
 """
 
+try:
+    from . import _core  # noqa: F401  (the compiled C core)
+except ImportError as exc:  # pragma: no cover - only hit in an unbuilt source tree
+    raise ImportError(
+        f"cconv's compiled core could not be imported ({exc}). If this is a source checkout, "
+        "build it in place with `pip install -e .`, or run Python from outside the checkout so "
+        "that an installed cconv is imported instead.") from exc
+
 from ._config import get_config, show_config
 from ._conv import conv2d, conv2d_output_shape
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["conv2d", "conv2d_output_shape", "get_config", "show_config", "__version__"]

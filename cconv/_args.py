@@ -170,18 +170,18 @@ def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1
     top, bottom, left, right = resolve_padding(padding, (h, w), (kh, kw), (sh, sw), (dh, dw))
     out_h = _output_size("height", h, kh, sh, top, bottom, dh)
     out_w = _output_size("width", w, kw, sw, left, right, dw)
-    for label, shape in (("input", (n, c, h, w)), ("weight", (o, depth, kh, kw)),
-                         ("output", (n, o, out_h, out_w))):
+    for label, shape in (("the input has", (n, c, h, w)), ("the weight has", (o, depth, kh, kw)),
+                         ("the output would have", (n, o, out_h, out_w))):
         count = n_elements(shape)
         if count > _MAX_ELEMENTS:
-            raise ValueError(f"the {label} would have {count} elements, more than the "
-                             f"{_MAX_ELEMENTS} a 64-bit process can address")
+            raise ValueError(f"{label} {count} elements, more than the {_MAX_ELEMENTS} that "
+                             f"cconv can address in 64-bit byte offsets")
         # NumPy refuses even an empty array whose other axes multiply past 64 bits.
         extent = n_elements(d for d in shape if d)
         if extent > _MAX_ELEMENTS:
-            raise ValueError(f"the {label} would have shape {shape}: empty, but its other axes "
-                             f"multiply to {extent}, more than the {_MAX_ELEMENTS} a 64-bit "
-                             f"process can address")
+            raise ValueError(f"{label} shape {shape}: empty, but its other axes multiply to "
+                             f"{extent}, more than the {_MAX_ELEMENTS} that cconv can address "
+                             f"in 64-bit byte offsets")
     return Geometry(n, c, h, w, o, kh, kw, sh, sw, top, bottom, left, right, dh, dw, groups,
                     out_h, out_w)
 

@@ -48,6 +48,14 @@ def _as_shape(value, name: str) -> tuple:
                         f"{value!r}") from None
 
 
+# Repeated calls with the same shapes and parameters (a network's layers, a video's frames) skip
+# argument resolution: the checked result is cached under a key that only ever holds exact ints,
+# strings, shapes and dtypes, so a cache hit has passed every check a fresh call would make.
+# Plain dict operations are atomic, so this needs no lock; it is cleared when it grows too big.
+_PLAN_CACHE: dict = {}
+_PLAN_CACHE_MAX = 512
+
+
 def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1):
     """Shape of ``conv2d(input, weight, ...)`` without computing it.
 
@@ -156,8 +164,46 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
            [18., 27., 27., 18.],
            [12., 18., 18., 12.]], dtype=float32)
     """
+    if (out is None and type(input) is np.ndarray and type(weight) is np.ndarray
+            and type(stride) is int and type(dilation) is int and type(groups) is int):
+        key = _plan_key(input, weight, bias, stride, padding, dilation, groups, threads)
+        plan = _PLAN_CACHE.get(key) if key is not None else None
+        # Aligned as well as contiguous: the C core's typed loads need it (see _compute).
+        if plan is not None and _c_ready(input) and _c_ready(weight) and (
+                bias is None or _c_ready(bias)):
+            core, geometry, shape, n_threads, batched = plan
+            result = np.empty(shape, input.dtype)
+            if batched:
+                core(input, weight, bias, result, geometry, n_threads, _simd.ACTIVE, False)
+            else:
+                core(input[None], weight, bias, result[None], geometry, n_threads, _simd.ACTIVE,
+                     False)
+            return result
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
                    _simd.ACTIVE, False)
+
+
+def _c_ready(a) -> bool:
+    """Whether the C core may read `a` in place: C-contiguous and aligned."""
+    flags = a.flags
+    return flags.c_contiguous and flags.aligned
+
+
+def _plan_key(input, weight, bias, stride, padding, dilation, groups, threads):
+    """The cache key of a call whose every parameter is an exact int (or a padding string), or
+    None.  Exact types matter: True == 1 and hashes alike, but a bool stride is an error."""
+    if type(padding) is not int and type(padding) is not str:
+        return None
+    if threads is not None and type(threads) is not int:
+        return None
+    if bias is None:
+        bias_sig = None
+    elif type(bias) is np.ndarray:
+        bias_sig = (bias.shape, bias.dtype)
+    else:
+        return None
+    return (input.shape, input.dtype, weight.shape, weight.dtype, bias_sig, stride, padding,
+            dilation, groups, threads)
 
 
 def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads, simd,
@@ -187,11 +233,33 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     if target4.size:
         _compute(x if batched else x[np.newaxis], w, b, geom, target4, dtype, n_threads, simd,
                  reference)
+        _remember_plan(input, weight, bias, stride, padding, dilation, groups, threads, out,
+                       dtype, geom, result_shape, n_threads, batched)
     if result is None:
         return target
     if target is not result:
         result[...] = target
     return result
+
+
+def _remember_plan(input, weight, bias, stride, padding, dilation, groups, threads, out, dtype,
+                   geom, result_shape, n_threads, batched):
+    """Caches a successful call's resolution for the fast path in conv2d, when that path can
+    replay it exactly: ndarray arguments already of the result dtype, exact-int parameters."""
+    if out is not None or type(input) is not np.ndarray or type(weight) is not np.ndarray:
+        return
+    if type(stride) is not int or type(dilation) is not int or type(groups) is not int:
+        return
+    if input.dtype != dtype or weight.dtype != dtype or input.size == 0:
+        return
+    if bias is not None and (type(bias) is not np.ndarray or bias.dtype != dtype):
+        return
+    key = _plan_key(input, weight, bias, stride, padding, dilation, groups, threads)
+    if key is None:
+        return
+    if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
+        _PLAN_CACHE.clear()
+    _PLAN_CACHE[key] = (_CORE[dtype], geom.core_tuple, result_shape, n_threads, batched)
 
 
 def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):

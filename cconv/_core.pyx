@@ -1,4 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+# cython: freethreading_compatible=True
+# (Safe without the GIL: every call works only on the buffers it is given, and the C core keeps
+#  no global state that calls change; the CPU features are read at import.  Free-threaded
+#  Python then keeps the GIL off when it imports this module.)
 """Thin binding to the C core: typed memoryviews in, one call under ``with nogil:``, status codes
 to exceptions.  Argument checking and normalisation live in Python (cconv/_conv.py)."""
 

@@ -498,14 +498,14 @@ def test_out_overlapping_operands(which, dtype):
 
 def test_broadcast_2_31_by_2_31_pixels_is_refused():
     huge = np.broadcast_to(np.bool_(True), (1, 1, 2**31, 2**31))
-    with pytest.raises(ValueError, match=r"the input would have 4611686018427387904 elements, "
+    with pytest.raises(ValueError, match=r"the input has 4611686018427387904 elements, "
                                          r"more than the 576460752303423488"):
         cconv.conv2d(huge, np.ones((1, 1, 1, 1), np.float32))
 
 
 def test_broadcast_2_31_by_2_31_kernel_is_refused():
     huge = np.broadcast_to(np.int8(1), (1, 1, 2**31, 2**31))
-    with pytest.raises(ValueError, match=r"the input would have 4611686018427387904 elements"):
+    with pytest.raises(ValueError, match=r"the input has 4611686018427387904 elements"):
         cconv.conv2d(huge, huge)
 
 
@@ -530,7 +530,7 @@ def test_broadcast_larger_than_ram_is_a_memory_error_before_allocating():
 
 def test_past_32_bit_output_shapes_need_no_memory():
     assert cconv.conv2d_output_shape((1, 1, 2**31, 2**27), (1, 1, 1, 1)) == (1, 1, 2**31, 2**27)
-    with pytest.raises(ValueError, match=r"the input would have 4611686018427387904 elements"):
+    with pytest.raises(ValueError, match=r"the input has 4611686018427387904 elements"):
         cconv.conv2d_output_shape((1, 1, 2**31, 2**31), (1, 1, 1, 1))
     assert cconv.conv2d_output_shape((2**16, 1, 2**16, 2**16), (1, 1, 1, 1), stride=2**15) == (
         2**16, 1, 2, 2)
@@ -588,7 +588,7 @@ def test_huge_stride_and_padding_give_one_output():
     pytest.param(((1, 1, 2**63, 5), (1, 1, 1, 1)), {}, ValueError,
                  rf"input.shape\[2\] must be <= {2**62}, got {2**63}", id="height-2**63"),
     pytest.param(((2**40,) * 4, (1, 2**40, 1, 1)), {}, ValueError,
-                 r"the input would have 1461501637330902918203684832716283019655932542976 "
+                 r"the input has 1461501637330902918203684832716283019655932542976 "
                  r"elements", id="2**160-elements"),
     pytest.param(((1, 3, 5, 5), (2, 3, 3, 3)), {"padding": "bogus"}, ValueError,
                  r"got the string 'bogus'", id="padding-string"),
@@ -747,17 +747,18 @@ def test_denormals_cause_no_large_slowdown(dtype):
     x_sub = (np.abs(x) * tiny).astype(dtype)
     assert np.all(x_sub[x_sub != 0] < np.finfo(dtype).smallest_normal)
 
-    def best(a):
-        times = []
-        for _ in range(7):
-            t0 = time.perf_counter()
-            cconv.conv2d(a, w, padding=1, threads=1)
-            times.append(time.perf_counter() - t0)
-        return min(times)
+    def once(a):
+        t0 = time.perf_counter()
+        cconv.conv2d(a, w, padding=1, threads=1)
+        return time.perf_counter() - t0
 
-    best(x)
-    normal, subnormal = best(x), best(x_sub)
-    assert subnormal < 5 * normal + 1e-3, (normal, subnormal)
+    once(x)
+    # Interleaved, best of 9 each, so a busy neighbour slows both alike.
+    pairs = [(once(x), once(x_sub)) for _ in range(9)]
+    normal, subnormal = min(p[0] for p in pairs), min(p[1] for p in pairs)
+    # Measured on the generic path (Zen 4): 1.9x (float32), 2.7x (float64).  Microcode assists
+    # on subnormals cost 10-100x; that is what this catches.
+    assert subnormal < 10 * normal + 1e-3, (normal, subnormal)
     got = cconv.conv2d(x_sub, w, padding=1)
     # Products of subnormals round to a multiple of the smallest subnormal: absolute tolerance.
     np.testing.assert_allclose(got, conv2d_oracle(x_sub, w, padding=1), rtol=1e-4,
@@ -773,3 +774,21 @@ def test_plan_too_big_for_the_driver_is_a_memory_error():
     assert cconv.conv2d_output_shape(x.shape, w.shape, **params) == (1, 4, 2, 2)
     with pytest.raises(MemoryError, match=r"cconv: "):
         cconv.conv2d(x, w, **params)
+
+
+@pytest.mark.parametrize("odd", ["unaligned", "strided", "fortran"])
+def test_cached_plan_replay_with_odd_layout(odd):
+    """conv2d caches the checked arguments of a call and replays them for the next call with the
+    same shapes; that replay must not hand an unaligned or non-contiguous array to C."""
+    x = X.astype(np.float32)
+    w = W.astype(np.float32)
+    first = cconv.conv2d(x, w, padding=1)                  # fills the cache
+    assert_matches_oracle(first, x, w, padding=1)
+    if odd == "unaligned":
+        x2 = _unaligned(x)
+    elif odd == "strided":
+        x2 = np.repeat(x, 2, axis=3)[..., ::2]
+    else:
+        x2 = np.asfortranarray(x)
+    got = cconv.conv2d(x2, w, padding=1)
+    np.testing.assert_array_equal(got, first)

@@ -147,14 +147,23 @@ def _inject(monkeypatch, target, name):
     return calls
 
 
-@pytest.mark.parametrize("where", ["result-allocation", "c-core-call", "input-copy"])
+@pytest.mark.parametrize("where", ["result-allocation", "cached-result-allocation",
+                                   "c-core-call", "input-copy"])
 def test_injected_memory_error_leaks_nothing(where, monkeypatch):
-    """MemoryError raised mid-call (after some arrays already exist) frees everything."""
+    """MemoryError raised mid-call (after some arrays already exist) frees everything, on the
+    full path and on the replay of a cached plan."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 32, 32))           # float64: converted to float32 below
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
     x32 = x.astype(np.float32)
-    if where == "result-allocation":
+    if hasattr(_conv, "_PLAN_CACHE"):                  # start from an empty cache of plans
+        monkeypatch.setattr(_conv, "_PLAN_CACHE", {})
+    if where == "cached-result-allocation":
+        cconv.conv2d(x32, w, padding=1)                  # now the next call replays the plan
+        assert len(_conv._PLAN_CACHE) == 1
+        calls = _inject(monkeypatch, _conv.np, "empty")
+        args = (x32, w)
+    elif where == "result-allocation":
         calls = _inject(monkeypatch, _conv.np, "empty")
         args = (x32, w)
     elif where == "c-core-call":
@@ -168,7 +177,7 @@ def test_injected_memory_error_leaks_nothing(where, monkeypatch):
         monkeypatch.setitem(_conv._CORE, np.dtype(np.float64), fail)
         args = (x32, w)
     else:
-        calls = _inject(monkeypatch, _conv.np, "ascontiguousarray")
+        calls = _inject(monkeypatch, _conv.np, "require")
         args = (x, w)
 
     def attempt():

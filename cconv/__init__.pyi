@@ -1,0 +1,69 @@
+# Type stubs for cconv's public API (the runtime code is in _conv.py and _config.py).
+from typing import Any, Literal, SupportsIndex, TypedDict, TypeVar, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+__all__ = ["conv2d", "conv2d_output_shape", "get_config", "show_config", "__version__"]
+
+# An int parameter (Python or NumPy int, never bool/float at run time), or an (h, w) pair of them.
+_Int = SupportsIndex
+_IntPair = _Int | tuple[_Int, _Int] | list[_Int]
+# int, (h, w), ((top, bottom), (left, right)), "valid" or "same".
+_Side = _Int | tuple[_Int, _Int] | list[_Int]
+_Padding = (
+    _Int
+    | tuple[_Int, _Int]
+    | list[_Int]
+    | tuple[_Side, _Side]
+    | list[_Side]
+    | Literal["valid", "same"]
+)
+_Shape = tuple[_Int, ...] | list[_Int]
+_FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+_Out = TypeVar("_Out", npt.NDArray[np.float32], npt.NDArray[np.float64])
+
+class _Config(TypedDict):
+    simd: str
+    simd_paths: list[str]
+    simd_compiled: list[str]
+    openmp: bool
+    max_threads: int
+
+@overload
+def conv2d(
+    input: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+    *,
+    out: None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+@overload
+def conv2d(
+    input: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+    *,
+    out: _Out,
+    threads: _Int | None = None,
+) -> _Out: ...
+def conv2d_output_shape(
+    input_shape: _Shape,
+    weight_shape: _Shape,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+) -> tuple[int, ...]: ...
+def get_config() -> _Config: ...
+def show_config() -> None: ...

@@ -1,0 +1,44 @@
+# Type stubs for the compiled binding cconv/_core.pyx.  Arrays must be C-contiguous, of exactly
+# the dtype named, 4-D (bias 1-D); the Python layer (cconv/_conv.py) guarantees it.
+import numpy as np
+import numpy.typing as npt
+
+# (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right, dilation_h, dilation_w, groups)
+_Geometry = tuple[int, ...]
+
+def conv2d_f32(
+    input: npt.NDArray[np.float32],
+    weight: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32] | None,
+    out: npt.NDArray[np.float32],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def conv2d_f64(
+    input: npt.NDArray[np.float64],
+    weight: npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float64] | None,
+    out: npt.NDArray[np.float64],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def workspace_bytes(
+    in_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    out_shape: tuple[int, ...],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    elem_size: int,
+) -> int: ...
+def output_size(
+    size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int
+) -> int: ...
+def simd_paths() -> list[tuple[str, bool]]: ...
+def simd_best() -> int: ...
+def openmp_enabled() -> bool: ...
+def max_threads() -> int: ...

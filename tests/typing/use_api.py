@@ -1,0 +1,57 @@
+"""Uses the whole public API the way a user would; `mypy` (strict, see pyproject.toml) checks it
+against the shipped stubs, and it also runs: `python tests/typing/use_api.py`.
+
+The `type: ignore[...]` lines are calls the stubs must reject; mypy's warn_unused_ignores (part of
+strict) fails the check if the stubs stop rejecting them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+import cconv
+
+
+def main() -> None:
+    version: str = cconv.__version__
+    image = np.random.default_rng(0).random((1, 3, 16, 16), dtype=np.float32)
+    filters = np.ones((4, 3, 3, 3), dtype=np.float32)
+    bias = np.arange(4, dtype=np.float32)
+
+    shape: tuple[int, ...] = cconv.conv2d_output_shape(image.shape, filters.shape, stride=2,
+                                                       padding="same")
+    y = cconv.conv2d(image, filters, bias, stride=(2, 2), padding="same", dilation=1, groups=1,
+                     threads=1)
+    assert y.shape == shape, (y.shape, shape)
+
+    # With out=, the result has the type of `out`.
+    buf: npt.NDArray[np.float32] = np.empty(shape, dtype=np.float32)
+    filled: npt.NDArray[np.float32] = cconv.conv2d(image, filters, bias, 2, "same", out=buf)
+    assert filled is buf
+
+    # Every padding form, nested lists and NumPy ints included.
+    cconv.conv2d(image[0], filters, padding=((1, 0), (0, 1)))
+    cconv.conv2d(image.tolist(), filters, padding=[1, np.int64(2)], stride=np.int32(1))
+    cconv.conv2d_output_shape([3, 8, 8], [2, 3, 3, 3], padding="valid")
+
+    config = cconv.get_config()
+    paths: list[str] = config["simd_paths"]
+    threads: int = config["max_threads"]
+    openmp: bool = config["openmp"]
+    active: str = config["simd"]
+    assert active in paths and "generic" in config["simd_compiled"] and threads >= 1
+    cconv.show_config()
+    print(f"cconv {version}: output {shape}, openmp={openmp}")
+
+
+def rejected_by_the_stubs() -> None:
+    """Never called: calls that would fail at run time and that the stubs must reject."""
+    image = np.ones((3, 8, 8))
+    cconv.conv2d(image, image[None], padding="full")  # type: ignore[call-overload]
+    cconv.conv2d(image, image[None], stride=1.5)  # type: ignore[call-overload]
+    cconv.get_config()["no_such_key"]  # type: ignore[typeddict-item]
+
+
+if __name__ == "__main__":
+    main()
