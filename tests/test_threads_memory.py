@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import cconv
-from cconv import _conv
+from cconv import _conv, _simd
 from conftest import assert_matches_oracle
 
 needs_proc = pytest.mark.skipif(
@@ -224,17 +224,28 @@ def test_memory_error_from_the_c_core_leaks_nothing():
     assert grown < 10 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MB"
 
 
+_GENERIC = _simd.path_index("generic")
+
+
+def _generic_conv(x, w):
+    """Single-threaded conv2d on the portable (slowest) path, padding 2."""
+    return _conv._conv2d(x, w, None, 1, 2, 1, 1, None, 1, _GENERIC, False)
+
+
 def _long_call_operands(seconds):
-    """Operands for a single-threaded float64 conv2d on the generic path lasting about
-    `seconds` on this machine (calibrated, so it holds on fast and slow CPUs)."""
+    """C-contiguous float32 operands for a conv2d on the generic path lasting about `seconds`
+    here (calibrated, so it holds on fast and slow CPUs).  Contiguous and of the result dtype
+    so the call goes straight to C: a conversion copy would delay the interrupt on its own."""
     rng = np.random.default_rng(4)
-    w = rng.standard_normal((32, 32, 5, 5))
-    x = rng.standard_normal((1, 32, 64, 64))
+    w = rng.standard_normal((64, 64, 5, 5)).astype(np.float32)
+    one = rng.standard_normal((1, 64, 64, 64)).astype(np.float32)
+    _generic_conv(one, w)
     t0 = time.perf_counter()
-    cconv.conv2d(x, w, padding=2, threads=1)
+    _generic_conv(one, w)
     per_image = max(time.perf_counter() - t0, 1e-4)
-    batch = int(np.clip(seconds / per_image, 1, 4096))
-    return np.broadcast_to(x, (batch, 32, 64, 64)), w, per_image * batch
+    batch = int(np.clip(seconds / per_image, 1, 512))
+    x = np.ascontiguousarray(np.broadcast_to(one, (batch, 64, 64, 64)))
+    return x, w, per_image * batch
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT from a thread is POSIX-only")
@@ -254,7 +265,7 @@ def test_ctrl_c_stops_a_long_call_within_a_second():
     try:
         timer.start()
         with pytest.raises(KeyboardInterrupt):
-            cconv.conv2d(x, w, padding=2, threads=1)
+            _generic_conv(x, w)
         stopped = time.perf_counter()
     finally:
         timer.cancel()
