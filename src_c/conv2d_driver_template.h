@@ -1,7 +1,7 @@
 /*
  * The conv2d driver loops, instantiated once per element type by conv2d_driver.c.
  * Needs: DRV_T (element type), DRV_SUFFIX (f32/f64), DRV_UKERNEL (micro-kernel pointer type),
- * DRV_SET_MR / DRV_SET_NR / DRV_SET_UKERNELS (the kernel-set fields for this type).
+ * DRV_SET(field) (the kernel-set field for this type, e.g. f32_vl).
  * See conv2d_plan.h for the band layout; this file owns padding and edges so the micro-kernels
  * never branch on borders.
  */
@@ -74,7 +74,8 @@ static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const DRV_T *tile, 
     }
 }
 
-static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
+                              const DRV_UKERNEL (*ukernels)[CCONV_MAX_NV],
                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
@@ -95,17 +96,19 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
     if (o_end > (g + 1) * Og) o_end = (g + 1) * Og;
 
     const int64_t out_plane = pl->out_height * pl->out_width;
-    const int64_t j_total = rows * pl->sub_width, nr = pl->nr;
+    const int64_t j_total = rows * pl->sub_width, nr = pl->nr, vl = pl->vl;
     const size_t taps = (size_t)pl->taps, weight_stride = (size_t)(Cg * pl->taps);
     const int direct_rows = pl->sub_width == pl->out_width; /* no thrown-away columns */
     for (int64_t j0 = 0; j0 < j_total; j0 += nr) {
         const int64_t j_end = j0 + nr < j_total ? j0 + nr : j_total;
-        const int direct = direct_rows && j0 + nr <= j_total;
+        /* The band's last tile only computes the vectors it needs. */
+        const int64_t nv = (j_end - j0 + vl - 1) / vl;
+        const int direct = direct_rows && j0 + nv * vl <= j_total;
         for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
             const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
             DRV_T *out_band = output + (n * pl->out_channels + o0) * out_plane +
                               first_row * pl->out_width;
-            DRV_UKERNEL ukernel = set->DRV_SET_UKERNELS[mr - 1];
+            const DRV_UKERNEL ukernel = ukernels[mr - 1][nv - 1];
             ukernel((size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride, pl->tap_offsets,
                     weight + o0 * (int64_t)weight_stride, weight_stride, bias ? bias + o0 : NULL,
                     direct ? out_band + j0 : tile, direct ? (size_t)out_plane : (size_t)nr);
@@ -114,25 +117,61 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
     }
 }
 
-cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
-                                   const DRV_T *weight, const DRV_T *bias, DRV_T *output)
+/* The tile for this call: the set's main tile, or its wide single-row tile when every group has
+ * one filter (nothing to share an input vector with).  Depends on the shape only, never on the
+ * thread count, so every output is computed the same way whatever the split. */
+static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv_kernel_set *set,
+                                       cconv_conv2d_plan *plan)
+{
+    const int64_t vl = (int64_t)set->DRV_SET(vl);
+    const int single_filter = p->out_channels == p->groups;
+    const int64_t mr = single_filter ? 1 : (int64_t)set->DRV_SET(mr_max);
+    const int64_t nv = (int64_t)(single_filter ? set->DRV_SET(wide_nv) : set->DRV_SET(nv_max));
+    return cconv_conv2d_plan_init(plan, p, sizeof(DRV_T), mr, nv * vl, vl);
+}
+
+static cconv_status DRV_FN(resolve_set_)(const cconv_conv2d_params *p,
+                                         const cconv_kernel_set **set)
 {
     cconv_status status = cconv_conv2d_check(p);
     if (status != CCONV_OK) return status;
     const int simd = p->simd < 0 ? cconv_simd_best() : p->simd;
     if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
-    const cconv_kernel_set *set = cconv_kernel_set_at(simd);
+    *set = cconv_kernel_set_at(simd);
+    return CCONV_OK;
+}
+
+/* Bytes of temporary memory a call with these parameters allocates (all threads). */
+static cconv_status DRV_FN(workspace_)(const cconv_conv2d_params *p, size_t *bytes)
+{
+    const cconv_kernel_set *set;
+    *bytes = 0;
+    cconv_status status = DRV_FN(resolve_set_)(p, &set);
+    if (status != CCONV_OK) return status;
+    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
+        return CCONV_OK;
+    cconv_conv2d_plan plan;
+    status = DRV_FN(make_plan_)(p, set, &plan);
+    if (status != CCONV_OK) return status;
+    *bytes = plan.workspace_bytes;
+    cconv_conv2d_plan_free(&plan);
+    return CCONV_OK;
+}
+
+cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
+                                   const DRV_T *weight, const DRV_T *bias, DRV_T *output)
+{
+    const cconv_kernel_set *set;
+    cconv_status status = DRV_FN(resolve_set_)(p, &set);
+    if (status != CCONV_OK) return status;
     if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
         return CCONV_OK;
     if (!input || !weight || !output) return CCONV_ERR_INVALID_ARGUMENT;
 
     cconv_conv2d_plan plan;
-    status = cconv_conv2d_plan_init(&plan, p, sizeof(DRV_T), (int64_t)set->DRV_SET_MR,
-                                    (int64_t)set->DRV_SET_NR);
+    status = DRV_FN(make_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
-    const size_t band_bytes = (size_t)(plan.group_in_channels > 0 ? plan.group_in_channels : 1) *
-                              (size_t)plan.plane_stride * sizeof(DRV_T);
-    const size_t tile_bytes = (size_t)(plan.mr_max * plan.nr) * sizeof(DRV_T);
+    const size_t band_bytes = plan.band_bytes, tile_bytes = plan.tile_bytes;
     int failed = 0, stop = 0;
     /* Polling costs a GIL round trip in Python; only worth it for calls long enough to notice. */
     const double work = (double)p->batch * (double)p->out_channels * (double)p->out_height *
@@ -163,7 +202,7 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
 #endif
             stopping = stop;
             if (!ok || stopping) continue;
-            DRV_FN(run_item_)(&plan, set, input, weight, bias, output, item, band_buf, tile,
+            DRV_FN(run_item_)(&plan, set->DRV_SET(ukernels), input, weight, bias, output, item, band_buf, tile,
                               &packed_unit);
 #ifdef _OPENMP
             const int caller = omp_get_thread_num() == 0;

@@ -28,8 +28,9 @@
 #define CCONV_RESTRICT restrict
 #endif
 
-/* The largest number of output channels any micro-kernel computes at once. */
+/* The largest tile any micro-kernel computes: output channels, and vectors of positions. */
 #define CCONV_MAX_MR 8
+#define CCONV_MAX_NV 8
 
 typedef void (*cconv_f32_conv2d_ukernel)(size_t channels, size_t taps,
                                          const float *input, size_t channel_stride,
@@ -44,15 +45,19 @@ typedef void (*cconv_f64_conv2d_ukernel)(size_t channels, size_t taps,
                                          const double *bias, double *output,
                                          size_t output_stride);
 
-/* One instruction set's kernels.  ukernels[mr-1] computes mr output channels (1 <= mr <= mr_max),
- * all with the same tile width nr. */
+/* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
+ * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
+ * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
+ * computing a mostly wasted full tile), and for mr = 1 up to nv = wide_nv: the single-row tile of
+ * groups with one filter (depthwise, single-channel images), where a tall tile has nothing to
+ * reuse the input for and a wider one amortises the call and tap overheads instead. */
 typedef struct cconv_kernel_set {
     const char *name;
     int (*cpu_supports)(void);
-    size_t f32_mr_max, f32_nr;
-    cconv_f32_conv2d_ukernel f32_ukernels[CCONV_MAX_MR];
-    size_t f64_mr_max, f64_nr;
-    cconv_f64_conv2d_ukernel f64_ukernels[CCONV_MAX_MR];
+    size_t f32_mr_max, f32_vl, f32_nv_max, f32_wide_nv;
+    cconv_f32_conv2d_ukernel f32_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
+    size_t f64_mr_max, f64_vl, f64_nv_max, f64_wide_nv;
+    cconv_f64_conv2d_ukernel f64_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

@@ -13,7 +13,7 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
-                                    size_t elem_size, int64_t mr_max, int64_t nr)
+                                    size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl)
 {
     memset(plan, 0, sizeof(*plan));
     plan->batch = p->batch;
@@ -32,6 +32,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->pad_left = p->pad_left;
     plan->mr_max = mr_max;
     plan->nr = nr;
+    plan->vl = vl;
     if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_OVERFLOW;
 
     /* Padded width and sub-image width; cconv_conv2d_check has bounded these already. */
@@ -100,6 +101,14 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     if (!cconv_mul(units, plan->out_chunks, &plan->items)) goto overflow;
     if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
     plan->threads = threads;
+
+    /* What the driver allocates: per thread the band and one tile; once the tap offsets. */
+    plan->band_bytes = (size_t)(plan->group_in_channels > 0 ? plan->group_in_channels : 1) *
+                       (size_t)plan->plane_stride * elem_size;
+    plan->tile_bytes = (size_t)(mr_max * nr) * elem_size;
+    const size_t per_thread = cconv_aligned_footprint(plan->band_bytes) +
+                              cconv_aligned_footprint(plan->tile_bytes);
+    plan->workspace_bytes = (size_t)threads * per_thread + (size_t)plan->taps * sizeof(ptrdiff_t);
     return CCONV_OK;
 
 overflow:
@@ -126,6 +135,8 @@ void *cconv_aligned_calloc(size_t bytes)
     ((void **)aligned)[-1] = raw;
     return (void *)aligned;
 }
+
+size_t cconv_aligned_footprint(size_t bytes) { return bytes + 64 + sizeof(void *); }
 
 void cconv_aligned_free(void *ptr)
 {

@@ -1,8 +1,8 @@
 /*
  * The aarch64 NEON kernel set (NEON and FMA are baseline on aarch64, so no extra flags).
- * Tile: up to 4 output channels x 4 q-register vectors (16 f32 / 8 f64 positions): 16
- * accumulators + 4 input vectors + 1 weight of the 32 vector registers.
- * The whole file compiles to nothing on other architectures.
+ * Main tile: 4 output channels x 4 q-register vectors (16 f32 / 8 f64 positions): 16
+ * accumulators + 4 input vectors + 1 weight of the 32 vector registers.  Single-row tiles go up
+ * to 8 vectors.  The whole file compiles to nothing on other architectures.
  */
 #include "kernel_list.h"
 
@@ -10,22 +10,39 @@
 #include <arm_neon.h>
 
 #include "cpu_features.h"
+#include "simd_ukernel_template.h"
 
-#define UK_NV 4
-#define UK_MR_MAX 4
-
-/* ---- float32: 4 lanes ---- */
+/* vfmaq(acc, b, c) = acc + b * c with one rounding; UK_FMA's argument order is (b, c, acc). */
+/* ---- float: 4 lanes ---- */
 #define UK_T float
 #define UK_V float32x4_t
 #define UK_VL 4
 #define UK_LOADU(p) vld1q_f32(p)
 #define UK_STOREU(p, v) vst1q_f32(p, v)
 #define UK_SET1(x) vdupq_n_f32(x)
-/* vfmaq_f32(acc, b, c) = acc + b * c, one fused rounding. */
 #define UK_FMA(a, b, c) vfmaq_f32(c, a, b)
-#define UK_INSTANCE(mr) cconv_f32_conv2d_##mr##x16__neon
-#include "simd_ukernel_instances.h"
-#undef UK_INSTANCE
+#define F32_TILES(X) \
+    X(cconv_f32_conv2d_1x4__neon, 1, 1) \
+    X(cconv_f32_conv2d_1x8__neon, 1, 2) \
+    X(cconv_f32_conv2d_1x12__neon, 1, 3) \
+    X(cconv_f32_conv2d_1x16__neon, 1, 4) \
+    X(cconv_f32_conv2d_1x20__neon, 1, 5) \
+    X(cconv_f32_conv2d_1x24__neon, 1, 6) \
+    X(cconv_f32_conv2d_1x28__neon, 1, 7) \
+    X(cconv_f32_conv2d_1x32__neon, 1, 8) \
+    X(cconv_f32_conv2d_2x4__neon, 2, 1) \
+    X(cconv_f32_conv2d_2x8__neon, 2, 2) \
+    X(cconv_f32_conv2d_2x12__neon, 2, 3) \
+    X(cconv_f32_conv2d_2x16__neon, 2, 4) \
+    X(cconv_f32_conv2d_3x4__neon, 3, 1) \
+    X(cconv_f32_conv2d_3x8__neon, 3, 2) \
+    X(cconv_f32_conv2d_3x12__neon, 3, 3) \
+    X(cconv_f32_conv2d_3x16__neon, 3, 4) \
+    X(cconv_f32_conv2d_4x4__neon, 4, 1) \
+    X(cconv_f32_conv2d_4x8__neon, 4, 2) \
+    X(cconv_f32_conv2d_4x12__neon, 4, 3) \
+    X(cconv_f32_conv2d_4x16__neon, 4, 4)
+F32_TILES(UK_DEFINE)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -34,7 +51,7 @@
 #undef UK_SET1
 #undef UK_FMA
 
-/* ---- float64: 2 lanes ---- */
+/* ---- double: 2 lanes ---- */
 #define UK_T double
 #define UK_V float64x2_t
 #define UK_VL 2
@@ -42,18 +59,42 @@
 #define UK_STOREU(p, v) vst1q_f64(p, v)
 #define UK_SET1(x) vdupq_n_f64(x)
 #define UK_FMA(a, b, c) vfmaq_f64(c, a, b)
-#define UK_INSTANCE(mr) cconv_f64_conv2d_##mr##x8__neon
-#include "simd_ukernel_instances.h"
-#undef UK_INSTANCE
+#define F64_TILES(X) \
+    X(cconv_f64_conv2d_1x2__neon, 1, 1) \
+    X(cconv_f64_conv2d_1x4__neon, 1, 2) \
+    X(cconv_f64_conv2d_1x6__neon, 1, 3) \
+    X(cconv_f64_conv2d_1x8__neon, 1, 4) \
+    X(cconv_f64_conv2d_1x10__neon, 1, 5) \
+    X(cconv_f64_conv2d_1x12__neon, 1, 6) \
+    X(cconv_f64_conv2d_1x14__neon, 1, 7) \
+    X(cconv_f64_conv2d_1x16__neon, 1, 8) \
+    X(cconv_f64_conv2d_2x2__neon, 2, 1) \
+    X(cconv_f64_conv2d_2x4__neon, 2, 2) \
+    X(cconv_f64_conv2d_2x6__neon, 2, 3) \
+    X(cconv_f64_conv2d_2x8__neon, 2, 4) \
+    X(cconv_f64_conv2d_3x2__neon, 3, 1) \
+    X(cconv_f64_conv2d_3x4__neon, 3, 2) \
+    X(cconv_f64_conv2d_3x6__neon, 3, 3) \
+    X(cconv_f64_conv2d_3x8__neon, 3, 4) \
+    X(cconv_f64_conv2d_4x2__neon, 4, 1) \
+    X(cconv_f64_conv2d_4x4__neon, 4, 2) \
+    X(cconv_f64_conv2d_4x6__neon, 4, 3) \
+    X(cconv_f64_conv2d_4x8__neon, 4, 4)
+F64_TILES(UK_DEFINE)
+#undef UK_T
+#undef UK_V
+#undef UK_VL
+#undef UK_LOADU
+#undef UK_STOREU
+#undef UK_SET1
+#undef UK_FMA
 
 const cconv_kernel_set cconv_kernels_neon = {
     "neon",
     cconv_cpu_has_neon,
-    4, 16,
-    {cconv_f32_conv2d_1x16__neon, cconv_f32_conv2d_2x16__neon, cconv_f32_conv2d_3x16__neon,
-     cconv_f32_conv2d_4x16__neon},
-    4, 8,
-    {cconv_f64_conv2d_1x8__neon, cconv_f64_conv2d_2x8__neon, cconv_f64_conv2d_3x8__neon,
-     cconv_f64_conv2d_4x8__neon},
+    4, 4, 4, 8,
+    {F32_TILES(UK_ENTRY)},
+    4, 2, 4, 8,
+    {F64_TILES(UK_ENTRY)},
 };
 #endif
