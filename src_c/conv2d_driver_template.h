@@ -95,10 +95,43 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
     int64_t o_end = o_begin + pl->out_chunk;
     if (o_end > (g + 1) * Og) o_end = (g + 1) * Og;
 
-    const int64_t out_plane = pl->out_height * pl->out_width;
-    const int64_t j_total = rows * pl->sub_width, nr = pl->nr, vl = pl->vl;
+    const int64_t out_plane = pl->out_height * pl->out_width, OW = pl->out_width;
+    const int64_t Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
     const size_t taps = (size_t)pl->taps, weight_stride = (size_t)(Cg * pl->taps);
-    const int direct_rows = pl->sub_width == pl->out_width; /* no thrown-away columns */
+    DRV_T *const out_first = output + (n * pl->out_channels + o_begin) * out_plane +
+                             first_row * OW;
+    const DRV_T *const w_first = weight + o_begin * (int64_t)weight_stride;
+    if (pl->row_tiles) {
+        /* Row tiles, stored in place.  A row's last tile is rounded up to whole vectors; the
+         * extra lanes land in the following positions of the same channel and band, which later
+         * tiles of this very loop overwrite (rows go in increasing order).  Only a tile whose
+         * extra lanes would pass the band's end goes through the tile buffer. */
+        const int64_t band_end = rows * OW;
+        for (int64_t y = 0; y < rows; y++) {
+            for (int64_t x0 = 0; x0 < OW; x0 += nr) {
+                const int64_t valid = OW - x0 < nr ? OW - x0 : nr;
+                const int64_t nv = (valid + vl - 1) / vl;
+                const int64_t j0 = y * Wq + x0, at = y * OW + x0;
+                const int direct = at + nv * vl <= band_end;
+                for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
+                    const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
+                    DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
+                    ukernels[mr - 1][nv - 1](
+                        (size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride,
+                        pl->tap_offsets, w_first + (o0 - o_begin) * (int64_t)weight_stride,
+                        weight_stride, bias ? bias + o0 : NULL, direct ? out_band + at : tile,
+                        direct ? (size_t)out_plane : (size_t)nr);
+                    if (!direct)
+                        DRV_FN(store_tile_)(pl, tile, mr, j0, j0 + valid, out_band, out_plane);
+                }
+            }
+        }
+        return;
+    }
+    /* Flattened tiles over whole sub-image rows, through the tile buffer unless the band has no
+     * thrown-away columns. */
+    const int64_t j_total = rows * Wq;
+    const int direct_rows = Wq == OW;
     for (int64_t j0 = 0; j0 < j_total; j0 += nr) {
         const int64_t j_end = j0 + nr < j_total ? j0 + nr : j_total;
         /* The band's last tile only computes the vectors it needs. */
@@ -106,12 +139,12 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
         const int direct = direct_rows && j0 + nv * vl <= j_total;
         for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
             const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
-            DRV_T *out_band = output + (n * pl->out_channels + o0) * out_plane +
-                              first_row * pl->out_width;
-            const DRV_UKERNEL ukernel = ukernels[mr - 1][nv - 1];
-            ukernel((size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride, pl->tap_offsets,
-                    weight + o0 * (int64_t)weight_stride, weight_stride, bias ? bias + o0 : NULL,
-                    direct ? out_band + j0 : tile, direct ? (size_t)out_plane : (size_t)nr);
+            DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
+            ukernels[mr - 1][nv - 1](
+                (size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride, pl->tap_offsets,
+                w_first + (o0 - o_begin) * (int64_t)weight_stride, weight_stride,
+                bias ? bias + o0 : NULL, direct ? out_band + j0 : tile,
+                direct ? (size_t)out_plane : (size_t)nr);
             if (!direct) DRV_FN(store_tile_)(pl, tile, mr, j0, j_end, out_band, out_plane);
         }
     }

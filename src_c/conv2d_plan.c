@@ -102,6 +102,13 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
     plan->threads = threads;
 
+    /* Tiles along output rows (x0 = 0, nr, ... < out_width, the last one rounded up to a vector)
+     * store straight into the output: no tile buffer, no copy.  Flattened tiles (j0 = 0, nr, ...
+     * over whole band rows of sub_width) waste the sub_width - out_width columns instead and go
+     * through the tile buffer.  Row tiles win whenever a rounded-up row is no longer than a
+     * sub-image row. */
+    plan->row_tiles = round_up(p->out_width, vl) <= plan->sub_width;
+
     /* What the driver allocates: per thread the band and one tile; once the tap offsets. */
     plan->band_bytes = (size_t)(plan->group_in_channels > 0 ? plan->group_in_channels : 1) *
                        (size_t)plan->plane_stride * elem_size;

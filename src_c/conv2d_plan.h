@@ -35,7 +35,8 @@ typedef struct cconv_conv2d_plan {
     int64_t sub_size;      /* sub_rows * sub_width */
     int64_t plane_stride;  /* elements per packed channel, slack for the last tile included */
     int64_t mr_max, nr;    /* micro-kernel tile: mr_max output channels x nr positions */
-    int64_t vl;            /* vector length: the last tile of a band is rounded up to it only */
+    int64_t vl;            /* vector length: the last tile of a row/band is rounded up to it only */
+    int row_tiles;         /* tiles follow output rows and store straight into the output */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */
     int64_t items;         /* batch * groups * bands * out_chunks */
