@@ -38,9 +38,22 @@ static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, const DRV_T *input, 
                         memcpy(row + left, src_row, (size_t)copy * sizeof(DRV_T));
                         memset(row + left + copy, 0, (size_t)(Wq - left - copy) * sizeof(DRV_T));
                     } else {
-                        for (int64_t q = 0; q < Wq; q++) {
-                            const int64_t w = q * sw + pw - pl->pad_left;
-                            row[q] = (w >= 0 && w < W) ? src_row[w] : (DRV_T)0;
+                        /* Columns q with source w = q*sw + pw - pad_left inside [0, W): zeros
+                         * around one branch-free strided copy. */
+                        const int64_t a = pl->pad_left - pw, b = W - 1 + pl->pad_left - pw;
+                        int64_t q_lo = a > 0 ? (a + sw - 1) / sw : 0;
+                        int64_t q_hi = b >= 0 ? b / sw + 1 : 0;
+                        if (q_hi > Wq) q_hi = Wq;
+                        if (q_lo > q_hi) q_lo = q_hi;
+                        memset(row, 0, (size_t)q_lo * sizeof(DRV_T));
+                        memset(row + q_hi, 0, (size_t)(Wq - q_hi) * sizeof(DRV_T));
+                        const DRV_T *s = src_row + (q_lo * sw - a);
+                        const int64_t count = q_hi - q_lo;
+                        DRV_T *d = row + q_lo;
+                        if (sw == 2) { /* a constant stride the compiler can vectorise */
+                            for (int64_t q = 0; q < count; q++) d[q] = s[2 * q];
+                        } else {
+                            for (int64_t q = 0; q < count; q++) d[q] = s[q * sw];
                         }
                     }
                 }
