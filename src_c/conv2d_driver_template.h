@@ -10,52 +10,45 @@
 #define DRV_FN(name) DRV_CAT(name, DRV_SUFFIX)
 
 /* Copies the band's input rows of every channel in group g of image n into the polyphase planes,
- * writing zeros for padding. */
+ * writing zeros for padding.  Per sub-image column phase pw, the columns q whose source
+ * w = q*sw + pw - pad_left lies inside [0, W) are one range [q_lo, q_hi): each row is then zeros,
+ * one unit- or constant-stride copy, zeros, with no per-element branch. */
 static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, const DRV_T *input, int64_t n,
                                int64_t g, int64_t band, DRV_T *dst_band)
 {
     const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h, sw = pl->stride_w;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
-    for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
-        const int64_t c = g * pl->group_in_channels + cg;
-        const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
-        DRV_T *plane = dst_band + cg * pl->plane_stride;
-        for (int64_t ph = 0; ph < sh; ph++) {
-            for (int64_t i = 0; i < pl->sub_rows; i++) {
-                const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
-                for (int64_t pw = 0; pw < sw; pw++) {
-                    DRV_T *row = plane + (ph * sw + pw) * pl->sub_size + i * Wq;
+    for (int64_t pw = 0; pw < sw; pw++) {
+        const int64_t a = pl->pad_left - pw, b = W - 1 + pl->pad_left - pw;
+        int64_t q_lo = a > 0 ? (a + sw - 1) / sw : 0;
+        int64_t q_hi = b >= 0 ? b / sw + 1 : 0;
+        if (q_hi > Wq) q_hi = Wq;
+        if (q_lo > q_hi) q_lo = q_hi;
+        const int64_t count = q_hi - q_lo, src_first = q_lo * sw - a;
+        for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
+            const int64_t c = g * pl->group_in_channels + cg;
+            const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
+            DRV_T *plane = dst_band + cg * pl->plane_stride;
+            for (int64_t ph = 0; ph < sh; ph++) {
+                DRV_T *sub = plane + (ph * sw + pw) * pl->sub_size;
+                for (int64_t i = 0; i < pl->sub_rows; i++) {
+                    const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                    DRV_T *CCONV_RESTRICT row = sub + i * Wq;
                     if (h < 0 || h >= H) {
                         memset(row, 0, (size_t)Wq * sizeof(DRV_T));
                         continue;
                     }
-                    const DRV_T *src_row = src + h * W;
+                    const DRV_T *CCONV_RESTRICT s = src + h * W + src_first;
+                    for (int64_t q = 0; q < q_lo; q++) row[q] = (DRV_T)0;
+                    DRV_T *CCONV_RESTRICT d = row + q_lo;
                     if (sw == 1) {
-                        /* Left pad, the row itself, right pad. */
-                        const int64_t left = pl->pad_left < Wq ? pl->pad_left : Wq;
-                        const int64_t copy = (W < Wq - left) ? W : Wq - left;
-                        memset(row, 0, (size_t)left * sizeof(DRV_T));
-                        memcpy(row + left, src_row, (size_t)copy * sizeof(DRV_T));
-                        memset(row + left + copy, 0, (size_t)(Wq - left - copy) * sizeof(DRV_T));
+                        memcpy(d, s, (size_t)count * sizeof(DRV_T));
+                    } else if (sw == 2) { /* a constant stride the compiler can vectorise */
+                        for (int64_t q = 0; q < count; q++) d[q] = s[2 * q];
                     } else {
-                        /* Columns q with source w = q*sw + pw - pad_left inside [0, W): zeros
-                         * around one branch-free strided copy. */
-                        const int64_t a = pl->pad_left - pw, b = W - 1 + pl->pad_left - pw;
-                        int64_t q_lo = a > 0 ? (a + sw - 1) / sw : 0;
-                        int64_t q_hi = b >= 0 ? b / sw + 1 : 0;
-                        if (q_hi > Wq) q_hi = Wq;
-                        if (q_lo > q_hi) q_lo = q_hi;
-                        memset(row, 0, (size_t)q_lo * sizeof(DRV_T));
-                        memset(row + q_hi, 0, (size_t)(Wq - q_hi) * sizeof(DRV_T));
-                        const DRV_T *s = src_row + (q_lo * sw - a);
-                        const int64_t count = q_hi - q_lo;
-                        DRV_T *d = row + q_lo;
-                        if (sw == 2) { /* a constant stride the compiler can vectorise */
-                            for (int64_t q = 0; q < count; q++) d[q] = s[2 * q];
-                        } else {
-                            for (int64_t q = 0; q < count; q++) d[q] = s[q * sw];
-                        }
+                        for (int64_t q = 0; q < count; q++) d[q] = s[q * sw];
                     }
+                    for (int64_t q = q_hi; q < Wq; q++) row[q] = (DRV_T)0;
                 }
             }
         }
