@@ -80,6 +80,33 @@ static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const DRV_T *tile, 
     }
 }
 
+/* Where a tile of `extent` positions from flattened position j0 of the band reads its input: the
+ * input itself when the plan allows and the reads stay inside each channel, else the packed band
+ * (packed on first use, once per unit). */
+static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl, const DRV_T *input,
+                                        int64_t unit, int64_t j0, int64_t extent,
+                                        DRV_T *band_buf, int64_t *packed_unit,
+                                        size_t *channel_stride)
+{
+    const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
+    const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
+    const int64_t first_row = band * pl->band_rows;
+    if (pl->in_place) {
+        const int64_t plane = pl->in_height * pl->in_width;
+        if (first_row * pl->in_width + j0 + extent + pl->max_offset <= plane) {
+            *channel_stride = (size_t)plane;
+            return input + (n * pl->in_channels + g * pl->group_in_channels) * plane +
+                   first_row * pl->in_width + j0;
+        }
+    }
+    if (*packed_unit != unit) {
+        DRV_FN(pack_band_)(pl, input, n, g, band, band_buf);
+        *packed_unit = unit;
+    }
+    *channel_stride = (size_t)pl->plane_stride;
+    return band_buf + j0;
+}
+
 static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
                               const DRV_UKERNEL (*ukernels)[CCONV_MAX_NV],
                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
@@ -89,10 +116,6 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
     const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
     const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
     const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
-    if (*packed_unit != unit) {
-        DRV_FN(pack_band_)(pl, input, n, g, band, band_buf);
-        *packed_unit = unit;
-    }
     const int64_t first_row = band * pl->band_rows;
     int64_t rows = pl->out_height - first_row;
     if (rows > pl->band_rows) rows = pl->band_rows;
@@ -119,12 +142,14 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
                 const int64_t nv = (valid + vl - 1) / vl;
                 const int64_t j0 = y * Wq + x0, at = y * OW + x0;
                 const int direct = at + nv * vl <= band_end;
+                size_t cs;
+                const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, j0, nv * vl, band_buf,
+                                                       packed_unit, &cs);
                 for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
                     const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
                     DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
                     ukernels[mr - 1][nv - 1](
-                        (size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride,
-                        pl->tap_offsets, w_first + (o0 - o_begin) * (int64_t)weight_stride,
+                        (size_t)Cg, taps, src, cs, pl->tap_offsets, w_first + (o0 - o_begin) * (int64_t)weight_stride,
                         weight_stride, bias ? bias + o0 : NULL, direct ? out_band + at : tile,
                         direct ? (size_t)out_plane : (size_t)nr);
                     if (!direct)
@@ -143,11 +168,14 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
         /* The band's last tile only computes the vectors it needs. */
         const int64_t nv = (j_end - j0 + vl - 1) / vl;
         const int direct = direct_rows && j0 + nv * vl <= j_total;
+        size_t cs;
+        const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, j0, nv * vl, band_buf,
+                                               packed_unit, &cs);
         for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
             const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
             DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
             ukernels[mr - 1][nv - 1](
-                (size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride, pl->tap_offsets,
+                (size_t)Cg, taps, src, cs, pl->tap_offsets,
                 w_first + (o0 - o_begin) * (int64_t)weight_stride, weight_stride,
                 bias ? bias + o0 : NULL, direct ? out_band + j0 : tile,
                 direct ? (size_t)out_plane : (size_t)nr);

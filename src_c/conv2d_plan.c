@@ -109,6 +109,14 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
      * sub-image row. */
     plan->row_tiles = round_up(p->out_width, vl) <= plan->sub_width;
 
+    /* Stride 1 without padding: the sub-image is the input channel itself (sub_width = in_width,
+     * the same tap offsets), so tiles read it in place and nothing is packed, except a tile whose
+     * reads would pass the end of its channel (the last ones of the last band), which reads the
+     * packed band instead. */
+    plan->in_place = sh == 1 && sw == 1 && p->pad_top == 0 && p->pad_bottom == 0 &&
+                     p->pad_left == 0 && p->pad_right == 0;
+    plan->max_offset = max_offset;
+
     /* What the driver allocates: per thread the band and one tile; once the tap offsets. */
     plan->band_bytes = (size_t)(plan->group_in_channels > 0 ? plan->group_in_channels : 1) *
                        (size_t)plan->plane_stride * elem_size;

@@ -37,6 +37,8 @@ typedef struct cconv_conv2d_plan {
     int64_t mr_max, nr;    /* micro-kernel tile: mr_max output channels x nr positions */
     int64_t vl;            /* vector length: the last tile of a row/band is rounded up to it only */
     int row_tiles;         /* tiles follow output rows and store straight into the output */
+    int in_place;          /* stride 1, no padding: tiles read the input itself, unpacked */
+    int64_t max_offset;    /* the largest tap offset */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */
     int64_t items;         /* batch * groups * bands * out_chunks */
