@@ -107,6 +107,49 @@ static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl, const DRV_T
     return band_buf + j0;
 }
 
+/* Tile k of a band of `rows` output rows: where it starts in the flattened band (j0), how many
+ * vectors it computes (nv), how many of its positions are valid outputs (valid, from j0), where it
+ * starts in the output band (at) and whether it may store there directly.
+ * Row tiles follow output rows and store in place: a row's last tile is rounded up to whole
+ * vectors, and the extra lanes land in the following positions of the same channel and band,
+ * which later tiles of the same channel overwrite (tiles of one channel always run in increasing
+ * k).  Only a tile whose extra lanes would pass the band's end goes through the tile buffer.
+ * Flattened tiles cover whole sub-image rows and go through the tile buffer unless the sub-image
+ * has no thrown-away columns; the band's last one computes only the vectors it needs. */
+typedef struct DRV_FN(tile_) {
+    int64_t j0, nv, valid, at;
+    int direct;
+} DRV_FN(tile_);
+
+static int64_t DRV_FN(tile_count_)(const cconv_conv2d_plan *pl, int64_t rows)
+{
+    if (pl->row_tiles) return rows * ((pl->out_width + pl->nr - 1) / pl->nr);
+    return (rows * pl->sub_width + pl->nr - 1) / pl->nr;
+}
+
+static DRV_FN(tile_) DRV_FN(tile_at_)(const cconv_conv2d_plan *pl, int64_t rows, int64_t k)
+{
+    DRV_FN(tile_) t;
+    const int64_t OW = pl->out_width, Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
+    if (pl->row_tiles) {
+        const int64_t per_row = (OW + nr - 1) / nr;
+        const int64_t y = k / per_row, x0 = (k - y * per_row) * nr;
+        t.valid = OW - x0 < nr ? OW - x0 : nr;
+        t.nv = (t.valid + vl - 1) / vl;
+        t.j0 = y * Wq + x0;
+        t.at = y * OW + x0;
+        t.direct = t.at + t.nv * vl <= rows * OW;
+    } else {
+        const int64_t j_total = rows * Wq;
+        t.j0 = k * nr;
+        t.valid = j_total - t.j0 < nr ? j_total - t.j0 : nr;
+        t.nv = (t.valid + vl - 1) / vl;
+        t.at = t.j0;
+        t.direct = Wq == OW && t.j0 + t.nv * vl <= j_total;
+    }
+    return t;
+}
+
 static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
                               const DRV_UKERNEL (*ukernels)[CCONV_MAX_NV],
                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
@@ -124,62 +167,34 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
     int64_t o_end = o_begin + pl->out_chunk;
     if (o_end > (g + 1) * Og) o_end = (g + 1) * Og;
 
-    const int64_t out_plane = pl->out_height * pl->out_width, OW = pl->out_width;
-    const int64_t Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
+    const int64_t out_plane = pl->out_height * pl->out_width, mr_max = pl->mr_max;
     const size_t taps = (size_t)pl->taps, weight_stride = (size_t)(Cg * pl->taps);
     DRV_T *const out_first = output + (n * pl->out_channels + o_begin) * out_plane +
-                             first_row * OW;
+                             first_row * pl->out_width;
     const DRV_T *const w_first = weight + o_begin * (int64_t)weight_stride;
-    if (pl->row_tiles) {
-        /* Row tiles, stored in place.  A row's last tile is rounded up to whole vectors; the
-         * extra lanes land in the following positions of the same channel and band, which later
-         * tiles of this very loop overwrite (rows go in increasing order).  Only a tile whose
-         * extra lanes would pass the band's end goes through the tile buffer. */
-        const int64_t band_end = rows * OW;
-        for (int64_t y = 0; y < rows; y++) {
-            for (int64_t x0 = 0; x0 < OW; x0 += nr) {
-                const int64_t valid = OW - x0 < nr ? OW - x0 : nr;
-                const int64_t nv = (valid + vl - 1) / vl;
-                const int64_t j0 = y * Wq + x0, at = y * OW + x0;
-                const int direct = at + nv * vl <= band_end;
-                size_t cs;
-                const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, j0, nv * vl, band_buf,
-                                                       packed_unit, &cs);
-                for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
-                    const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
-                    DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
-                    ukernels[mr - 1][nv - 1](
-                        (size_t)Cg, taps, src, cs, pl->tap_offsets, w_first + (o0 - o_begin) * (int64_t)weight_stride,
-                        weight_stride, bias ? bias + o0 : NULL, direct ? out_band + at : tile,
-                        direct ? (size_t)out_plane : (size_t)nr);
-                    if (!direct)
-                        DRV_FN(store_tile_)(pl, tile, mr, j0, j0 + valid, out_band, out_plane);
-                }
-            }
-        }
-        return;
-    }
-    /* Flattened tiles over whole sub-image rows, through the tile buffer unless the band has no
-     * thrown-away columns. */
-    const int64_t j_total = rows * Wq;
-    const int direct_rows = Wq == OW;
-    for (int64_t j0 = 0; j0 < j_total; j0 += nr) {
-        const int64_t j_end = j0 + nr < j_total ? j0 + nr : j_total;
-        /* The band's last tile only computes the vectors it needs. */
-        const int64_t nv = (j_end - j0 + vl - 1) / vl;
-        const int direct = direct_rows && j0 + nv * vl <= j_total;
-        size_t cs;
-        const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, j0, nv * vl, band_buf,
-                                               packed_unit, &cs);
-        for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
-            const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
+    const int64_t tiles = DRV_FN(tile_count_)(pl, rows);
+    const int64_t blocks = (o_end - o_begin + mr_max - 1) / mr_max;
+    /* Loop order: the operand that is larger stays outside so it streams once; the smaller one
+     * (the band's input, or the chunk's weights) is re-read from cache. */
+    const int64_t outer = pl->weights_outer ? blocks : tiles;
+    const int64_t inner = pl->weights_outer ? tiles : blocks;
+    for (int64_t a = 0; a < outer; a++) {
+        for (int64_t b = 0; b < inner; b++) {
+            const int64_t k = pl->weights_outer ? b : a, block = pl->weights_outer ? a : b;
+            const DRV_FN(tile_) t = DRV_FN(tile_at_)(pl, rows, k);
+            size_t cs;
+            const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, t.j0, t.nv * pl->vl,
+                                                   band_buf, packed_unit, &cs);
+            const int64_t o0 = o_begin + block * mr_max;
+            const int64_t mr = o_end - o0 < mr_max ? o_end - o0 : mr_max;
             DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
-            ukernels[mr - 1][nv - 1](
-                (size_t)Cg, taps, src, cs, pl->tap_offsets,
-                w_first + (o0 - o_begin) * (int64_t)weight_stride, weight_stride,
-                bias ? bias + o0 : NULL, direct ? out_band + j0 : tile,
-                direct ? (size_t)out_plane : (size_t)nr);
-            if (!direct) DRV_FN(store_tile_)(pl, tile, mr, j0, j_end, out_band, out_plane);
+            ukernels[mr - 1][t.nv - 1]((size_t)Cg, taps, src, cs, pl->tap_offsets,
+                                       w_first + (o0 - o_begin) * (int64_t)weight_stride,
+                                       weight_stride, bias ? bias + o0 : NULL,
+                                       t.direct ? out_band + t.at : tile,
+                                       t.direct ? (size_t)out_plane : (size_t)pl->nr);
+            if (!t.direct)
+                DRV_FN(store_tile_)(pl, tile, mr, t.j0, t.j0 + t.valid, out_band, out_plane);
         }
     }
 }

@@ -117,6 +117,15 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
                      p->pad_left == 0 && p->pad_right == 0;
     plan->max_offset = max_offset;
 
+    /* A work item's weights (out_chunk filters) against its band: the larger streams once in the
+     * outer loop. Small images with many channels (7x7x512) have far more weights than input. */
+    {
+        const double chunk_weights = (double)plan->out_chunk * (double)plan->group_in_channels *
+                                     (double)plan->taps;
+        const double band_input = (double)plan->group_in_channels * (double)plan->plane_stride;
+        plan->weights_outer = chunk_weights > band_input;
+    }
+
     /* What the driver allocates: per thread the band and one tile; once the tap offsets. */
     plan->band_bytes = (size_t)(plan->group_in_channels > 0 ? plan->group_in_channels : 1) *
                        (size_t)plan->plane_stride * elem_size;
