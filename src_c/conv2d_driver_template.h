@@ -274,8 +274,10 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
             failed = 1;
         }
         int64_t packed_unit = -1;
+        /* Dynamic: on a shared machine a descheduled thread must not hold back the other's
+         * share.  Which thread runs an item never changes what it computes. */
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t item = 0; item < plan.items; item++) {
             int stopping;
