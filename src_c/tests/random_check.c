@@ -133,6 +133,10 @@ int main(int argc, char **argv)
                    (long long)p.pad_bottom, (long long)p.pad_left, (long long)p.pad_right,
                    (long long)p.groups);
     }
-    printf("%d configurations, %s\n", run, failures ? "FAILED" : "all paths match");
+    printf("paths run:");
+    for (int simd = 0; simd < cconv_simd_count(); simd++) {
+        if (cconv_simd_supported(simd)) printf(" %s", cconv_simd_name(simd));
+    }
+    printf("\n%d configurations, %s\n", run, failures ? "FAILED" : "all paths match");
     return failures ? 1 : 0;
 }
