@@ -150,13 +150,23 @@ static DRV_FN(tile_) DRV_FN(tile_at_)(const cconv_conv2d_plan *pl, int64_t rows,
     return t;
 }
 
-static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
-                              const DRV_UKERNEL (*ukernels)[CCONV_MAX_NV],
+static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                               DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
+                               int64_t *packed_unit);
+
+static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
 {
     const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
+    if (pl->rows3) {
+        DRV_FN(run_rows3_)(pl, set, input, weight, bias, output, unit, band_buf, tile,
+                           packed_unit);
+        return;
+    }
+    const DRV_UKERNEL(*ukernels)[CCONV_MAX_NV] = set->DRV_SET(ukernels);
     const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
     const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
     const int64_t first_row = band * pl->band_rows;
@@ -199,6 +209,55 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl,
     }
 }
 
+/* A unit of a single-filter group with the rows3 kernels: groups of up to R output rows, and in
+ * each, column tiles from the right end to the left.  Stores go straight to the output: a row's
+ * last tile is rounded up to whole vectors, and its extra lanes land at the start of the next row
+ * (never further: they are fewer than a vector, and a row with more than one tile is wider than
+ * a vector), which is written later, by this group's first tile (tiles run right to left) or by
+ * the next row of the same kernel call (rows are stored in order), or by the next group.  Only a
+ * tile whose extra lanes would pass the band's end goes through the tile buffer. */
+static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                               DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
+                               int64_t *packed_unit)
+{
+    const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
+    const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
+    const int64_t first_row = band * pl->band_rows;
+    int64_t rows = pl->out_height - first_row;
+    if (rows > pl->band_rows) rows = pl->band_rows;
+    const int64_t OW = pl->out_width, Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
+    const int64_t R = pl->mr_max, kernel_width = pl->taps / 3;
+    const int64_t out_plane = pl->out_height * OW, band_end = rows * OW;
+    DRV_T *out_band = output + (n * pl->out_channels + g) * out_plane + first_row * OW;
+    const DRV_T *filter = weight + g * pl->taps;
+    const DRV_T *b = bias ? bias + g : NULL;
+    const int64_t tiles_per_row = (OW + nr - 1) / nr;
+    for (int64_t y = 0; y < rows; y += R) {
+        const int64_t rr = rows - y < R ? rows - y : R;
+        for (int64_t k = tiles_per_row - 1; k >= 0; k--) {
+            const int64_t x0 = k * nr;
+            const int64_t valid = OW - x0 < nr ? OW - x0 : nr;
+            const int64_t nv = (valid + vl - 1) / vl;
+            const int64_t at = y * OW + x0;
+            const int direct = (y + rr - 1) * OW + x0 + nv * vl <= band_end;
+            size_t cs;
+            const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, y * Wq + x0,
+                                                   (rr - 1) * Wq + nv * vl, band_buf,
+                                                   packed_unit, &cs);
+            set->DRV_SET(rows3)[rr - 1][nv - 1]((size_t)kernel_width, src, (size_t)Wq,
+                                                pl->tap_offsets, filter, b,
+                                                direct ? out_band + at : tile,
+                                                direct ? (size_t)OW : (size_t)nr);
+            if (!direct) {
+                for (int64_t r = 0; r < rr; r++) {
+                    memcpy(out_band + at + r * OW, tile + r * nr, (size_t)valid * sizeof(DRV_T));
+                }
+            }
+        }
+    }
+}
+
 /* The tile for this call: the set's main tile, or its wide single-row tile when every group has
  * one filter (nothing to share an input vector with).  Depends on the shape only, never on the
  * thread count, so every output is computed the same way whatever the split. */
@@ -207,6 +266,18 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
 {
     const int64_t vl = (int64_t)set->DRV_SET(vl);
     const int single_filter = p->out_channels == p->groups;
+    /* One filter of depth 1 per group, 3 kernel rows, stride 1: the rows3 kernels, when rows fit
+     * row tiles. */
+    if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 && p->stride_h == 1 && p->stride_w == 1 &&
+        p->kernel_height == 3 && p->dilation_h == 1) {
+        cconv_status status = cconv_conv2d_plan_init(
+            plan, p, sizeof(DRV_T), CCONV_ROWS3_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
+        if (status != CCONV_OK || plan->row_tiles) {
+            plan->rows3 = status == CCONV_OK;
+            return status;
+        }
+        cconv_conv2d_plan_free(plan);
+    }
     const int64_t mr = single_filter ? 1 : (int64_t)set->DRV_SET(mr_max);
     const int64_t nv = (int64_t)(single_filter ? set->DRV_SET(wide_nv) : set->DRV_SET(nv_max));
     return cconv_conv2d_plan_init(plan, p, sizeof(DRV_T), mr, nv * vl, vl);
@@ -286,7 +357,7 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
 #endif
             stopping = stop;
             if (!ok || stopping) continue;
-            DRV_FN(run_item_)(&plan, set->DRV_SET(ukernels), input, weight, bias, output, item, band_buf, tile,
+            DRV_FN(run_item_)(&plan, set, input, weight, bias, output, item, band_buf, tile,
                               &packed_unit);
 #ifdef _OPENMP
             const int caller = omp_get_thread_num() == 0;

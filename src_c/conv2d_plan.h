@@ -40,6 +40,8 @@ typedef struct cconv_conv2d_plan {
     int in_place;          /* stride 1, no padding: tiles read the input itself, unpacked */
     int64_t max_offset;    /* the largest tap offset */
     int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
+    int rows3;             /* single filter, 3 kernel rows, stride 1: the rows3 kernels (mr_max
+                              is then their row count) */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */
     int64_t items;         /* batch * groups * bands * out_chunks */

@@ -48,6 +48,11 @@ SHAPES = [
     (1, 1, 37, 301, 1, 3, 3, {"padding": 1}, "single channel, flattened wide tiles"),
     (1, 1, 5, 3, 1, 3, 3, {"padding": 1}, "single channel, tiny"),
     (3, 2, 8, 40, 6, 3, 3, {"padding": 1, "groups": 2}, "groups with several filters"),
+    (1, 12, 9, 31, 3, 3, 3, {"padding": 1, "groups": 3}, "one filter of depth 4 per group"),
+    (2, 8, 19, 33, 8, 3, 5, {"padding": (1, 2), "groups": 8, "dilation": (1, 2)},
+     "depthwise 3x5, dilated columns: rows3 kernels, row groups with a remainder"),
+    (1, 4, 11, 64, 4, 3, 3, {"groups": 4}, "depthwise valid (in place), exact vectors"),
+    (1, 3, 10, 140, 3, 3, 3, {"groups": 3, "padding": (1, 0)}, "depthwise in place, tail"),
 ]
 SHAPE_IDS = [s[-1] for s in SHAPES]
 

@@ -61,6 +61,43 @@
         }                                                                                         \
     }
 
+/* The single-filter 3-row kernel of conv2d_kernels.h: R output rows x NV vectors.  Input row i
+ * (0 <= i < R + 2) is loaded once per column tap and feeds output rows r = i - kh for kh < 3; the
+ * `kh` tests are compile-time constants once the i and r loops are unrolled.  For each output the
+ * visiting order is kh ascending (i grows), then kw ascending: taps ascending. */
+#define UK_DEFINE_ROWS3(name, R, NV)                                                               \
+    static void name(size_t kernel_width, const UK_T *CCONV_RESTRICT input, size_t row_stride,    \
+                     const ptrdiff_t *CCONV_RESTRICT col_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, size_t output_row_stride)                       \
+    {                                                                                             \
+        UK_V acc[R][NV];                                                                          \
+        const UK_V start = UK_SET1(bias ? bias[0] : (UK_T)0);                                     \
+        UK_UNROLL for (int r = 0; r < R; r++) {                                                   \
+            UK_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = start;                             \
+        }                                                                                         \
+        UK_UNROLL for (int i = 0; i < R + 2; i++) {                                               \
+            const UK_T *CCONV_RESTRICT row = input + (size_t)i * row_stride;                      \
+            for (size_t kw = 0; kw < kernel_width; kw++) {                                        \
+                const UK_T *CCONV_RESTRICT x = row + col_offsets[kw];                             \
+                UK_V xv[NV];                                                                      \
+                UK_UNROLL for (int v = 0; v < NV; v++) xv[v] = UK_LOADU(x + v * UK_VL);           \
+                UK_UNROLL for (int r = 0; r < R; r++) {                                           \
+                    if (i - r >= 0 && i - r < 3) {                                                \
+                        const UK_V w = UK_SET1(weights[(size_t)(i - r) * kernel_width + kw]);     \
+                        UK_UNROLL for (int v = 0; v < NV; v++)                                    \
+                            acc[r][v] = UK_FMA(w, xv[v], acc[r][v]);                              \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int r = 0; r < R; r++) {                                                   \
+            UK_UNROLL for (int v = 0; v < NV; v++) {                                              \
+                UK_STOREU(output + (size_t)r * output_row_stride + v * UK_VL, acc[r][v]);         \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
 /* Table entry [MR-1][NV-1] of a cconv_kernel_set ukernel array (C99 designated initializer). */
 #define UK_ENTRY(name, MR, NV) [MR - 1][NV - 1] = name,
 

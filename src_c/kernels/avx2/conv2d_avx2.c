@@ -37,6 +37,16 @@
     X(cconv_f32_conv2d_4x16__avx2, 4, 2) \
     X(cconv_f32_conv2d_4x24__avx2, 4, 3)
 F32_TILES(UK_DEFINE)
+#define F32_ROWS3(X) \
+    X(cconv_f32_rows3_1x8__avx2, 1, 1) \
+    X(cconv_f32_rows3_1x16__avx2, 1, 2) \
+    X(cconv_f32_rows3_2x8__avx2, 2, 1) \
+    X(cconv_f32_rows3_2x16__avx2, 2, 2) \
+    X(cconv_f32_rows3_3x8__avx2, 3, 1) \
+    X(cconv_f32_rows3_3x16__avx2, 3, 2) \
+    X(cconv_f32_rows3_4x8__avx2, 4, 1) \
+    X(cconv_f32_rows3_4x16__avx2, 4, 2)
+F32_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -72,6 +82,16 @@ F32_TILES(UK_DEFINE)
     X(cconv_f64_conv2d_4x8__avx2, 4, 2) \
     X(cconv_f64_conv2d_4x12__avx2, 4, 3)
 F64_TILES(UK_DEFINE)
+#define F64_ROWS3(X) \
+    X(cconv_f64_rows3_1x4__avx2, 1, 1) \
+    X(cconv_f64_rows3_1x8__avx2, 1, 2) \
+    X(cconv_f64_rows3_2x4__avx2, 2, 1) \
+    X(cconv_f64_rows3_2x8__avx2, 2, 2) \
+    X(cconv_f64_rows3_3x4__avx2, 3, 1) \
+    X(cconv_f64_rows3_3x8__avx2, 3, 2) \
+    X(cconv_f64_rows3_4x4__avx2, 4, 1) \
+    X(cconv_f64_rows3_4x8__avx2, 4, 2)
+F64_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -87,4 +107,8 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     {F32_TILES(UK_ENTRY)},
     4, 4, 3, 8,
     {F64_TILES(UK_ENTRY)},
+    2,
+    {F32_ROWS3(UK_ENTRY)},
+    2,
+    {F64_ROWS3(UK_ENTRY)},
 };

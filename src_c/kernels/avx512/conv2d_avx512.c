@@ -49,6 +49,24 @@
     X(cconv_f32_conv2d_8x32__avx512, 8, 2) \
     X(cconv_f32_conv2d_8x48__avx512, 8, 3)
 F32_TILES(UK_DEFINE)
+#define F32_ROWS3(X) \
+    X(cconv_f32_rows3_1x16__avx512, 1, 1) \
+    X(cconv_f32_rows3_1x32__avx512, 1, 2) \
+    X(cconv_f32_rows3_1x48__avx512, 1, 3) \
+    X(cconv_f32_rows3_1x64__avx512, 1, 4) \
+    X(cconv_f32_rows3_2x16__avx512, 2, 1) \
+    X(cconv_f32_rows3_2x32__avx512, 2, 2) \
+    X(cconv_f32_rows3_2x48__avx512, 2, 3) \
+    X(cconv_f32_rows3_2x64__avx512, 2, 4) \
+    X(cconv_f32_rows3_3x16__avx512, 3, 1) \
+    X(cconv_f32_rows3_3x32__avx512, 3, 2) \
+    X(cconv_f32_rows3_3x48__avx512, 3, 3) \
+    X(cconv_f32_rows3_3x64__avx512, 3, 4) \
+    X(cconv_f32_rows3_4x16__avx512, 4, 1) \
+    X(cconv_f32_rows3_4x32__avx512, 4, 2) \
+    X(cconv_f32_rows3_4x48__avx512, 4, 3) \
+    X(cconv_f32_rows3_4x64__avx512, 4, 4)
+F32_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -96,6 +114,24 @@ F32_TILES(UK_DEFINE)
     X(cconv_f64_conv2d_8x16__avx512, 8, 2) \
     X(cconv_f64_conv2d_8x24__avx512, 8, 3)
 F64_TILES(UK_DEFINE)
+#define F64_ROWS3(X) \
+    X(cconv_f64_rows3_1x8__avx512, 1, 1) \
+    X(cconv_f64_rows3_1x16__avx512, 1, 2) \
+    X(cconv_f64_rows3_1x24__avx512, 1, 3) \
+    X(cconv_f64_rows3_1x32__avx512, 1, 4) \
+    X(cconv_f64_rows3_2x8__avx512, 2, 1) \
+    X(cconv_f64_rows3_2x16__avx512, 2, 2) \
+    X(cconv_f64_rows3_2x24__avx512, 2, 3) \
+    X(cconv_f64_rows3_2x32__avx512, 2, 4) \
+    X(cconv_f64_rows3_3x8__avx512, 3, 1) \
+    X(cconv_f64_rows3_3x16__avx512, 3, 2) \
+    X(cconv_f64_rows3_3x24__avx512, 3, 3) \
+    X(cconv_f64_rows3_3x32__avx512, 3, 4) \
+    X(cconv_f64_rows3_4x8__avx512, 4, 1) \
+    X(cconv_f64_rows3_4x16__avx512, 4, 2) \
+    X(cconv_f64_rows3_4x24__avx512, 4, 3) \
+    X(cconv_f64_rows3_4x32__avx512, 4, 4)
+F64_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -111,4 +147,8 @@ const cconv_kernel_set cconv_kernels_avx512 = {
     {F32_TILES(UK_ENTRY)},
     8, 8, 3, 8,
     {F64_TILES(UK_ENTRY)},
+    4,
+    {F32_ROWS3(UK_ENTRY)},
+    4,
+    {F64_ROWS3(UK_ENTRY)},
 };

@@ -43,6 +43,24 @@
     X(cconv_f32_conv2d_4x12__neon, 4, 3) \
     X(cconv_f32_conv2d_4x16__neon, 4, 4)
 F32_TILES(UK_DEFINE)
+#define F32_ROWS3(X) \
+    X(cconv_f32_rows3_1x4__neon, 1, 1) \
+    X(cconv_f32_rows3_1x8__neon, 1, 2) \
+    X(cconv_f32_rows3_1x12__neon, 1, 3) \
+    X(cconv_f32_rows3_1x16__neon, 1, 4) \
+    X(cconv_f32_rows3_2x4__neon, 2, 1) \
+    X(cconv_f32_rows3_2x8__neon, 2, 2) \
+    X(cconv_f32_rows3_2x12__neon, 2, 3) \
+    X(cconv_f32_rows3_2x16__neon, 2, 4) \
+    X(cconv_f32_rows3_3x4__neon, 3, 1) \
+    X(cconv_f32_rows3_3x8__neon, 3, 2) \
+    X(cconv_f32_rows3_3x12__neon, 3, 3) \
+    X(cconv_f32_rows3_3x16__neon, 3, 4) \
+    X(cconv_f32_rows3_4x4__neon, 4, 1) \
+    X(cconv_f32_rows3_4x8__neon, 4, 2) \
+    X(cconv_f32_rows3_4x12__neon, 4, 3) \
+    X(cconv_f32_rows3_4x16__neon, 4, 4)
+F32_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -81,6 +99,24 @@ F32_TILES(UK_DEFINE)
     X(cconv_f64_conv2d_4x6__neon, 4, 3) \
     X(cconv_f64_conv2d_4x8__neon, 4, 4)
 F64_TILES(UK_DEFINE)
+#define F64_ROWS3(X) \
+    X(cconv_f64_rows3_1x2__neon, 1, 1) \
+    X(cconv_f64_rows3_1x4__neon, 1, 2) \
+    X(cconv_f64_rows3_1x6__neon, 1, 3) \
+    X(cconv_f64_rows3_1x8__neon, 1, 4) \
+    X(cconv_f64_rows3_2x2__neon, 2, 1) \
+    X(cconv_f64_rows3_2x4__neon, 2, 2) \
+    X(cconv_f64_rows3_2x6__neon, 2, 3) \
+    X(cconv_f64_rows3_2x8__neon, 2, 4) \
+    X(cconv_f64_rows3_3x2__neon, 3, 1) \
+    X(cconv_f64_rows3_3x4__neon, 3, 2) \
+    X(cconv_f64_rows3_3x6__neon, 3, 3) \
+    X(cconv_f64_rows3_3x8__neon, 3, 4) \
+    X(cconv_f64_rows3_4x2__neon, 4, 1) \
+    X(cconv_f64_rows3_4x4__neon, 4, 2) \
+    X(cconv_f64_rows3_4x6__neon, 4, 3) \
+    X(cconv_f64_rows3_4x8__neon, 4, 4)
+F64_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -96,5 +132,9 @@ const cconv_kernel_set cconv_kernels_neon = {
     {F32_TILES(UK_ENTRY)},
     4, 2, 4, 8,
     {F64_TILES(UK_ENTRY)},
+    4,
+    {F32_ROWS3(UK_ENTRY)},
+    4,
+    {F64_ROWS3(UK_ENTRY)},
 };
 #endif
