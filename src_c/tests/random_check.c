@@ -115,6 +115,14 @@ int main(int argc, char **argv)
         p.pad_bottom = rnd(4);
         p.pad_left = rnd(4);
         p.pad_right = rnd(4);
+        if (rnd(4) == 0) { /* depthwise / single-channel, stride 1, 3 kernel rows: rows3 kernels */
+            p.groups = 1 + rnd(4);
+            p.in_channels = p.out_channels = p.groups;
+            p.kernel_height = 3;
+            p.stride_h = p.stride_w = 1;
+            p.dilation_h = 1;
+            p.in_width = 1 + rnd(150);
+        }
         p.out_height = cconv_conv2d_output_size(p.in_height, p.kernel_height, p.stride_h,
                                                 p.pad_top, p.pad_bottom, p.dilation_h);
         p.out_width = cconv_conv2d_output_size(p.in_width, p.kernel_width, p.stride_w, p.pad_left,
