@@ -94,7 +94,9 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     const int64_t og = plan->group_out_channels;
     const int64_t max_chunks = og > 0 ? ceil_div(og, mr_max) : 1;
     int64_t chunks = 1;
-    if (threads > 1 && units < 2 * (int64_t)threads) chunks = ceil_div(2 * (int64_t)threads, units);
+    /* Four items per thread at least, so the last, shorter band or a descheduled thread leaves
+     * little idle time; repacking a band for a second chunk costs far less than the kernels. */
+    if (threads > 1 && units < 4 * (int64_t)threads) chunks = ceil_div(4 * (int64_t)threads, units);
     if (chunks > max_chunks) chunks = max_chunks;
     plan->out_chunk = og > 0 ? round_up(ceil_div(og, chunks), mr_max) : mr_max;
     plan->out_chunks = og > 0 ? ceil_div(og, plan->out_chunk) : 1;
