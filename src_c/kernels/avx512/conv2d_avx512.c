@@ -1,8 +1,10 @@
 /*
  * The AVX-512 kernel set (AVX-512F; compiled with this folder's flags only, run only after
- * cconv_cpu_has_avx512()).  Main tile: 8 output channels x 3 zmm vectors (48 f32 / 24 f64
- * positions): 24 accumulators + 3 input vectors, weights broadcast from memory inside the FMA.
- * Single-row tiles go up to 8 vectors.  The tile list below is also the table.
+ * cconv_cpu_has_avx512()).  Main tile: 4 output channels x 4 zmm vectors (64 f32 / 32 f64
+ * positions): 16 accumulators + 4 input vectors + 1 weight broadcast.  Measured on Zen 4 with 64
+ * channels x 9 taps from L2: 4x64 runs at the FMA peak (116.8 of 115.7 GFLOP/s measured with a
+ * pure FMA loop), 8x48 at 92% (eight weight streams), 6x64 at 99%.  Single-row tiles go up to 8
+ * vectors; rows3 kernels up to 4 rows x 4 vectors.  The tile lists below are also the table.
  */
 #include <immintrin.h>
 
@@ -30,24 +32,15 @@
     X(cconv_f32_conv2d_2x16__avx512, 2, 1) \
     X(cconv_f32_conv2d_2x32__avx512, 2, 2) \
     X(cconv_f32_conv2d_2x48__avx512, 2, 3) \
+    X(cconv_f32_conv2d_2x64__avx512, 2, 4) \
     X(cconv_f32_conv2d_3x16__avx512, 3, 1) \
     X(cconv_f32_conv2d_3x32__avx512, 3, 2) \
     X(cconv_f32_conv2d_3x48__avx512, 3, 3) \
+    X(cconv_f32_conv2d_3x64__avx512, 3, 4) \
     X(cconv_f32_conv2d_4x16__avx512, 4, 1) \
     X(cconv_f32_conv2d_4x32__avx512, 4, 2) \
     X(cconv_f32_conv2d_4x48__avx512, 4, 3) \
-    X(cconv_f32_conv2d_5x16__avx512, 5, 1) \
-    X(cconv_f32_conv2d_5x32__avx512, 5, 2) \
-    X(cconv_f32_conv2d_5x48__avx512, 5, 3) \
-    X(cconv_f32_conv2d_6x16__avx512, 6, 1) \
-    X(cconv_f32_conv2d_6x32__avx512, 6, 2) \
-    X(cconv_f32_conv2d_6x48__avx512, 6, 3) \
-    X(cconv_f32_conv2d_7x16__avx512, 7, 1) \
-    X(cconv_f32_conv2d_7x32__avx512, 7, 2) \
-    X(cconv_f32_conv2d_7x48__avx512, 7, 3) \
-    X(cconv_f32_conv2d_8x16__avx512, 8, 1) \
-    X(cconv_f32_conv2d_8x32__avx512, 8, 2) \
-    X(cconv_f32_conv2d_8x48__avx512, 8, 3)
+    X(cconv_f32_conv2d_4x64__avx512, 4, 4)
 F32_TILES(UK_DEFINE)
 #define F32_ROWS3(X) \
     X(cconv_f32_rows3_1x16__avx512, 1, 1) \
@@ -95,24 +88,15 @@ F32_ROWS3(UK_DEFINE_ROWS3)
     X(cconv_f64_conv2d_2x8__avx512, 2, 1) \
     X(cconv_f64_conv2d_2x16__avx512, 2, 2) \
     X(cconv_f64_conv2d_2x24__avx512, 2, 3) \
+    X(cconv_f64_conv2d_2x32__avx512, 2, 4) \
     X(cconv_f64_conv2d_3x8__avx512, 3, 1) \
     X(cconv_f64_conv2d_3x16__avx512, 3, 2) \
     X(cconv_f64_conv2d_3x24__avx512, 3, 3) \
+    X(cconv_f64_conv2d_3x32__avx512, 3, 4) \
     X(cconv_f64_conv2d_4x8__avx512, 4, 1) \
     X(cconv_f64_conv2d_4x16__avx512, 4, 2) \
     X(cconv_f64_conv2d_4x24__avx512, 4, 3) \
-    X(cconv_f64_conv2d_5x8__avx512, 5, 1) \
-    X(cconv_f64_conv2d_5x16__avx512, 5, 2) \
-    X(cconv_f64_conv2d_5x24__avx512, 5, 3) \
-    X(cconv_f64_conv2d_6x8__avx512, 6, 1) \
-    X(cconv_f64_conv2d_6x16__avx512, 6, 2) \
-    X(cconv_f64_conv2d_6x24__avx512, 6, 3) \
-    X(cconv_f64_conv2d_7x8__avx512, 7, 1) \
-    X(cconv_f64_conv2d_7x16__avx512, 7, 2) \
-    X(cconv_f64_conv2d_7x24__avx512, 7, 3) \
-    X(cconv_f64_conv2d_8x8__avx512, 8, 1) \
-    X(cconv_f64_conv2d_8x16__avx512, 8, 2) \
-    X(cconv_f64_conv2d_8x24__avx512, 8, 3)
+    X(cconv_f64_conv2d_4x32__avx512, 4, 4)
 F64_TILES(UK_DEFINE)
 #define F64_ROWS3(X) \
     X(cconv_f64_rows3_1x8__avx512, 1, 1) \
@@ -143,9 +127,9 @@ F64_ROWS3(UK_DEFINE_ROWS3)
 const cconv_kernel_set cconv_kernels_avx512 = {
     "avx512",
     cconv_cpu_has_avx512,
-    8, 16, 3, 8,
+    4, 16, 4, 8,
     {F32_TILES(UK_ENTRY)},
-    8, 8, 3, 8,
+    4, 8, 4, 8,
     {F64_TILES(UK_ENTRY)},
     4,
     {F32_ROWS3(UK_ENTRY)},
