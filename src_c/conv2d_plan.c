@@ -108,8 +108,10 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
      * store straight into the output: no tile buffer, no copy.  Flattened tiles (j0 = 0, nr, ...
      * over whole band rows of sub_width) waste the sub_width - out_width columns instead and go
      * through the tile buffer.  Row tiles win whenever a rounded-up row is no longer than a
-     * sub-image row. */
-    plan->row_tiles = round_up(p->out_width, vl) <= plan->sub_width;
+     * sub-image row, unless rows are so narrow that row tiles would be a fraction of the main
+     * tile: a 4 x 1-vector tile loads 5 values per 4 FMAs, a 4 x 4-vector one 8 per 16. */
+    plan->row_tiles = round_up(p->out_width, vl) <= plan->sub_width &&
+                      2 * round_up(p->out_width, vl) >= nr;
 
     /* Stride 1 without padding: the sub-image is the input channel itself (sub_width = in_width,
      * the same tap offsets), so tiles read it in place and nothing is packed, except a tile whose
