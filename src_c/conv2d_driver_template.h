@@ -311,6 +311,56 @@ static cconv_status DRV_FN(workspace_)(const cconv_conv2d_params *p, size_t *byt
     return CCONV_OK;
 }
 
+/* One thread's share of the items: its own band buffer and tile, then the items the schedule
+ * gives it.  Called inside the parallel region, or directly (an orphaned `omp for` then runs
+ * every item on the calling thread) when one thread does all the work, which spares small calls
+ * the cost of starting a parallel region. */
+static void DRV_FN(run_items_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const cconv_conv2d_params *p, int poll, const DRV_T *input,
+                               const DRV_T *weight, const DRV_T *bias, DRV_T *output,
+                               int *failed, int *stop)
+{
+    DRV_T *band_buf = (DRV_T *)cconv_aligned_calloc(pl->band_bytes);
+    DRV_T *tile = (DRV_T *)cconv_aligned_calloc(pl->tile_bytes);
+    const int ok = band_buf && tile;
+    if (!ok) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+        *failed = 1;
+    }
+    int64_t packed_unit = -1;
+    /* Dynamic: on a shared machine a descheduled thread must not hold back the other's
+     * share.  Which thread runs an item never changes what it computes. */
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (int64_t item = 0; item < pl->items; item++) {
+        int stopping;
+#ifdef _OPENMP
+#pragma omp atomic read
+#endif
+        stopping = *stop;
+        if (!ok || stopping) continue;
+        DRV_FN(run_item_)(pl, set, input, weight, bias, output, item, band_buf, tile,
+                          &packed_unit);
+#ifdef _OPENMP
+        const int caller = omp_get_thread_num() == 0;
+#else
+        const int caller = 1;
+#endif
+        /* Only the calling thread may run the callback (it may take Python's GIL). */
+        if (poll && caller && p->poll(p->poll_context)) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            *stop = 1;
+        }
+    }
+    cconv_aligned_free(band_buf);
+    cconv_aligned_free(tile);
+}
+
 cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
                                    const DRV_T *weight, const DRV_T *bias, DRV_T *output)
 {
@@ -324,56 +374,19 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     cconv_conv2d_plan plan;
     status = DRV_FN(make_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
-    const size_t band_bytes = plan.band_bytes, tile_bytes = plan.tile_bytes;
     int failed = 0, stop = 0;
     /* Polling costs a GIL round trip in Python; only worth it for calls long enough to notice. */
     const double work = (double)p->batch * (double)p->out_channels * (double)p->out_height *
                         (double)p->out_width * (double)plan.group_in_channels * (double)plan.taps;
     const int poll = p->poll != NULL && work > 2.5e7;
 
+    if (plan.threads > 1) {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(plan.threads)
 #endif
-    {
-        DRV_T *band_buf = (DRV_T *)cconv_aligned_calloc(band_bytes);
-        DRV_T *tile = (DRV_T *)cconv_aligned_calloc(tile_bytes);
-        const int ok = band_buf && tile;
-        if (!ok) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        }
-        int64_t packed_unit = -1;
-        /* Dynamic: on a shared machine a descheduled thread must not hold back the other's
-         * share.  Which thread runs an item never changes what it computes. */
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (int64_t item = 0; item < plan.items; item++) {
-            int stopping;
-#ifdef _OPENMP
-#pragma omp atomic read
-#endif
-            stopping = stop;
-            if (!ok || stopping) continue;
-            DRV_FN(run_item_)(&plan, set, input, weight, bias, output, item, band_buf, tile,
-                              &packed_unit);
-#ifdef _OPENMP
-            const int caller = omp_get_thread_num() == 0;
-#else
-            const int caller = 1;
-#endif
-            /* Only the calling thread may run the callback (it may take Python's GIL). */
-            if (poll && caller && p->poll(p->poll_context)) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-                stop = 1;
-            }
-        }
-        cconv_aligned_free(band_buf);
-        cconv_aligned_free(tile);
+        DRV_FN(run_items_)(&plan, set, p, poll, input, weight, bias, output, &failed, &stop);
+    } else {
+        DRV_FN(run_items_)(&plan, set, p, poll, input, weight, bias, output, &failed, &stop);
     }
     cconv_conv2d_plan_free(&plan);
     if (failed) return CCONV_ERR_NO_MEMORY;
