@@ -12,16 +12,19 @@
 #define DRV_T float
 #define DRV_SUFFIX f32
 #define DRV_UKERNEL cconv_f32_conv2d_ukernel
+#define DRV_DEINTERLEAVE cconv_f32_deinterleave2
 #define DRV_SET(field) f32_##field
 #include "conv2d_driver_template.h"
 #undef DRV_T
 #undef DRV_SUFFIX
 #undef DRV_UKERNEL
+#undef DRV_DEINTERLEAVE
 #undef DRV_SET
 
 #define DRV_T double
 #define DRV_SUFFIX f64
 #define DRV_UKERNEL cconv_f64_conv2d_ukernel
+#define DRV_DEINTERLEAVE cconv_f64_deinterleave2
 #define DRV_SET(field) f64_##field
 #include "conv2d_driver_template.h"
 

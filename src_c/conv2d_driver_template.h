@@ -13,18 +13,80 @@
  * writing zeros for padding.  Per sub-image column phase pw, the columns q whose source
  * w = q*sw + pw - pad_left lies inside [0, W) are one range [q_lo, q_hi): each row is then zeros,
  * one unit- or constant-stride copy, zeros, with no per-element branch. */
-static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, const DRV_T *input, int64_t n,
-                               int64_t g, int64_t band, DRV_T *dst_band)
+/* Columns q of sub-image column phase pw whose source lies inside the row: [*q_lo, *q_hi). */
+static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int64_t *q_lo,
+                                   int64_t *q_hi)
+{
+    const int64_t sw = pl->stride_w, Wq = pl->sub_width;
+    const int64_t a = pl->pad_left - pw, b = pl->in_width - 1 + pl->pad_left - pw;
+    int64_t lo = a > 0 ? (a + sw - 1) / sw : 0;
+    int64_t hi = b >= 0 ? b / sw + 1 : 0;
+    if (hi > Wq) hi = Wq;
+    if (lo > hi) lo = hi;
+    *q_lo = lo;
+    *q_hi = hi;
+}
+
+/* Stride 2 along the rows with an instruction-set deinterleave: each source row is read once
+ * and split into its two column phases; only the (at most two) edge columns of each phase that
+ * lack a partner in the other are copied one by one. */
+static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
+                                  const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                                  DRV_T *dst_band)
+{
+    const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h;
+    const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows, pad = pl->pad_left;
+    int64_t lo0, hi0, lo1, hi1;
+    DRV_FN(phase_columns_)(pl, 0, &lo0, &hi0);
+    DRV_FN(phase_columns_)(pl, 1, &lo1, &hi1);
+    const int64_t qa = lo0 > lo1 ? lo0 : lo1;
+    int64_t qb = hi0 < hi1 ? hi0 : hi1;
+    if (qb < qa) qb = qa;
+    for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
+        const int64_t c = g * pl->group_in_channels + cg;
+        const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
+        DRV_T *plane = dst_band + cg * pl->plane_stride;
+        for (int64_t ph = 0; ph < sh; ph++) {
+            DRV_T *sub0 = plane + (ph * 2) * pl->sub_size, *sub1 = sub0 + pl->sub_size;
+            for (int64_t i = 0; i < pl->sub_rows; i++) {
+                const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                DRV_T *CCONV_RESTRICT r0 = sub0 + i * Wq;
+                DRV_T *CCONV_RESTRICT r1 = sub1 + i * Wq;
+                if (h < 0 || h >= H) {
+                    memset(r0, 0, (size_t)Wq * sizeof(DRV_T));
+                    memset(r1, 0, (size_t)Wq * sizeof(DRV_T));
+                    continue;
+                }
+                /* Column q of phase pw is source column 2q + pw - pad. */
+                const DRV_T *CCONV_RESTRICT s = src + h * W;
+                for (int64_t q = 0; q < lo0; q++) r0[q] = (DRV_T)0;
+                for (int64_t q = lo0; q < qa; q++) r0[q] = s[2 * q - pad];
+                for (int64_t q = qb; q < hi0; q++) r0[q] = s[2 * q - pad];
+                for (int64_t q = hi0; q < Wq; q++) r0[q] = (DRV_T)0;
+                for (int64_t q = 0; q < lo1; q++) r1[q] = (DRV_T)0;
+                for (int64_t q = lo1; q < qa; q++) r1[q] = s[2 * q + 1 - pad];
+                for (int64_t q = qb; q < hi1; q++) r1[q] = s[2 * q + 1 - pad];
+                for (int64_t q = hi1; q < Wq; q++) r1[q] = (DRV_T)0;
+                if (qb > qa) deinterleave(s + (2 * qa - pad), (size_t)(qb - qa), r0 + qa, r1 + qa);
+            }
+        }
+    }
+}
+
+static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
+                               const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                               DRV_T *dst_band)
 {
     const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h, sw = pl->stride_w;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
+    if (sw == 2 && deinterleave) {
+        DRV_FN(pack_band_s2_)(pl, deinterleave, input, n, g, band, dst_band);
+        return;
+    }
     for (int64_t pw = 0; pw < sw; pw++) {
-        const int64_t a = pl->pad_left - pw, b = W - 1 + pl->pad_left - pw;
-        int64_t q_lo = a > 0 ? (a + sw - 1) / sw : 0;
-        int64_t q_hi = b >= 0 ? b / sw + 1 : 0;
-        if (q_hi > Wq) q_hi = Wq;
-        if (q_lo > q_hi) q_lo = q_hi;
-        const int64_t count = q_hi - q_lo, src_first = q_lo * sw - a;
+        int64_t q_lo, q_hi;
+        DRV_FN(phase_columns_)(pl, pw, &q_lo, &q_hi);
+        const int64_t count = q_hi - q_lo, src_first = q_lo * sw - (pl->pad_left - pw);
         for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
             const int64_t c = g * pl->group_in_channels + cg;
             const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
@@ -83,7 +145,8 @@ static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const DRV_T *tile, 
 /* Where a tile of `extent` positions from flattened position j0 of the band reads its input: the
  * input itself when the plan allows and the reads stay inside each channel, else the packed band
  * (packed on first use, once per unit). */
-static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl, const DRV_T *input,
+static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl,
+                                        DRV_DEINTERLEAVE deinterleave, const DRV_T *input,
                                         int64_t unit, int64_t j0, int64_t extent,
                                         DRV_T *band_buf, int64_t *packed_unit,
                                         size_t *channel_stride)
@@ -100,7 +163,7 @@ static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl, const DRV_T
         }
     }
     if (*packed_unit != unit) {
-        DRV_FN(pack_band_)(pl, input, n, g, band, band_buf);
+        DRV_FN(pack_band_)(pl, deinterleave, input, n, g, band, band_buf);
         *packed_unit = unit;
     }
     *channel_stride = (size_t)pl->plane_stride;
@@ -193,8 +256,9 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
             const int64_t k = pl->weights_outer ? b : a, block = pl->weights_outer ? a : b;
             const DRV_FN(tile_) t = DRV_FN(tile_at_)(pl, rows, k);
             size_t cs;
-            const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, t.j0, t.nv * pl->vl,
-                                                   band_buf, packed_unit, &cs);
+            const DRV_T *src =
+                DRV_FN(tile_input_)(pl, set->DRV_SET(deinterleave2), input, unit, t.j0,
+                                    t.nv * pl->vl, band_buf, packed_unit, &cs);
             const int64_t o0 = o_begin + block * mr_max;
             const int64_t mr = o_end - o0 < mr_max ? o_end - o0 : mr_max;
             DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
@@ -242,7 +306,8 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
             const int64_t at = y * OW + x0;
             const int direct = (y + rr - 1) * OW + x0 + nv * vl <= band_end;
             size_t cs;
-            const DRV_T *src = DRV_FN(tile_input_)(pl, input, unit, y * Wq + x0,
+            const DRV_T *src = DRV_FN(tile_input_)(pl, set->DRV_SET(deinterleave2), input, unit,
+                                                   y * Wq + x0,
                                                    (rr - 1) * Wq + nv * vl, band_buf,
                                                    packed_unit, &cs);
             set->DRV_SET(rows3)[rr - 1][nv - 1]((size_t)kernel_width, src, (size_t)Wq,
@@ -268,8 +333,8 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
     const int single_filter = p->out_channels == p->groups;
     /* One filter of depth 1 per group, 3 kernel rows, stride 1: the rows3 kernels, when rows fit
      * row tiles. */
-    if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 && p->stride_h == 1 && p->stride_w == 1 &&
-        p->kernel_height == 3 && p->dilation_h == 1) {
+    if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 &&
+        p->stride_h == 1 && p->stride_w == 1 && p->kernel_height == 3 && p->dilation_h == 1) {
         cconv_status status = cconv_conv2d_plan_init(
             plan, p, sizeof(DRV_T), CCONV_ROWS3_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
         if (status != CCONV_OK || plan->row_tiles) {

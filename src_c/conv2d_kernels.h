@@ -64,6 +64,11 @@ typedef void (*cconv_f64_rows3_ukernel)(size_t kernel_width, const double *input
                                         const double *weights, const double *bias,
                                         double *output, size_t output_row_stride);
 
+/* Packing helper for stride 2: even[k] = src[2k], odd[k] = src[2k+1] for k < n.  Optional
+ * (NULL: the driver's portable loop). */
+typedef void (*cconv_f32_deinterleave2)(const float *src, size_t n, float *even, float *odd);
+typedef void (*cconv_f64_deinterleave2)(const double *src, size_t n, double *even, double *odd);
+
 /* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
  * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
  * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
@@ -82,6 +87,8 @@ typedef struct cconv_kernel_set {
     cconv_f32_rows3_ukernel f32_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
     size_t f64_rows_nv;
     cconv_f64_rows3_ukernel f64_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
+    cconv_f32_deinterleave2 f32_deinterleave2;
+    cconv_f64_deinterleave2 f64_deinterleave2;
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

@@ -111,4 +111,6 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     {F32_ROWS3(UK_ENTRY)},
     2,
     {F64_ROWS3(UK_ENTRY)},
+    NULL, /* stride-2 packing: the driver's loop */
+    NULL,
 };

@@ -124,6 +124,55 @@ F64_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_SET1
 #undef UK_FMA
 
+/* Stride-2 packing: two vectors in, their even and odd lanes out (one two-source permute each);
+ * the tail goes through masked loads and stores, so nothing past src[2n) is read. */
+static void cconv_f32_deinterleave2__avx512(const float *src, size_t n, float *even, float *odd)
+{
+    const __m512i idx_even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                               28, 30);
+    const __m512i idx_odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27,
+                                              29, 31);
+    size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m512 a = _mm512_loadu_ps(src + 2 * k), b = _mm512_loadu_ps(src + 2 * k + 16);
+        _mm512_storeu_ps(even + k, _mm512_permutex2var_ps(a, idx_even, b));
+        _mm512_storeu_ps(odd + k, _mm512_permutex2var_ps(a, idx_odd, b));
+    }
+    if (k < n) {
+        const size_t rest = n - k; /* 1..15 pairs: 2..30 source values */
+        const __mmask16 lo = (__mmask16)(rest >= 8 ? 0xFFFFu : (1u << (2 * rest)) - 1u);
+        const __mmask16 hi = (__mmask16)(rest > 8 ? (1u << (2 * rest - 16)) - 1u : 0u);
+        const __mmask16 out = (__mmask16)((1u << rest) - 1u);
+        const __m512 a = _mm512_maskz_loadu_ps(lo, src + 2 * k);
+        const __m512 b = _mm512_maskz_loadu_ps(hi, src + 2 * k + 16);
+        _mm512_mask_storeu_ps(even + k, out, _mm512_permutex2var_ps(a, idx_even, b));
+        _mm512_mask_storeu_ps(odd + k, out, _mm512_permutex2var_ps(a, idx_odd, b));
+    }
+}
+
+static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double *even,
+                                            double *odd)
+{
+    const __m512i idx_even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i idx_odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m512d a = _mm512_loadu_pd(src + 2 * k), b = _mm512_loadu_pd(src + 2 * k + 8);
+        _mm512_storeu_pd(even + k, _mm512_permutex2var_pd(a, idx_even, b));
+        _mm512_storeu_pd(odd + k, _mm512_permutex2var_pd(a, idx_odd, b));
+    }
+    if (k < n) {
+        const size_t rest = n - k; /* 1..7 pairs */
+        const __mmask8 lo = (__mmask8)(rest >= 4 ? 0xFFu : (1u << (2 * rest)) - 1u);
+        const __mmask8 hi = (__mmask8)(rest > 4 ? (1u << (2 * rest - 8)) - 1u : 0u);
+        const __mmask8 out = (__mmask8)((1u << rest) - 1u);
+        const __m512d a = _mm512_maskz_loadu_pd(lo, src + 2 * k);
+        const __m512d b = _mm512_maskz_loadu_pd(hi, src + 2 * k + 8);
+        _mm512_mask_storeu_pd(even + k, out, _mm512_permutex2var_pd(a, idx_even, b));
+        _mm512_mask_storeu_pd(odd + k, out, _mm512_permutex2var_pd(a, idx_odd, b));
+    }
+}
+
 const cconv_kernel_set cconv_kernels_avx512 = {
     "avx512",
     cconv_cpu_has_avx512,
@@ -135,4 +184,6 @@ const cconv_kernel_set cconv_kernels_avx512 = {
     {F32_ROWS3(UK_ENTRY)},
     4,
     {F64_ROWS3(UK_ENTRY)},
+    cconv_f32_deinterleave2__avx512,
+    cconv_f64_deinterleave2__avx512,
 };

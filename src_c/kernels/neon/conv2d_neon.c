@@ -125,6 +125,35 @@ F64_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_SET1
 #undef UK_FMA
 
+/* Stride-2 packing with the structure loads that deinterleave in hardware. */
+static void cconv_f32_deinterleave2__neon(const float *src, size_t n, float *even, float *odd)
+{
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        const float32x4x2_t v = vld2q_f32(src + 2 * k);
+        vst1q_f32(even + k, v.val[0]);
+        vst1q_f32(odd + k, v.val[1]);
+    }
+    for (; k < n; k++) {
+        even[k] = src[2 * k];
+        odd[k] = src[2 * k + 1];
+    }
+}
+
+static void cconv_f64_deinterleave2__neon(const double *src, size_t n, double *even, double *odd)
+{
+    size_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+        const float64x2x2_t v = vld2q_f64(src + 2 * k);
+        vst1q_f64(even + k, v.val[0]);
+        vst1q_f64(odd + k, v.val[1]);
+    }
+    for (; k < n; k++) {
+        even[k] = src[2 * k];
+        odd[k] = src[2 * k + 1];
+    }
+}
+
 const cconv_kernel_set cconv_kernels_neon = {
     "neon",
     cconv_cpu_has_neon,
@@ -136,5 +165,7 @@ const cconv_kernel_set cconv_kernels_neon = {
     {F32_ROWS3(UK_ENTRY)},
     4,
     {F64_ROWS3(UK_ENTRY)},
+    cconv_f32_deinterleave2__neon,
+    cconv_f64_deinterleave2__neon,
 };
 #endif
