@@ -50,8 +50,8 @@
                 UK_UNROLL for (int v = 0; v < NV; v++) xv[v] = UK_LOADU(x + v * UK_VL);           \
                 UK_UNROLL for (int m = 0; m < MR; m++) {                                          \
                     const UK_V w = UK_SET1(w_c[(size_t)m * weight_stride + t]);                   \
-                    UK_UNROLL for (int v = 0; v < NV; v++)                                            \
-                    acc[m][v] = UK_FMA(w, xv[v], acc[m][v]);                                      \
+                    UK_UNROLL for (int v = 0; v < NV; v++)                                        \
+                        acc[m][v] = UK_FMA(w, xv[v], acc[m][v]);                                  \
                 }                                                                                 \
             }                                                                                     \
         }                                                                                         \
