@@ -199,3 +199,20 @@ def test_env_unusable_path_is_a_clear_error():
                           text=True, cwd="/")
     assert proc.returncode != 0
     assert "cannot run" in proc.stderr and unusable[0] in proc.stderr
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pad", [0, 1, 2, 3])
+def test_stride2_packing_every_row_length(path, dtype, pad):
+    """Stride-2 packing splits each input row into two column phases (an ISA deinterleave on
+    some paths, with a masked tail): every row length from 1 to 70, odd and even padding."""
+    rng = np.random.default_rng(pad)
+    for width in range(1, 71):
+        x = rng.standard_normal((1, 2, 5, width)).astype(dtype)
+        wt = rng.standard_normal((3, 2, 3, 3)).astype(dtype)
+        params = {"stride": 2, "padding": (1, pad)}
+        if width + 2 * pad < 3:
+            continue
+        got = run_impl(path, x, wt, None, **params)
+        assert_matches_oracle(got, x, wt, None, **params)
