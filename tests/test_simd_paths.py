@@ -6,7 +6,11 @@ The driver picks, from the shape alone:
 - row tiles stored in place (a rounded-up output row fits in a sub-image row), with the last
   tile of a row spilling into the next row, or going through the tile buffer at a band's end;
 - flattened tiles through the tile buffer (narrow outputs), with a narrower last tile per band;
-- the wide single-row tile when every group has one filter (depthwise, single-channel images);
+- the wide single-row tile when every group has one filter (depthwise, single-channel images),
+  and the rows3 kernels (several output rows per call) when that filter has depth 1, 3 rows and
+  stride 1;
+- reading the input in place (stride 1, no padding) except tiles near a channel's end;
+- stride-2 packing through an instruction-set deinterleave with a masked tail;
 - several bands when a band's packed input passes the band budget (about 256 KB);
 and each tile's output channels come in blocks of mr_max with a remainder.
 """
