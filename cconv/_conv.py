@@ -288,3 +288,30 @@ def _check_out(out, shape, dtype) -> np.ndarray:
     if not out.flags.writeable:
         raise ValueError("out is read-only")
     return out
+
+
+def workspace_bytes(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1,
+                    threads=None, dtype=np.float32) -> int:
+    """Temporary memory, in bytes over all threads, that conv2d allocates for these arguments.
+
+    Private helper for benchmarks and tests (the issue caps it at max(8 MB, 25% of the output)).
+    `dtype` is the computation dtype (float32 or float64); `threads` as for :func:`conv2d`.
+
+    Examples
+    --------
+    >>> from cconv._conv import workspace_bytes
+    >>> workspace_bytes((1, 3, 8, 8), (4, 3, 3, 3), padding=1) > 0
+    True
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in _CORE:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    geom = resolve(tuple(input_shape), tuple(weight_shape), stride, padding, dilation, groups)
+    n_threads = 0 if threads is None else as_int(threads, "threads", 1)
+    if 0 in geom.out_shape or 0 in (geom.in_channels, geom.in_height, geom.in_width):
+        return 0  # nothing reaches the C core
+    return _core.workspace_bytes(
+        (geom.batch, geom.in_channels, geom.in_height, geom.in_width),
+        (geom.out_channels, geom.in_channels // geom.groups, geom.kernel_height,
+         geom.kernel_width), geom.out_shape, geom.core_tuple, n_threads, _simd.ACTIVE,
+        dtype.itemsize)

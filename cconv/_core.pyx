@@ -131,3 +131,20 @@ def openmp_enabled():
 def max_threads():
     """What threads=None resolves to (OMP_NUM_THREADS, else the usable cores; 1 when serial)."""
     return cconv_max_threads()
+
+
+def workspace_bytes(tuple in_shape, tuple w_shape, tuple out_shape, tuple geometry, int threads,
+                    int simd, size_t elem_size):
+    """Temporary bytes (all threads) the fast path allocates for this call; elem_size 4 or 8."""
+    cdef Py_ssize_t si[4]
+    cdef Py_ssize_t sw[4]
+    cdef Py_ssize_t so[4]
+    for i in range(4):
+        si[i], sw[i], so[i] = in_shape[i], w_shape[i], out_shape[i]
+    cdef cconv_conv2d_params p
+    _fill(&p, si, sw, so, geometry, threads, simd)
+    cdef size_t nbytes = 0
+    cdef cconv_status status = cconv_conv2d_workspace_bytes(&p, elem_size, &nbytes)
+    if status != CCONV_OK:
+        _raise_for(status)
+    return nbytes

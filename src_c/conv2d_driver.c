@@ -12,21 +12,28 @@
 #define DRV_T float
 #define DRV_SUFFIX f32
 #define DRV_UKERNEL cconv_f32_conv2d_ukernel
-#define DRV_SET_MR f32_mr_max
-#define DRV_SET_NR f32_nr
-#define DRV_SET_UKERNELS f32_ukernels
+#define DRV_DEINTERLEAVE cconv_f32_deinterleave2
+#define DRV_SET(field) f32_##field
 #include "conv2d_driver_template.h"
 #undef DRV_T
 #undef DRV_SUFFIX
 #undef DRV_UKERNEL
-#undef DRV_SET_MR
-#undef DRV_SET_NR
-#undef DRV_SET_UKERNELS
+#undef DRV_DEINTERLEAVE
+#undef DRV_SET
 
 #define DRV_T double
 #define DRV_SUFFIX f64
 #define DRV_UKERNEL cconv_f64_conv2d_ukernel
-#define DRV_SET_MR f64_mr_max
-#define DRV_SET_NR f64_nr
-#define DRV_SET_UKERNELS f64_ukernels
+#define DRV_DEINTERLEAVE cconv_f64_deinterleave2
+#define DRV_SET(field) f64_##field
 #include "conv2d_driver_template.h"
+
+cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *params, size_t elem_size,
+                                          size_t *bytes)
+{
+    if (!bytes) return CCONV_ERR_INVALID_ARGUMENT;
+    *bytes = 0;
+    if (elem_size == sizeof(float)) return workspace_f32(params, bytes);
+    if (elem_size == sizeof(double)) return workspace_f64(params, bytes);
+    return CCONV_ERR_INVALID_ARGUMENT;
+}

@@ -1,7 +1,7 @@
 /*
  * The conv2d driver loops, instantiated once per element type by conv2d_driver.c.
  * Needs: DRV_T (element type), DRV_SUFFIX (f32/f64), DRV_UKERNEL (micro-kernel pointer type),
- * DRV_SET_MR / DRV_SET_NR / DRV_SET_UKERNELS (the kernel-set fields for this type).
+ * DRV_SET(field) (the kernel-set field for this type, e.g. f32_vl).
  * See conv2d_plan.h for the band layout; this file owns padding and edges so the micro-kernels
  * never branch on borders.
  */
@@ -10,39 +10,107 @@
 #define DRV_FN(name) DRV_CAT(name, DRV_SUFFIX)
 
 /* Copies the band's input rows of every channel in group g of image n into the polyphase planes,
- * writing zeros for padding. */
-static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, const DRV_T *input, int64_t n,
-                               int64_t g, int64_t band, DRV_T *dst_band)
+ * writing zeros for padding.  Per sub-image column phase pw, the columns q whose source
+ * w = q*sw + pw - pad_left lies inside [0, W) are one range [q_lo, q_hi): each row is then zeros,
+ * one unit- or constant-stride copy, zeros, with no per-element branch. */
+/* Columns q of sub-image column phase pw whose source lies inside the row: [*q_lo, *q_hi). */
+static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int64_t *q_lo,
+                                   int64_t *q_hi)
 {
-    const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h, sw = pl->stride_w;
-    const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
+    const int64_t sw = pl->stride_w, Wq = pl->sub_width;
+    const int64_t a = pl->pad_left - pw, b = pl->in_width - 1 + pl->pad_left - pw;
+    int64_t lo = a > 0 ? (a + sw - 1) / sw : 0;
+    int64_t hi = b >= 0 ? b / sw + 1 : 0;
+    if (hi > Wq) hi = Wq;
+    if (lo > hi) lo = hi;
+    *q_lo = lo;
+    *q_hi = hi;
+}
+
+/* Stride 2 along the rows with an instruction-set deinterleave: each source row is read once
+ * and split into its two column phases; only the (at most two) edge columns of each phase that
+ * lack a partner in the other are copied one by one. */
+static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
+                                  const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                                  DRV_T *dst_band)
+{
+    const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h;
+    const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows, pad = pl->pad_left;
+    int64_t lo0, hi0, lo1, hi1;
+    DRV_FN(phase_columns_)(pl, 0, &lo0, &hi0);
+    DRV_FN(phase_columns_)(pl, 1, &lo1, &hi1);
+    const int64_t qa = lo0 > lo1 ? lo0 : lo1;
+    int64_t qb = hi0 < hi1 ? hi0 : hi1;
+    if (qb < qa) qb = qa;
     for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
         const int64_t c = g * pl->group_in_channels + cg;
         const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
         DRV_T *plane = dst_band + cg * pl->plane_stride;
         for (int64_t ph = 0; ph < sh; ph++) {
+            DRV_T *sub0 = plane + (ph * 2) * pl->sub_size, *sub1 = sub0 + pl->sub_size;
             for (int64_t i = 0; i < pl->sub_rows; i++) {
                 const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
-                for (int64_t pw = 0; pw < sw; pw++) {
-                    DRV_T *row = plane + (ph * sw + pw) * pl->sub_size + i * Wq;
+                DRV_T *CCONV_RESTRICT r0 = sub0 + i * Wq;
+                DRV_T *CCONV_RESTRICT r1 = sub1 + i * Wq;
+                if (h < 0 || h >= H) {
+                    memset(r0, 0, (size_t)Wq * sizeof(DRV_T));
+                    memset(r1, 0, (size_t)Wq * sizeof(DRV_T));
+                    continue;
+                }
+                /* Column q of phase pw is source column 2q + pw - pad. */
+                const DRV_T *CCONV_RESTRICT s = src + h * W;
+                for (int64_t q = 0; q < lo0; q++) r0[q] = (DRV_T)0;
+                for (int64_t q = lo0; q < qa; q++) r0[q] = s[2 * q - pad];
+                for (int64_t q = qb; q < hi0; q++) r0[q] = s[2 * q - pad];
+                for (int64_t q = hi0; q < Wq; q++) r0[q] = (DRV_T)0;
+                for (int64_t q = 0; q < lo1; q++) r1[q] = (DRV_T)0;
+                for (int64_t q = lo1; q < qa; q++) r1[q] = s[2 * q + 1 - pad];
+                for (int64_t q = qb; q < hi1; q++) r1[q] = s[2 * q + 1 - pad];
+                for (int64_t q = hi1; q < Wq; q++) r1[q] = (DRV_T)0;
+                if (qb > qa) deinterleave(s + (2 * qa - pad), (size_t)(qb - qa), r0 + qa, r1 + qa);
+            }
+        }
+    }
+}
+
+static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
+                               const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                               DRV_T *dst_band)
+{
+    const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h, sw = pl->stride_w;
+    const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
+    if (sw == 2 && deinterleave) {
+        DRV_FN(pack_band_s2_)(pl, deinterleave, input, n, g, band, dst_band);
+        return;
+    }
+    for (int64_t pw = 0; pw < sw; pw++) {
+        int64_t q_lo, q_hi;
+        DRV_FN(phase_columns_)(pl, pw, &q_lo, &q_hi);
+        const int64_t count = q_hi - q_lo, src_first = q_lo * sw - (pl->pad_left - pw);
+        for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
+            const int64_t c = g * pl->group_in_channels + cg;
+            const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
+            DRV_T *plane = dst_band + cg * pl->plane_stride;
+            for (int64_t ph = 0; ph < sh; ph++) {
+                DRV_T *sub = plane + (ph * sw + pw) * pl->sub_size;
+                for (int64_t i = 0; i < pl->sub_rows; i++) {
+                    const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                    DRV_T *CCONV_RESTRICT row = sub + i * Wq;
                     if (h < 0 || h >= H) {
                         memset(row, 0, (size_t)Wq * sizeof(DRV_T));
                         continue;
                     }
-                    const DRV_T *src_row = src + h * W;
+                    const DRV_T *CCONV_RESTRICT s = src + h * W + src_first;
+                    for (int64_t q = 0; q < q_lo; q++) row[q] = (DRV_T)0;
+                    DRV_T *CCONV_RESTRICT d = row + q_lo;
                     if (sw == 1) {
-                        /* Left pad, the row itself, right pad. */
-                        const int64_t left = pl->pad_left < Wq ? pl->pad_left : Wq;
-                        const int64_t copy = (W < Wq - left) ? W : Wq - left;
-                        memset(row, 0, (size_t)left * sizeof(DRV_T));
-                        memcpy(row + left, src_row, (size_t)copy * sizeof(DRV_T));
-                        memset(row + left + copy, 0, (size_t)(Wq - left - copy) * sizeof(DRV_T));
+                        memcpy(d, s, (size_t)count * sizeof(DRV_T));
+                    } else if (sw == 2) { /* a constant stride the compiler can vectorise */
+                        for (int64_t q = 0; q < count; q++) d[q] = s[2 * q];
                     } else {
-                        for (int64_t q = 0; q < Wq; q++) {
-                            const int64_t w = q * sw + pw - pl->pad_left;
-                            row[q] = (w >= 0 && w < W) ? src_row[w] : (DRV_T)0;
-                        }
+                        for (int64_t q = 0; q < count; q++) d[q] = s[q * sw];
                     }
+                    for (int64_t q = q_hi; q < Wq; q++) row[q] = (DRV_T)0;
                 }
             }
         }
@@ -74,18 +142,96 @@ static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const DRV_T *tile, 
     }
 }
 
+/* Where a tile of `extent` positions from flattened position j0 of the band reads its input: the
+ * input itself when the plan allows and the reads stay inside each channel, else the packed band
+ * (packed on first use, once per unit). */
+static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl,
+                                        DRV_DEINTERLEAVE deinterleave, const DRV_T *input,
+                                        int64_t unit, int64_t j0, int64_t extent,
+                                        DRV_T *band_buf, int64_t *packed_unit,
+                                        size_t *channel_stride)
+{
+    const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
+    const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
+    const int64_t first_row = band * pl->band_rows;
+    if (pl->in_place) {
+        const int64_t plane = pl->in_height * pl->in_width;
+        if (first_row * pl->in_width + j0 + extent + pl->max_offset <= plane) {
+            *channel_stride = (size_t)plane;
+            return input + (n * pl->in_channels + g * pl->group_in_channels) * plane +
+                   first_row * pl->in_width + j0;
+        }
+    }
+    if (*packed_unit != unit) {
+        DRV_FN(pack_band_)(pl, deinterleave, input, n, g, band, band_buf);
+        *packed_unit = unit;
+    }
+    *channel_stride = (size_t)pl->plane_stride;
+    return band_buf + j0;
+}
+
+/* Tile k of a band of `rows` output rows: where it starts in the flattened band (j0), how many
+ * vectors it computes (nv), how many of its positions are valid outputs (valid, from j0), where it
+ * starts in the output band (at) and whether it may store there directly.
+ * Row tiles follow output rows and store in place: a row's last tile is rounded up to whole
+ * vectors, and the extra lanes land in the following positions of the same channel and band,
+ * which later tiles of the same channel overwrite (tiles of one channel always run in increasing
+ * k).  Only a tile whose extra lanes would pass the band's end goes through the tile buffer.
+ * Flattened tiles cover whole sub-image rows and go through the tile buffer unless the sub-image
+ * has no thrown-away columns; the band's last one computes only the vectors it needs. */
+typedef struct DRV_FN(tile_) {
+    int64_t j0, nv, valid, at;
+    int direct;
+} DRV_FN(tile_);
+
+static int64_t DRV_FN(tile_count_)(const cconv_conv2d_plan *pl, int64_t rows)
+{
+    if (pl->row_tiles) return rows * ((pl->out_width + pl->nr - 1) / pl->nr);
+    return (rows * pl->sub_width + pl->nr - 1) / pl->nr;
+}
+
+static DRV_FN(tile_) DRV_FN(tile_at_)(const cconv_conv2d_plan *pl, int64_t rows, int64_t k)
+{
+    DRV_FN(tile_) t;
+    const int64_t OW = pl->out_width, Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
+    if (pl->row_tiles) {
+        const int64_t per_row = (OW + nr - 1) / nr;
+        const int64_t y = k / per_row, x0 = (k - y * per_row) * nr;
+        t.valid = OW - x0 < nr ? OW - x0 : nr;
+        t.nv = (t.valid + vl - 1) / vl;
+        t.j0 = y * Wq + x0;
+        t.at = y * OW + x0;
+        t.direct = t.at + t.nv * vl <= rows * OW;
+    } else {
+        const int64_t j_total = rows * Wq;
+        t.j0 = k * nr;
+        t.valid = j_total - t.j0 < nr ? j_total - t.j0 : nr;
+        t.nv = (t.valid + vl - 1) / vl;
+        t.at = t.j0;
+        t.direct = Wq == OW && t.j0 + t.nv * vl <= j_total;
+    }
+    return t;
+}
+
+static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                               DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
+                               int64_t *packed_unit);
+
 static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
 {
     const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
+    if (pl->rows3) {
+        DRV_FN(run_rows3_)(pl, set, input, weight, bias, output, unit, band_buf, tile,
+                           packed_unit);
+        return;
+    }
+    const DRV_UKERNEL(*ukernels)[CCONV_MAX_NV] = set->DRV_SET(ukernels);
     const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
     const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
-    if (*packed_unit != unit) {
-        DRV_FN(pack_band_)(pl, input, n, g, band, band_buf);
-        *packed_unit = unit;
-    }
     const int64_t first_row = band * pl->band_rows;
     int64_t rows = pl->out_height - first_row;
     if (rows > pl->band_rows) rows = pl->band_rows;
@@ -94,34 +240,198 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
     int64_t o_end = o_begin + pl->out_chunk;
     if (o_end > (g + 1) * Og) o_end = (g + 1) * Og;
 
-    const int64_t out_plane = pl->out_height * pl->out_width;
-    const int64_t j_total = rows * pl->sub_width, nr = pl->nr;
+    const int64_t out_plane = pl->out_height * pl->out_width, mr_max = pl->mr_max;
     const size_t taps = (size_t)pl->taps, weight_stride = (size_t)(Cg * pl->taps);
-    const int direct_rows = pl->sub_width == pl->out_width; /* no thrown-away columns */
-    for (int64_t j0 = 0; j0 < j_total; j0 += nr) {
-        const int64_t j_end = j0 + nr < j_total ? j0 + nr : j_total;
-        const int direct = direct_rows && j0 + nr <= j_total;
-        for (int64_t o0 = o_begin; o0 < o_end; o0 += pl->mr_max) {
-            const int64_t mr = o_end - o0 < pl->mr_max ? o_end - o0 : pl->mr_max;
-            DRV_T *out_band = output + (n * pl->out_channels + o0) * out_plane +
-                              first_row * pl->out_width;
-            DRV_UKERNEL ukernel = set->DRV_SET_UKERNELS[mr - 1];
-            ukernel((size_t)Cg, taps, band_buf + j0, (size_t)pl->plane_stride, pl->tap_offsets,
-                    weight + o0 * (int64_t)weight_stride, weight_stride, bias ? bias + o0 : NULL,
-                    direct ? out_band + j0 : tile, direct ? (size_t)out_plane : (size_t)nr);
-            if (!direct) DRV_FN(store_tile_)(pl, tile, mr, j0, j_end, out_band, out_plane);
+    DRV_T *const out_first = output + (n * pl->out_channels + o_begin) * out_plane +
+                             first_row * pl->out_width;
+    const DRV_T *const w_first = weight + o_begin * (int64_t)weight_stride;
+    const int64_t tiles = DRV_FN(tile_count_)(pl, rows);
+    const int64_t blocks = (o_end - o_begin + mr_max - 1) / mr_max;
+    /* Loop order: the operand that is larger stays outside so it streams once; the smaller one
+     * (the band's input, or the chunk's weights) is re-read from cache. */
+    const int64_t outer = pl->weights_outer ? blocks : tiles;
+    const int64_t inner = pl->weights_outer ? tiles : blocks;
+    for (int64_t a = 0; a < outer; a++) {
+        for (int64_t b = 0; b < inner; b++) {
+            const int64_t k = pl->weights_outer ? b : a, block = pl->weights_outer ? a : b;
+            const DRV_FN(tile_) t = DRV_FN(tile_at_)(pl, rows, k);
+            size_t cs;
+            const DRV_T *src =
+                DRV_FN(tile_input_)(pl, set->DRV_SET(deinterleave2), input, unit, t.j0,
+                                    t.nv * pl->vl, band_buf, packed_unit, &cs);
+            const int64_t o0 = o_begin + block * mr_max;
+            const int64_t mr = o_end - o0 < mr_max ? o_end - o0 : mr_max;
+            DRV_T *out_band = out_first + (o0 - o_begin) * out_plane;
+            ukernels[mr - 1][t.nv - 1]((size_t)Cg, taps, src, cs, pl->tap_offsets,
+                                       w_first + (o0 - o_begin) * (int64_t)weight_stride,
+                                       weight_stride, bias ? bias + o0 : NULL,
+                                       t.direct ? out_band + t.at : tile,
+                                       t.direct ? (size_t)out_plane : (size_t)pl->nr);
+            if (!t.direct)
+                DRV_FN(store_tile_)(pl, tile, mr, t.j0, t.j0 + t.valid, out_band, out_plane);
         }
     }
 }
 
-cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
-                                   const DRV_T *weight, const DRV_T *bias, DRV_T *output)
+/* A unit of a single-filter group with the rows3 kernels: groups of up to R output rows, and in
+ * each, column tiles from the right end to the left.  Stores go straight to the output: a row's
+ * last tile is rounded up to whole vectors, and its extra lanes land at the start of the next row
+ * (never further: they are fewer than a vector, and a row with more than one tile is wider than
+ * a vector), which is written later, by this group's first tile (tiles run right to left) or by
+ * the next row of the same kernel call (rows are stored in order), or by the next group.  Only a
+ * tile whose extra lanes would pass the band's end goes through the tile buffer. */
+static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                               DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
+                               int64_t *packed_unit)
+{
+    const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
+    const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
+    const int64_t first_row = band * pl->band_rows;
+    int64_t rows = pl->out_height - first_row;
+    if (rows > pl->band_rows) rows = pl->band_rows;
+    const int64_t OW = pl->out_width, Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
+    const int64_t R = pl->mr_max, kernel_width = pl->taps / 3;
+    const int64_t out_plane = pl->out_height * OW, band_end = rows * OW;
+    DRV_T *out_band = output + (n * pl->out_channels + g) * out_plane + first_row * OW;
+    const DRV_T *filter = weight + g * pl->taps;
+    const DRV_T *b = bias ? bias + g : NULL;
+    const int64_t tiles_per_row = (OW + nr - 1) / nr;
+    for (int64_t y = 0; y < rows; y += R) {
+        const int64_t rr = rows - y < R ? rows - y : R;
+        for (int64_t k = tiles_per_row - 1; k >= 0; k--) {
+            const int64_t x0 = k * nr;
+            const int64_t valid = OW - x0 < nr ? OW - x0 : nr;
+            const int64_t nv = (valid + vl - 1) / vl;
+            const int64_t at = y * OW + x0;
+            const int direct = (y + rr - 1) * OW + x0 + nv * vl <= band_end;
+            size_t cs;
+            const DRV_T *src = DRV_FN(tile_input_)(pl, set->DRV_SET(deinterleave2), input, unit,
+                                                   y * Wq + x0,
+                                                   (rr - 1) * Wq + nv * vl, band_buf,
+                                                   packed_unit, &cs);
+            set->DRV_SET(rows3)[rr - 1][nv - 1]((size_t)kernel_width, src, (size_t)Wq,
+                                                pl->tap_offsets, filter, b,
+                                                direct ? out_band + at : tile,
+                                                direct ? (size_t)OW : (size_t)nr);
+            if (!direct) {
+                for (int64_t r = 0; r < rr; r++) {
+                    memcpy(out_band + at + r * OW, tile + r * nr, (size_t)valid * sizeof(DRV_T));
+                }
+            }
+        }
+    }
+}
+
+/* The tile for this call: the set's main tile, or its wide single-row tile when every group has
+ * one filter (nothing to share an input vector with).  Depends on the shape only, never on the
+ * thread count, so every output is computed the same way whatever the split. */
+static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv_kernel_set *set,
+                                       cconv_conv2d_plan *plan)
+{
+    const int64_t vl = (int64_t)set->DRV_SET(vl);
+    const int single_filter = p->out_channels == p->groups;
+    /* One filter of depth 1 per group, 3 kernel rows, stride 1: the rows3 kernels, when rows fit
+     * row tiles. */
+    if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 &&
+        p->stride_h == 1 && p->stride_w == 1 && p->kernel_height == 3 && p->dilation_h == 1) {
+        cconv_status status = cconv_conv2d_plan_init(
+            plan, p, sizeof(DRV_T), CCONV_ROWS3_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
+        if (status != CCONV_OK || plan->row_tiles) {
+            plan->rows3 = status == CCONV_OK;
+            return status;
+        }
+        cconv_conv2d_plan_free(plan);
+    }
+    const int64_t mr = single_filter ? 1 : (int64_t)set->DRV_SET(mr_max);
+    const int64_t nv = (int64_t)(single_filter ? set->DRV_SET(wide_nv) : set->DRV_SET(nv_max));
+    return cconv_conv2d_plan_init(plan, p, sizeof(DRV_T), mr, nv * vl, vl);
+}
+
+static cconv_status DRV_FN(resolve_set_)(const cconv_conv2d_params *p,
+                                         const cconv_kernel_set **set)
 {
     cconv_status status = cconv_conv2d_check(p);
     if (status != CCONV_OK) return status;
     const int simd = p->simd < 0 ? cconv_simd_best() : p->simd;
     if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
-    const cconv_kernel_set *set = cconv_kernel_set_at(simd);
+    *set = cconv_kernel_set_at(simd);
+    return CCONV_OK;
+}
+
+/* Bytes of temporary memory a call with these parameters allocates (all threads). */
+static cconv_status DRV_FN(workspace_)(const cconv_conv2d_params *p, size_t *bytes)
+{
+    const cconv_kernel_set *set;
+    *bytes = 0;
+    cconv_status status = DRV_FN(resolve_set_)(p, &set);
+    if (status != CCONV_OK) return status;
+    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
+        return CCONV_OK;
+    cconv_conv2d_plan plan;
+    status = DRV_FN(make_plan_)(p, set, &plan);
+    if (status != CCONV_OK) return status;
+    *bytes = plan.workspace_bytes;
+    cconv_conv2d_plan_free(&plan);
+    return CCONV_OK;
+}
+
+/* One thread's share of the items: its own band buffer and tile, then the items the schedule
+ * gives it.  Called inside the parallel region, or directly (an orphaned `omp for` then runs
+ * every item on the calling thread) when one thread does all the work, which spares small calls
+ * the cost of starting a parallel region. */
+static void DRV_FN(run_items_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const cconv_conv2d_params *p, int poll, const DRV_T *input,
+                               const DRV_T *weight, const DRV_T *bias, DRV_T *output,
+                               int *failed, int *stop)
+{
+    DRV_T *band_buf = (DRV_T *)cconv_aligned_calloc(pl->band_bytes);
+    DRV_T *tile = (DRV_T *)cconv_aligned_calloc(pl->tile_bytes);
+    const int ok = band_buf && tile;
+    if (!ok) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+        *failed = 1;
+    }
+    int64_t packed_unit = -1;
+    /* Dynamic: on a shared machine a descheduled thread must not hold back the other's
+     * share.  Which thread runs an item never changes what it computes. */
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (int64_t item = 0; item < pl->items; item++) {
+        int stopping;
+#ifdef _OPENMP
+#pragma omp atomic read
+#endif
+        stopping = *stop;
+        if (!ok || stopping) continue;
+        DRV_FN(run_item_)(pl, set, input, weight, bias, output, item, band_buf, tile,
+                          &packed_unit);
+#ifdef _OPENMP
+        const int caller = omp_get_thread_num() == 0;
+#else
+        const int caller = 1;
+#endif
+        /* Only the calling thread may run the callback (it may take Python's GIL). */
+        if (poll && caller && p->poll(p->poll_context)) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            *stop = 1;
+        }
+    }
+    cconv_aligned_free(band_buf);
+    cconv_aligned_free(tile);
+}
+
+cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
+                                   const DRV_T *weight, const DRV_T *bias, DRV_T *output)
+{
+    const cconv_kernel_set *set;
+    cconv_status status = DRV_FN(resolve_set_)(p, &set);
+    if (status != CCONV_OK) return status;
     if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
         return CCONV_OK;
     if (p->in_channels == 0) {
@@ -138,59 +448,21 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     if (!input || !weight || !output) return CCONV_ERR_INVALID_ARGUMENT;
 
     cconv_conv2d_plan plan;
-    status = cconv_conv2d_plan_init(&plan, p, sizeof(DRV_T), (int64_t)set->DRV_SET_MR,
-                                    (int64_t)set->DRV_SET_NR);
+    status = DRV_FN(make_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
-    const size_t band_bytes = (size_t)(plan.group_in_channels > 0 ? plan.group_in_channels : 1) *
-                              (size_t)plan.plane_stride * sizeof(DRV_T);
-    const size_t tile_bytes = (size_t)(plan.mr_max * plan.nr) * sizeof(DRV_T);
     int failed = 0, stop = 0;
     /* Polling costs a GIL round trip in Python; only worth it for calls long enough to notice. */
     const double work = (double)p->batch * (double)p->out_channels * (double)p->out_height *
                         (double)p->out_width * (double)plan.group_in_channels * (double)plan.taps;
     const int poll = p->poll != NULL && work > 2.5e7;
 
+    if (plan.threads > 1) {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(plan.threads)
 #endif
-    {
-        DRV_T *band_buf = (DRV_T *)cconv_aligned_calloc(band_bytes);
-        DRV_T *tile = (DRV_T *)cconv_aligned_calloc(tile_bytes);
-        const int ok = band_buf && tile;
-        if (!ok) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        }
-        int64_t packed_unit = -1;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int64_t item = 0; item < plan.items; item++) {
-            int stopping;
-#ifdef _OPENMP
-#pragma omp atomic read
-#endif
-            stopping = stop;
-            if (!ok || stopping) continue;
-            DRV_FN(run_item_)(&plan, set, input, weight, bias, output, item, band_buf, tile,
-                              &packed_unit);
-#ifdef _OPENMP
-            const int caller = omp_get_thread_num() == 0;
-#else
-            const int caller = 1;
-#endif
-            /* Only the calling thread may run the callback (it may take Python's GIL). */
-            if (poll && caller && p->poll(p->poll_context)) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-                stop = 1;
-            }
-        }
-        cconv_aligned_free(band_buf);
-        cconv_aligned_free(tile);
+        DRV_FN(run_items_)(&plan, set, p, poll, input, weight, bias, output, &failed, &stop);
+    } else {
+        DRV_FN(run_items_)(&plan, set, p, poll, input, weight, bias, output, &failed, &stop);
     }
     cconv_conv2d_plan_free(&plan);
     if (failed) return CCONV_ERR_NO_MEMORY;

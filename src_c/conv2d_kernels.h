@@ -28,8 +28,9 @@
 #define CCONV_RESTRICT restrict
 #endif
 
-/* The largest number of output channels any micro-kernel computes at once. */
+/* The largest tile any micro-kernel computes: output channels, and vectors of positions. */
 #define CCONV_MAX_MR 8
+#define CCONV_MAX_NV 8
 
 typedef void (*cconv_f32_conv2d_ukernel)(size_t channels, size_t taps,
                                          const float *input, size_t channel_stride,
@@ -44,15 +45,50 @@ typedef void (*cconv_f64_conv2d_ukernel)(size_t channels, size_t taps,
                                          const double *bias, double *output,
                                          size_t output_stride);
 
-/* One instruction set's kernels.  ukernels[mr-1] computes mr output channels (1 <= mr <= mr_max),
- * all with the same tile width nr. */
+/* Single-filter stride-1 kernels for kernels of 3 rows (dilation 1 along the rows), the shape of
+ * depthwise 3x3 layers and 3x3 image filters.  They compute R output rows x nv*vl positions:
+ *   output[r*output_row_stride + v] = bias[0] (or 0)
+ *       + sum over kh < 3, kw < kernel_width (in that order) of
+ *         weights[kh*kernel_width + kw] * input[(r + kh)*row_stride + col_offsets[kw] + v]
+ * Each input row vector is loaded once and used by every output row it reaches (up to 3), where
+ * the one-row kernel loads it for each.  The sum order is the general kernel's (taps ascending),
+ * so both give bitwise the same outputs. */
+#define CCONV_ROWS3_R 4
+
+typedef void (*cconv_f32_rows3_ukernel)(size_t kernel_width, const float *input, size_t row_stride,
+                                        const ptrdiff_t *col_offsets, const float *weights,
+                                        const float *bias, float *output,
+                                        size_t output_row_stride);
+typedef void (*cconv_f64_rows3_ukernel)(size_t kernel_width, const double *input,
+                                        size_t row_stride, const ptrdiff_t *col_offsets,
+                                        const double *weights, const double *bias,
+                                        double *output, size_t output_row_stride);
+
+/* Packing helper for stride 2: even[k] = src[2k], odd[k] = src[2k+1] for k < n.  Optional
+ * (NULL: the driver's portable loop). */
+typedef void (*cconv_f32_deinterleave2)(const float *src, size_t n, float *even, float *odd);
+typedef void (*cconv_f64_deinterleave2)(const double *src, size_t n, double *even, double *odd);
+
+/* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
+ * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
+ * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
+ * computing a mostly wasted full tile), and for mr = 1 up to nv = wide_nv: the single-row tile of
+ * groups with one filter (depthwise, single-channel images), where a tall tile has nothing to
+ * reuse the input for and a wider one amortises the call and tap overheads instead. */
 typedef struct cconv_kernel_set {
     const char *name;
     int (*cpu_supports)(void);
-    size_t f32_mr_max, f32_nr;
-    cconv_f32_conv2d_ukernel f32_ukernels[CCONV_MAX_MR];
-    size_t f64_mr_max, f64_nr;
-    cconv_f64_conv2d_ukernel f64_ukernels[CCONV_MAX_MR];
+    size_t f32_mr_max, f32_vl, f32_nv_max, f32_wide_nv;
+    cconv_f32_conv2d_ukernel f32_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
+    size_t f64_mr_max, f64_vl, f64_nv_max, f64_wide_nv;
+    cconv_f64_conv2d_ukernel f64_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
+    /* rows3[R-1][nv-1] for R <= CCONV_ROWS3_R, nv <= rows_nv; rows_nv = 0: none in this set. */
+    size_t f32_rows_nv;
+    cconv_f32_rows3_ukernel f32_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
+    size_t f64_rows_nv;
+    cconv_f64_rows3_ukernel f64_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
+    cconv_f32_deinterleave2 f32_deinterleave2;
+    cconv_f64_deinterleave2 f64_deinterleave2;
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

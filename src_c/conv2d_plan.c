@@ -16,7 +16,7 @@ static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
-                                    size_t elem_size, int64_t mr_max, int64_t nr)
+                                    size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl)
 {
     memset(plan, 0, sizeof(*plan));
     plan->batch = p->batch;
@@ -40,6 +40,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->pad_left = p->pad_left;
     plan->mr_max = mr_max;
     plan->nr = nr;
+    plan->vl = vl;
     if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_NO_MEMORY;
 
     /* Sub-image width; cconv_conv2d_check has bounded the padded sizes already. */
@@ -111,13 +112,49 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     const int64_t og = plan->group_out_channels;
     const int64_t max_chunks = og > 0 ? ceil_div(og, mr_max) : 1;
     int64_t chunks = 1;
-    if (threads > 1 && units < 2 * (int64_t)threads) chunks = ceil_div(2 * (int64_t)threads, units);
+    /* Four items per thread at least, so the last, shorter band or a descheduled thread leaves
+     * little idle time; repacking a band for a second chunk costs far less than the kernels. */
+    if (threads > 1 && units < 4 * (int64_t)threads) chunks = ceil_div(4 * (int64_t)threads, units);
     if (chunks > max_chunks) chunks = max_chunks;
     plan->out_chunk = og > 0 ? round_up(ceil_div(og, chunks), mr_max) : mr_max;
     plan->out_chunks = og > 0 ? ceil_div(og, plan->out_chunk) : 1;
     if (!cconv_mul(units, plan->out_chunks, &plan->items)) goto overflow;
     if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
     plan->threads = threads;
+
+    /* Tiles along output rows (x0 = 0, nr, ... < out_width, the last one rounded up to a vector)
+     * store straight into the output: no tile buffer, no copy.  Flattened tiles (j0 = 0, nr, ...
+     * over whole band rows of sub_width) waste the sub_width - out_width columns instead and go
+     * through the tile buffer.  Row tiles win whenever a rounded-up row is no longer than a
+     * sub-image row, unless rows are so narrow that row tiles would be a fraction of the main
+     * tile: a 4 x 1-vector tile loads 5 values per 4 FMAs, a 4 x 4-vector one 8 per 16. */
+    plan->row_tiles = round_up(p->out_width, vl) <= plan->sub_width &&
+                      2 * round_up(p->out_width, vl) >= nr;
+
+    /* Stride 1 without padding: the sub-image is the input channel itself (sub_width = in_width,
+     * the same tap offsets), so tiles read it in place and nothing is packed, except a tile whose
+     * reads would pass the end of its channel (the last ones of the last band), which reads the
+     * packed band instead. */
+    plan->in_place = sh == 1 && sw == 1 && p->pad_top == 0 && p->pad_bottom == 0 &&
+                     p->pad_left == 0 && p->pad_right == 0;
+    plan->max_offset = max_offset;
+
+    /* A work item's weights (out_chunk filters) against its band: the larger streams once in the
+     * outer loop. Small images with many channels (7x7x512) have far more weights than input. */
+    {
+        const double chunk_weights = (double)plan->out_chunk * (double)plan->group_in_channels *
+                                     (double)plan->taps;
+        const double band_input = (double)plan->group_in_channels * (double)plan->plane_stride;
+        plan->weights_outer = chunk_weights > band_input;
+    }
+
+    /* What the driver allocates: per thread the band and one tile; once the tap offsets. */
+    plan->band_bytes = (size_t)(plan->group_in_channels > 0 ? plan->group_in_channels : 1) *
+                       (size_t)plan->plane_stride * elem_size;
+    plan->tile_bytes = (size_t)(mr_max * nr) * elem_size;
+    const size_t per_thread = cconv_aligned_footprint(plan->band_bytes) +
+                              cconv_aligned_footprint(plan->tile_bytes);
+    plan->workspace_bytes = (size_t)threads * per_thread + (size_t)plan->taps * sizeof(ptrdiff_t);
     return CCONV_OK;
 
 overflow:
@@ -146,6 +183,8 @@ void *cconv_aligned_calloc(size_t bytes)
     ((void **)aligned)[-1] = raw;
     return (void *)aligned;
 }
+
+size_t cconv_aligned_footprint(size_t bytes) { return bytes + 64 + sizeof(void *); }
 
 void cconv_aligned_free(void *ptr)
 {

@@ -34,23 +34,36 @@ typedef struct cconv_conv2d_plan {
     int64_t sub_rows;      /* rows of each sub-image: band_rows + (kH-1)*dh / sh */
     int64_t sub_size;      /* sub_rows * sub_width */
     int64_t plane_stride;  /* elements per packed channel, slack for the last tile included */
-    int64_t mr_max, nr;    /* micro-kernel tile */
+    int64_t mr_max, nr;    /* micro-kernel tile: mr_max output channels x nr positions */
+    int64_t vl;            /* vector length: the last tile of a row/band is rounded up to it only */
+    int row_tiles;         /* tiles follow output rows and store straight into the output */
+    int in_place;          /* stride 1, no padding: tiles read the input itself, unpacked */
+    int64_t max_offset;    /* the largest tap offset */
+    int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
+    int rows3;             /* single filter, 3 kernel rows, stride 1: the rows3 kernels (mr_max
+                              is then their row count) */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */
     int64_t items;         /* batch * groups * bands * out_chunks */
     int threads;
+    size_t band_bytes;     /* per thread: the packed band */
+    size_t tile_bytes;     /* per thread: one mr_max x nr output tile */
+    size_t workspace_bytes; /* every temporary buffer of the call, all threads together */
     ptrdiff_t *tap_offsets; /* taps entries, from the tile start */
 } cconv_conv2d_plan;
 
 /* Fills plan for params (already checked) and a micro-kernel tile of mr_max x nr elements of
- * elem_size bytes.  Allocates tap_offsets; release with cconv_conv2d_plan_free. */
+ * elem_size bytes (nr a multiple of vl).  Allocates tap_offsets; release with
+ * cconv_conv2d_plan_free. */
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
-                                    size_t elem_size, int64_t mr_max, int64_t nr);
+                                    size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl);
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
 
 /* Per-thread scratch: the band buffer (zeroed once, so slack positions always hold finite values)
  * and one tile of mr_max x nr outputs.  Returns NULL on failure. */
 void *cconv_aligned_calloc(size_t bytes);
+/* What cconv_aligned_calloc(bytes) takes from the heap (alignment slack included). */
+size_t cconv_aligned_footprint(size_t bytes);
 void cconv_aligned_free(void *ptr);
 
 #endif

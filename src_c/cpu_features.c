@@ -42,7 +42,7 @@ static unsigned long long os_saved_state(void)
     return xgetbv0();
 }
 
-int cconv_cpu_has_avx2_fma(void)
+static int detect_avx2_fma(void)
 {
     unsigned l1[4], l7[4];
     cpuid(1, 0, l1);
@@ -51,15 +51,34 @@ int cconv_cpu_has_avx2_fma(void)
     return avx && fma && avx2 && (os_saved_state() & 0x6) == 0x6;
 }
 
-int cconv_cpu_has_avx512(void)
+static int detect_avx512(void)
 {
     unsigned l7[4];
     cpuid(7, 0, l7);
     const unsigned ebx = l7[1];
     const int f = (ebx >> 16) & 1, dq = (ebx >> 17) & 1, cd = (ebx >> 28) & 1,
               bw = (ebx >> 30) & 1, vl = (ebx >> 31) & 1;
-    return cconv_cpu_has_avx2_fma() && f && dq && cd && bw && vl &&
+    return detect_avx2_fma() && f && dq && cd && bw && vl &&
            (os_saved_state() & 0xE6) == 0xE6;
+}
+
+/* cpuid traps to the hypervisor in a virtual machine (thousands of cycles), and every conv2d call
+ * asks, so each answer is computed once and kept.  The cache is an int written with the same
+ * value by whichever thread gets there first: racing first calls at worst both run cpuid. */
+static volatile int avx2_fma_cached = -1, avx512_cached = -1;
+
+int cconv_cpu_has_avx2_fma(void)
+{
+    int v = avx2_fma_cached;
+    if (v < 0) avx2_fma_cached = v = detect_avx2_fma();
+    return v;
+}
+
+int cconv_cpu_has_avx512(void)
+{
+    int v = avx512_cached;
+    if (v < 0) avx512_cached = v = detect_avx512();
+    return v;
 }
 #else
 int cconv_cpu_has_avx2_fma(void) { return 0; }

@@ -68,6 +68,11 @@ cconv_status cconv_conv2d_f32(const cconv_conv2d_params *params, const float *in
 cconv_status cconv_conv2d_f64(const cconv_conv2d_params *params, const double *input,
                               const double *weight, const double *bias, double *output);
 
+/* Sets *bytes to the temporary memory (all threads, every buffer) that cconv_conv2d_f32
+ * (elem_size 4) or cconv_conv2d_f64 (elem_size 8) allocates for these parameters. */
+cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *params, size_t elem_size,
+                                          size_t *bytes);
+
 /* The reference kernels: plain loops straight from the definition, the baseline every faster
  * path is tested against.  Single-threaded; params->threads and params->simd are ignored. */
 cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *params, const float *input,

@@ -17,6 +17,31 @@
 
 extern const cconv_kernel_set cconv_kernels_generic;
 
-#define CCONV_KERNEL_SETS(X) X(generic)
+/* Each set is listed only when its folder was compiled (setup.py defines CCONV_HAVE_<ISA>) for
+ * the architecture it targets. */
+#if defined(CCONV_HAVE_AVX2) && defined(CCONV_ARCH_X86)
+extern const cconv_kernel_set cconv_kernels_avx2;
+#define CCONV_KERNEL_SET_AVX2_ENTRY(X) X(avx2)
+#else
+#define CCONV_KERNEL_SET_AVX2_ENTRY(X)
+#endif
+
+#if defined(CCONV_HAVE_AVX512) && defined(CCONV_ARCH_X86)
+extern const cconv_kernel_set cconv_kernels_avx512;
+#define CCONV_KERNEL_SET_AVX512_ENTRY(X) X(avx512)
+#else
+#define CCONV_KERNEL_SET_AVX512_ENTRY(X)
+#endif
+
+#if defined(CCONV_HAVE_NEON) && defined(CCONV_ARCH_ARM64)
+extern const cconv_kernel_set cconv_kernels_neon;
+#define CCONV_KERNEL_SET_NEON_ENTRY(X) X(neon)
+#else
+#define CCONV_KERNEL_SET_NEON_ENTRY(X)
+#endif
+
+#define CCONV_KERNEL_SETS(X)                                                                      \
+    X(generic) CCONV_KERNEL_SET_AVX2_ENTRY(X) CCONV_KERNEL_SET_AVX512_ENTRY(X)                    \
+        CCONV_KERNEL_SET_NEON_ENTRY(X)
 
 #endif /* CCONV_KERNEL_LIST_H */

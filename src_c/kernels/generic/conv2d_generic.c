@@ -54,13 +54,19 @@
 #undef UK_T
 #undef UK_NR
 
+/* One tile width per type (nv_max = wide_nv = 1, the "vector" being the whole 16- or 8-wide
+ * row the compiler vectorises). */
 const cconv_kernel_set cconv_kernels_generic = {
     "generic",
     NULL, /* runs everywhere */
-    4, 16,
-    {cconv_f32_conv2d_1x16__generic, cconv_f32_conv2d_2x16__generic,
-     cconv_f32_conv2d_3x16__generic, cconv_f32_conv2d_4x16__generic},
-    4, 8,
-    {cconv_f64_conv2d_1x8__generic, cconv_f64_conv2d_2x8__generic,
-     cconv_f64_conv2d_3x8__generic, cconv_f64_conv2d_4x8__generic},
+    4, 16, 1, 1,
+    {{cconv_f32_conv2d_1x16__generic}, {cconv_f32_conv2d_2x16__generic},
+     {cconv_f32_conv2d_3x16__generic}, {cconv_f32_conv2d_4x16__generic}},
+    4, 8, 1, 1,
+    {{cconv_f64_conv2d_1x8__generic}, {cconv_f64_conv2d_2x8__generic},
+     {cconv_f64_conv2d_3x8__generic}, {cconv_f64_conv2d_4x8__generic}},
+    0, {{NULL}}, /* no rows3 kernels: the general ones cover those shapes */
+    0, {{NULL}},
+    NULL, /* stride-2 packing: the driver's loop */
+    NULL,
 };

@@ -1,0 +1,116 @@
+/*
+ * The AVX2 + FMA kernel set (compiled with this folder's flags only, run only after
+ * cconv_cpu_has_avx2_fma()).  Main tile: 4 output channels x 3 ymm vectors (24 f32 / 12 f64
+ * positions): 12 accumulators + 3 input vectors + 1 weight broadcast of the 16 ymm registers.
+ * Single-row tiles go up to 8 vectors.  The tile list below is also the table.
+ */
+#include <immintrin.h>
+
+#include "cpu_features.h"
+#include "kernel_list.h"
+#include "simd_ukernel_template.h"
+
+/* ---- float: 8 lanes ---- */
+#define UK_T float
+#define UK_V __m256
+#define UK_VL 8
+#define UK_LOADU(p) _mm256_loadu_ps(p)
+#define UK_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define UK_SET1(x) _mm256_set1_ps(x)
+#define UK_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define F32_TILES(X) \
+    X(cconv_f32_conv2d_1x8__avx2, 1, 1) \
+    X(cconv_f32_conv2d_1x16__avx2, 1, 2) \
+    X(cconv_f32_conv2d_1x24__avx2, 1, 3) \
+    X(cconv_f32_conv2d_1x32__avx2, 1, 4) \
+    X(cconv_f32_conv2d_1x40__avx2, 1, 5) \
+    X(cconv_f32_conv2d_1x48__avx2, 1, 6) \
+    X(cconv_f32_conv2d_1x56__avx2, 1, 7) \
+    X(cconv_f32_conv2d_1x64__avx2, 1, 8) \
+    X(cconv_f32_conv2d_2x8__avx2, 2, 1) \
+    X(cconv_f32_conv2d_2x16__avx2, 2, 2) \
+    X(cconv_f32_conv2d_2x24__avx2, 2, 3) \
+    X(cconv_f32_conv2d_3x8__avx2, 3, 1) \
+    X(cconv_f32_conv2d_3x16__avx2, 3, 2) \
+    X(cconv_f32_conv2d_3x24__avx2, 3, 3) \
+    X(cconv_f32_conv2d_4x8__avx2, 4, 1) \
+    X(cconv_f32_conv2d_4x16__avx2, 4, 2) \
+    X(cconv_f32_conv2d_4x24__avx2, 4, 3)
+F32_TILES(UK_DEFINE)
+#define F32_ROWS3(X) \
+    X(cconv_f32_rows3_1x8__avx2, 1, 1) \
+    X(cconv_f32_rows3_1x16__avx2, 1, 2) \
+    X(cconv_f32_rows3_2x8__avx2, 2, 1) \
+    X(cconv_f32_rows3_2x16__avx2, 2, 2) \
+    X(cconv_f32_rows3_3x8__avx2, 3, 1) \
+    X(cconv_f32_rows3_3x16__avx2, 3, 2) \
+    X(cconv_f32_rows3_4x8__avx2, 4, 1) \
+    X(cconv_f32_rows3_4x16__avx2, 4, 2)
+F32_ROWS3(UK_DEFINE_ROWS3)
+#undef UK_T
+#undef UK_V
+#undef UK_VL
+#undef UK_LOADU
+#undef UK_STOREU
+#undef UK_SET1
+#undef UK_FMA
+
+/* ---- double: 4 lanes ---- */
+#define UK_T double
+#define UK_V __m256d
+#define UK_VL 4
+#define UK_LOADU(p) _mm256_loadu_pd(p)
+#define UK_STOREU(p, v) _mm256_storeu_pd(p, v)
+#define UK_SET1(x) _mm256_set1_pd(x)
+#define UK_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define F64_TILES(X) \
+    X(cconv_f64_conv2d_1x4__avx2, 1, 1) \
+    X(cconv_f64_conv2d_1x8__avx2, 1, 2) \
+    X(cconv_f64_conv2d_1x12__avx2, 1, 3) \
+    X(cconv_f64_conv2d_1x16__avx2, 1, 4) \
+    X(cconv_f64_conv2d_1x20__avx2, 1, 5) \
+    X(cconv_f64_conv2d_1x24__avx2, 1, 6) \
+    X(cconv_f64_conv2d_1x28__avx2, 1, 7) \
+    X(cconv_f64_conv2d_1x32__avx2, 1, 8) \
+    X(cconv_f64_conv2d_2x4__avx2, 2, 1) \
+    X(cconv_f64_conv2d_2x8__avx2, 2, 2) \
+    X(cconv_f64_conv2d_2x12__avx2, 2, 3) \
+    X(cconv_f64_conv2d_3x4__avx2, 3, 1) \
+    X(cconv_f64_conv2d_3x8__avx2, 3, 2) \
+    X(cconv_f64_conv2d_3x12__avx2, 3, 3) \
+    X(cconv_f64_conv2d_4x4__avx2, 4, 1) \
+    X(cconv_f64_conv2d_4x8__avx2, 4, 2) \
+    X(cconv_f64_conv2d_4x12__avx2, 4, 3)
+F64_TILES(UK_DEFINE)
+#define F64_ROWS3(X) \
+    X(cconv_f64_rows3_1x4__avx2, 1, 1) \
+    X(cconv_f64_rows3_1x8__avx2, 1, 2) \
+    X(cconv_f64_rows3_2x4__avx2, 2, 1) \
+    X(cconv_f64_rows3_2x8__avx2, 2, 2) \
+    X(cconv_f64_rows3_3x4__avx2, 3, 1) \
+    X(cconv_f64_rows3_3x8__avx2, 3, 2) \
+    X(cconv_f64_rows3_4x4__avx2, 4, 1) \
+    X(cconv_f64_rows3_4x8__avx2, 4, 2)
+F64_ROWS3(UK_DEFINE_ROWS3)
+#undef UK_T
+#undef UK_V
+#undef UK_VL
+#undef UK_LOADU
+#undef UK_STOREU
+#undef UK_SET1
+#undef UK_FMA
+
+const cconv_kernel_set cconv_kernels_avx2 = {
+    "avx2",
+    cconv_cpu_has_avx2_fma,
+    4, 8, 3, 8,
+    {F32_TILES(UK_ENTRY)},
+    4, 4, 3, 8,
+    {F64_TILES(UK_ENTRY)},
+    2,
+    {F32_ROWS3(UK_ENTRY)},
+    2,
+    {F64_ROWS3(UK_ENTRY)},
+    NULL, /* stride-2 packing: the driver's loop */
+    NULL,
+};

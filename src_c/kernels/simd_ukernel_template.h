@@ -1,0 +1,105 @@
+/*
+ * Register-blocked conv2d micro-kernel, written once over a tiny vector vocabulary and
+ * instantiated by each instruction-set folder (kernels/<isa>/) with that folder's intrinsics.
+ * This header holds no instruction-set code itself: before using UK_DEFINE the includer defines
+ *   UK_T            element type (float or double)
+ *   UK_V            vector type holding UK_VL elements
+ *   UK_LOADU(p)     unaligned load of UK_VL elements
+ *   UK_STOREU(p, v) unaligned store
+ *   UK_SET1(x)      broadcast one element (compilers fold a broadcast from memory into the FMA)
+ *   UK_FMA(a, b, c) a * b + c, fused
+ * and UK_DEFINE(name, MR, NV) then defines one kernel: MR output channels x NV vectors of
+ * consecutive positions (name: cconv_<type>_conv2d_<MR>x<NV*VL>__<isa>).
+ *
+ * The contract is the one in conv2d_kernels.h: every output sums bias, then channels ascending,
+ * then taps ascending, each step one fused multiply-add, so the result of an output never depends
+ * on the tile shape it was computed with.  The MR x NV accumulators stay in registers for the
+ * whole channel x tap loop; each step loads NV input vectors once and reuses each for MR
+ * broadcast weights.
+ */
+#ifndef CCONV_SIMD_UKERNEL_TEMPLATE_H
+#define CCONV_SIMD_UKERNEL_TEMPLATE_H
+
+/* Full unrolling of the constant-trip tile loops, so the accumulator arrays become registers. */
+#if defined(__clang__)
+#define UK_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define UK_UNROLL _Pragma("GCC unroll 16")
+#else
+#define UK_UNROLL
+#endif
+
+#define UK_DEFINE(name, MR, NV)                                                                    \
+    static void name(size_t channels, size_t taps, const UK_T *CCONV_RESTRICT input,              \
+                     size_t channel_stride, const ptrdiff_t *CCONV_RESTRICT tap_offsets,          \
+                     const UK_T *CCONV_RESTRICT weights, size_t weight_stride,                    \
+                     const UK_T *CCONV_RESTRICT bias, UK_T *CCONV_RESTRICT output,                \
+                     size_t output_stride)                                                        \
+    {                                                                                             \
+        UK_V acc[MR][NV];                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            const UK_V start = UK_SET1(bias ? bias[m] : (UK_T)0);                                 \
+            UK_UNROLL for (int v = 0; v < NV; v++) acc[m][v] = start;                             \
+        }                                                                                         \
+        for (size_t c = 0; c < channels; c++) {                                                   \
+            const UK_T *CCONV_RESTRICT in_c = input + c * channel_stride;                         \
+            const UK_T *CCONV_RESTRICT w_c = weights + c * taps;                                  \
+            for (size_t t = 0; t < taps; t++) {                                                   \
+                const UK_T *CCONV_RESTRICT x = in_c + tap_offsets[t];                             \
+                UK_V xv[NV];                                                                      \
+                UK_UNROLL for (int v = 0; v < NV; v++) xv[v] = UK_LOADU(x + v * UK_VL);           \
+                UK_UNROLL for (int m = 0; m < MR; m++) {                                          \
+                    const UK_V w = UK_SET1(w_c[(size_t)m * weight_stride + t]);                   \
+                    UK_UNROLL for (int v = 0; v < NV; v++)                                        \
+                        acc[m][v] = UK_FMA(w, xv[v], acc[m][v]);                                  \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            UK_UNROLL for (int v = 0; v < NV; v++) {                                              \
+                UK_STOREU(output + (size_t)m * output_stride + v * UK_VL, acc[m][v]);             \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+/* The single-filter 3-row kernel of conv2d_kernels.h: R output rows x NV vectors.  Input row i
+ * (0 <= i < R + 2) is loaded once per column tap and feeds output rows r = i - kh for kh < 3; the
+ * `kh` tests are compile-time constants once the i and r loops are unrolled.  For each output the
+ * visiting order is kh ascending (i grows), then kw ascending: taps ascending. */
+#define UK_DEFINE_ROWS3(name, R, NV)                                                               \
+    static void name(size_t kernel_width, const UK_T *CCONV_RESTRICT input, size_t row_stride,    \
+                     const ptrdiff_t *CCONV_RESTRICT col_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, size_t output_row_stride)                       \
+    {                                                                                             \
+        UK_V acc[R][NV];                                                                          \
+        const UK_V start = UK_SET1(bias ? bias[0] : (UK_T)0);                                     \
+        UK_UNROLL for (int r = 0; r < R; r++) {                                                   \
+            UK_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = start;                             \
+        }                                                                                         \
+        UK_UNROLL for (int i = 0; i < R + 2; i++) {                                               \
+            const UK_T *CCONV_RESTRICT row = input + (size_t)i * row_stride;                      \
+            for (size_t kw = 0; kw < kernel_width; kw++) {                                        \
+                const UK_T *CCONV_RESTRICT x = row + col_offsets[kw];                             \
+                UK_V xv[NV];                                                                      \
+                UK_UNROLL for (int v = 0; v < NV; v++) xv[v] = UK_LOADU(x + v * UK_VL);           \
+                UK_UNROLL for (int r = 0; r < R; r++) {                                           \
+                    if (i - r >= 0 && i - r < 3) {                                                \
+                        const UK_V w = UK_SET1(weights[(size_t)(i - r) * kernel_width + kw]);     \
+                        UK_UNROLL for (int v = 0; v < NV; v++)                                    \
+                            acc[r][v] = UK_FMA(w, xv[v], acc[r][v]);                              \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int r = 0; r < R; r++) {                                                   \
+            UK_UNROLL for (int v = 0; v < NV; v++) {                                              \
+                UK_STOREU(output + (size_t)r * output_row_stride + v * UK_VL, acc[r][v]);         \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+/* Table entry [MR-1][NV-1] of a cconv_kernel_set ukernel array (C99 designated initializer). */
+#define UK_ENTRY(name, MR, NV) [MR - 1][NV - 1] = name,
+
+#endif

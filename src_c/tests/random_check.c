@@ -1,0 +1,150 @@
+/*
+ * Random-configuration check of the C core, for sanitizer and warning builds (not part of the
+ * package build).  Every compiled SIMD path the CPU runs, at 1-3 threads, against the reference
+ * kernel, on random shapes, strides, paddings, dilations and groups; plus bitwise identity of
+ * each path across thread counts and the workspace size query.  Exit status 0 when all pass.
+ *
+ *   build the core's .c files (src_c, src_c/ref, src_c/kernels/generic) with
+ *     gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fopenmp
+ *         -Wall -Wextra -Isrc_c/include -Isrc_c -Isrc_c/kernels
+ *         -DCCONV_HAVE_AVX2=1 -DCCONV_HAVE_AVX512=1
+ *   and each kernels/<isa> folder with the same plus its flags from setup.py, then link this file
+ *   with them (-lm) and run:  ./random_check [configs] [seed]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cconv.h"
+
+static unsigned long long rng_state;
+static unsigned rnd(unsigned n)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((rng_state >> 33) % n);
+}
+static double rnd_value(void) { return (double)rnd(2001) / 1000.0 - 1.0; }
+
+/* |got - want| <= tol * (sum of |terms|), the bound of a sum of products. */
+#define DEFINE_CHECK(T, SUFFIX)                                                                   \
+    static int check_##SUFFIX(const cconv_conv2d_params *p, double tol)                          \
+    {                                                                                             \
+        const size_t nin = (size_t)(p->batch * p->in_channels * p->in_height * p->in_width);     \
+        const size_t nw = (size_t)(p->out_channels * (p->in_channels / p->groups) *              \
+                                   p->kernel_height * p->kernel_width);                          \
+        const size_t nout = (size_t)(p->batch * p->out_channels * p->out_height * p->out_width); \
+        T *in = malloc((nin + 1) * sizeof(T)), *w = malloc((nw + 1) * sizeof(T));                \
+        T *b = malloc((size_t)(p->out_channels + 1) * sizeof(T));                                \
+        T *ref = malloc((nout + 1) * sizeof(T)), *abs_ref = malloc((nout + 1) * sizeof(T));      \
+        T *got = malloc((nout + 1) * sizeof(T)), *first = malloc((nout + 1) * sizeof(T));        \
+        T *abs_in = malloc((nin + 1) * sizeof(T)), *abs_w = malloc((nw + 1) * sizeof(T));        \
+        T *abs_b = malloc((size_t)(p->out_channels + 1) * sizeof(T));                            \
+        int failures = 0;                                                                         \
+        for (size_t i = 0; i < nin; i++) abs_in[i] = fabs(in[i] = (T)rnd_value());                \
+        for (size_t i = 0; i < nw; i++) abs_w[i] = fabs(w[i] = (T)rnd_value());                   \
+        for (int64_t i = 0; i < p->out_channels; i++) abs_b[i] = fabs(b[i] = (T)rnd_value());     \
+        const int use_bias = rnd(2);                                                              \
+        cconv_conv2d_params q = *p;                                                               \
+        if (cconv_conv2d_ref_##SUFFIX(&q, in, w, use_bias ? b : NULL, ref) != CCONV_OK ||         \
+            cconv_conv2d_ref_##SUFFIX(&q, abs_in, abs_w, use_bias ? abs_b : NULL, abs_ref) !=     \
+                CCONV_OK) {                                                                       \
+            printf("reference failed\n");                                                         \
+            failures++;                                                                           \
+        }                                                                                         \
+        for (int simd = 0; simd < cconv_simd_count() && !failures; simd++) {                      \
+            if (!cconv_simd_supported(simd)) continue;                                            \
+            q.simd = simd;                                                                        \
+            for (int threads = 1; threads <= 3; threads++) {                                      \
+                q.threads = threads;                                                              \
+                for (size_t i = 0; i < nout; i++) got[i] = (T)NAN;                                \
+                size_t ws = 0;                                                                    \
+                if (cconv_conv2d_workspace_bytes(&q, sizeof(T), &ws) != CCONV_OK) failures++;     \
+                if (cconv_conv2d_##SUFFIX(&q, in, w, use_bias ? b : NULL, got) != CCONV_OK) {     \
+                    printf("%s: status error\n", cconv_simd_name(simd));                          \
+                    failures++;                                                                   \
+                    break;                                                                        \
+                }                                                                                 \
+                for (size_t i = 0; i < nout; i++) {                                               \
+                    const double err = fabs((double)got[i] - (double)ref[i]);                     \
+                    if (!(err <= tol * (double)abs_ref[i] + 1e-30)) {                             \
+                        printf("%s threads=%d: output %zu got %g want %g\n",                      \
+                               cconv_simd_name(simd), threads, i, (double)got[i],                 \
+                               (double)ref[i]);                                                   \
+                        failures++;                                                               \
+                        break;                                                                    \
+                    }                                                                             \
+                }                                                                                 \
+                if (threads == 1) memcpy(first, got, nout * sizeof(T));                           \
+                else if (memcmp(first, got, nout * sizeof(T)) != 0) {                             \
+                    printf("%s: threads=%d not bitwise equal to threads=1\n",                     \
+                           cconv_simd_name(simd), threads);                                       \
+                    failures++;                                                                   \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        free(in); free(w); free(b); free(ref); free(abs_ref); free(got); free(first);             \
+        free(abs_in); free(abs_w); free(abs_b);                                                   \
+        return failures;                                                                          \
+    }
+
+DEFINE_CHECK(float, f32)
+DEFINE_CHECK(double, f64)
+
+int main(int argc, char **argv)
+{
+    const int configs = argc > 1 ? atoi(argv[1]) : 300;
+    rng_state = argc > 2 ? strtoull(argv[2], NULL, 10) : 12345;
+    int failures = 0, run = 0;
+    for (int i = 0; i < configs && failures == 0; i++) {
+        cconv_conv2d_params p;
+        memset(&p, 0, sizeof(p));
+        p.groups = 1 + (int64_t)(rnd(4) == 0 ? rnd(6) : 0);
+        p.batch = 1 + rnd(2);
+        p.in_channels = p.groups * (1 + rnd(rnd(3) == 0 ? 40 : 6));
+        p.out_channels = p.groups * (1 + rnd(rnd(3) == 0 ? 20 : 10));
+        p.in_height = 1 + rnd(30);
+        p.in_width = 1 + rnd(rnd(4) == 0 ? 140 : 40);
+        p.kernel_height = 1 + rnd(7);
+        p.kernel_width = 1 + rnd(7);
+        p.stride_h = 1 + rnd(3);
+        p.stride_w = 1 + rnd(3);
+        p.dilation_h = 1 + rnd(3);
+        p.dilation_w = 1 + rnd(3);
+        p.pad_top = rnd(4);
+        p.pad_bottom = rnd(4);
+        p.pad_left = rnd(4);
+        p.pad_right = rnd(4);
+        if (rnd(4) == 0) { /* depthwise / single-channel, stride 1, 3 kernel rows: rows3 kernels */
+            p.groups = 1 + rnd(4);
+            p.in_channels = p.out_channels = p.groups;
+            p.kernel_height = 3;
+            p.stride_h = p.stride_w = 1;
+            p.dilation_h = 1;
+            p.in_width = 1 + rnd(150);
+        }
+        p.out_height = cconv_conv2d_output_size(p.in_height, p.kernel_height, p.stride_h,
+                                                p.pad_top, p.pad_bottom, p.dilation_h);
+        p.out_width = cconv_conv2d_output_size(p.in_width, p.kernel_width, p.stride_w, p.pad_left,
+                                               p.pad_right, p.dilation_w);
+        if (p.out_height < 1 || p.out_width < 1) continue;
+        run++;
+        failures += check_f32(&p, 1e-4);
+        failures += check_f64(&p, 1e-12);
+        if (failures)
+            printf("config N=%lld C=%lld H=%lld W=%lld O=%lld k=%lldx%lld s=%lld,%lld "
+                   "d=%lld,%lld pad=%lld,%lld,%lld,%lld g=%lld\n",
+                   (long long)p.batch, (long long)p.in_channels, (long long)p.in_height,
+                   (long long)p.in_width, (long long)p.out_channels, (long long)p.kernel_height,
+                   (long long)p.kernel_width, (long long)p.stride_h, (long long)p.stride_w,
+                   (long long)p.dilation_h, (long long)p.dilation_w, (long long)p.pad_top,
+                   (long long)p.pad_bottom, (long long)p.pad_left, (long long)p.pad_right,
+                   (long long)p.groups);
+    }
+    printf("paths run:");
+    for (int simd = 0; simd < cconv_simd_count(); simd++) {
+        if (cconv_simd_supported(simd)) printf(" %s", cconv_simd_name(simd));
+    }
+    printf("\n%d configurations, %s\n", run, failures ? "FAILED" : "all paths match");
+    return failures ? 1 : 0;
+}

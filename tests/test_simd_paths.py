@@ -1,0 +1,222 @@
+"""Every usable SIMD path against the oracle on shapes chosen to reach each tiling case of the
+driver and each edge of the micro-kernels, bitwise identity across thread counts, the temporary
+memory bound, and the CCONV_SIMD override.
+
+The driver picks, from the shape alone:
+- row tiles stored in place (a rounded-up output row fits in a sub-image row), with the last
+  tile of a row spilling into the next row, or going through the tile buffer at a band's end;
+- flattened tiles through the tile buffer (narrow outputs), with a narrower last tile per band;
+- the wide single-row tile when every group has one filter (depthwise, single-channel images),
+  and the rows3 kernels (several output rows per call) when that filter has depth 1, 3 rows and
+  stride 1;
+- reading the input in place (stride 1, no padding) except tiles near a channel's end;
+- stride-2 packing through an instruction-set deinterleave with a masked tail;
+- several bands when a band's packed input passes the band budget (about 256 KB);
+and each tile's output channels come in blocks of mr_max with a remainder.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cconv
+from cconv._conv import workspace_bytes
+from conftest import USABLE_PATHS, assert_matches_oracle, run_impl
+
+# (N, C, H, W, O, kH, kW, params, what it reaches)
+SHAPES = [
+    (1, 3, 20, 31, 5, 3, 3, {"padding": 1}, "row tiles, 31 wide: spill into the next row"),
+    (1, 5, 9, 32, 9, 3, 3, {"padding": 1}, "row tiles, exact vectors, mr remainder 1"),
+    (2, 7, 11, 79, 11, 3, 3, {"padding": 1}, "row tiles over several vectors, odd everything"),
+    (1, 16, 14, 14, 24, 3, 3, {"padding": 1}, "row tiles 14 wide in a 16-wide sub-image"),
+    (1, 9, 7, 7, 17, 3, 3, {"padding": 1}, "flattened tiles, 7x7 image, mr remainder 1"),
+    (1, 4, 6, 5, 3, 3, 3, {}, "flattened tiles, valid conv, tiny output"),
+    (1, 10, 13, 56, 12, 3, 3, {"padding": 1}, "flattened tiles (56 rounds past 58)"),
+    (1, 64, 30, 94, 8, 3, 3, {"padding": 1}, "several bands, row tiles"),
+    (1, 96, 23, 58, 13, 3, 3, {"padding": 1}, "several bands, flattened tiles"),
+    (1, 24, 12, 12, 20, 1, 1, {}, "1x1: flattened tiles stored directly"),
+    (2, 19, 9, 30, 7, 1, 1, {}, "1x1, odd channel counts"),
+    (1, 3, 23, 29, 6, 3, 3, {"stride": 2, "padding": 1}, "stride 2"),
+    (1, 4, 25, 31, 5, 3, 3, {"stride": 3, "padding": 2}, "stride 3"),
+    (1, 3, 19, 21, 4, 5, 5, {"padding": 2}, "5x5"),
+    (1, 3, 30, 34, 8, 7, 7, {"stride": 2, "padding": 3}, "7x7 stride 2 (first-layer like)"),
+    (1, 5, 17, 23, 6, 3, 3, {"padding": 2, "dilation": 2}, "dilation 2"),
+    (1, 2, 30, 23, 3, 7, 7, {"dilation": 3}, "row tiles whose spill passes a whole row"),
+    (1, 12, 21, 47, 12, 3, 3, {"padding": 1, "groups": 12}, "depthwise: wide single-row tile"),
+    (1, 10, 22, 27, 10, 3, 3, {"stride": 2, "padding": 1, "groups": 10}, "depthwise stride 2"),
+    (1, 6, 9, 150, 12, 3, 3, {"padding": 1, "groups": 6}, "depthwise multiplier 2"),
+    (1, 1, 37, 303, 1, 3, 3, {"padding": 1}, "single channel, row tiles, last tile partial"),
+    (1, 1, 37, 301, 1, 3, 3, {"padding": 1}, "single channel, flattened wide tiles"),
+    (1, 1, 5, 3, 1, 3, 3, {"padding": 1}, "single channel, tiny"),
+    (3, 2, 8, 40, 6, 3, 3, {"padding": 1, "groups": 2}, "groups with several filters"),
+    (1, 12, 9, 31, 3, 3, 3, {"padding": 1, "groups": 3}, "one filter of depth 4 per group"),
+    (2, 8, 19, 33, 8, 3, 5, {"padding": (1, 2), "groups": 8, "dilation": (1, 2)},
+     "depthwise 3x5, dilated columns: rows3 kernels, row groups with a remainder"),
+    (1, 4, 11, 64, 4, 3, 3, {"groups": 4}, "depthwise valid (in place), exact vectors"),
+    (1, 3, 10, 140, 3, 3, 3, {"groups": 3, "padding": (1, 0)}, "depthwise in place, tail"),
+]
+SHAPE_IDS = [s[-1] for s in SHAPES]
+
+
+def _data(shape, dtype, seed=7):
+    n, c, h, w, o, kh, kw, params, _ = shape
+    rng = np.random.default_rng(seed)
+    groups = params.get("groups", 1)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((o, c // groups, kh, kw)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    return x, wt, b, params
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_path_matches_oracle(path, dtype, shape):
+    x, wt, b, params = _data(shape, dtype)
+    for bias in (b, None):
+        got = run_impl(path, x, wt, bias, threads=1, **params)
+        assert got.dtype == dtype
+        assert_matches_oracle(got, x, wt, bias, **params)
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_bitwise_identical_across_threads(path, dtype, shape):
+    x, wt, b, params = _data(shape, dtype, seed=11)
+    first = run_impl(path, x, wt, b, threads=1, **params)
+    for threads in (2, 3, 4):
+        again = run_impl(path, x, wt, b, threads=threads, **params)
+        assert np.array_equal(first.view(np.uint8), again.view(np.uint8)), (
+            f"threads={threads} differs from threads=1")
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+def test_output_written_exactly_once_per_pixel(path):
+    """Row tiles spill extra lanes into the next row before that row is computed: a stale value
+    left anywhere would show against a NaN-filled `out`."""
+    shape = (2, 6, 13, 35, 10, 3, 3, {"padding": 1}, "")
+    x, wt, b, params = _data(shape, np.float32)
+    out = np.full((2, 10, 13, 35), np.nan, dtype=np.float32)
+    got = run_impl(path, x, wt, b, out=out, threads=2, **params)
+    assert got is out
+    assert np.isfinite(got).all()
+    assert_matches_oracle(got, x, wt, b, **params)
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+def test_non_finite_input_stays_local(path):
+    """Inf/NaN in the input reach only the outputs whose windows contain them, on every path
+    (thrown-away lanes and padding never leak into valid outputs)."""
+    x = np.ones((1, 2, 9, 40), dtype=np.float32)
+    x[0, 1, 4, 20] = np.inf
+    wt = np.ones((3, 2, 3, 3), dtype=np.float32)
+    got = run_impl(path, x, wt, None, padding=1)
+    bad = ~np.isfinite(got[0, 0])
+    expected = np.zeros((9, 40), dtype=bool)
+    expected[3:6, 19:22] = True
+    assert np.array_equal(bad, expected)
+
+
+# The issue-3 layers: (input shape, weight shape, params)
+ISSUE3_LAYERS = [
+    ((1, 3, 224, 224), (64, 3, 7, 7), {"stride": 2, "padding": 3}),
+    ((1, 64, 56, 56), (64, 64, 3, 3), {"padding": 1}),
+    ((1, 64, 56, 56), (128, 64, 3, 3), {"stride": 2, "padding": 1}),
+    ((1, 128, 28, 28), (128, 128, 3, 3), {"padding": 1}),
+    ((1, 256, 14, 14), (256, 256, 3, 3), {"padding": 1}),
+    ((1, 512, 7, 7), (512, 512, 3, 3), {"padding": 1}),
+    ((1, 256, 56, 56), (64, 256, 1, 1), {}),
+    ((1, 32, 112, 112), (32, 1, 3, 3), {"padding": 1, "groups": 32}),
+    ((1, 144, 56, 56), (144, 1, 3, 3), {"stride": 2, "padding": 1, "groups": 144}),
+    ((1, 1, 1024, 1024), (1, 1, 3, 3), {"padding": 1}),
+    ((1, 3, 512, 512), (16, 3, 5, 5), {"padding": 2}),
+    ((64, 3, 32, 32), (32, 3, 3, 3), {"padding": 1}),
+    ((64, 32, 32, 32), (64, 32, 3, 3), {"padding": 1}),
+    ((1, 64, 64, 64), (64, 64, 3, 3), {"padding": 2, "dilation": 2}),
+    ((1, 3, 8, 8), (4, 3, 3, 3), {"padding": 1}),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2, 4, 16])
+@pytest.mark.parametrize("layer", ISSUE3_LAYERS, ids=[str(i) for i in range(len(ISSUE3_LAYERS))])
+def test_workspace_within_budget(layer, threads, dtype):
+    in_shape, w_shape, params = layer
+    out_shape = cconv.conv2d_output_shape(in_shape, w_shape, **params)
+    out_bytes = int(np.prod(out_shape)) * np.dtype(dtype).itemsize
+    used = workspace_bytes(in_shape, w_shape, threads=threads, dtype=dtype, **params)
+    assert 0 < used <= max(8 * 2**20, out_bytes // 4), (used, out_bytes)
+
+
+def test_workspace_counts_threads():
+    one = workspace_bytes((1, 64, 56, 56), (64, 64, 3, 3), padding=1, threads=1)
+    two = workspace_bytes((1, 64, 56, 56), (64, 64, 3, 3), padding=1, threads=2)
+    assert one < two <= 2 * one
+
+
+def test_workspace_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="dtype"):
+        workspace_bytes((1, 3, 8, 8), (4, 3, 3, 3), dtype=np.int32)
+    with pytest.raises(ValueError):
+        workspace_bytes((1, 3, 8, 8), (4, 2, 3, 3))
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+def test_env_forces_each_usable_path(path):
+    code = "import cconv, numpy as np; print(cconv.get_config()['simd']); " \
+           "print(float(cconv.conv2d(np.ones((1,2,5,5)), np.ones((3,2,3,3)))[0,0,0,0]))"
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CCONV_SIMD": path},
+                          capture_output=True, text=True, cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [path, "18.0"]
+
+
+def test_env_generic_forces_generic():
+    proc = subprocess.run([sys.executable, "-c", "import cconv; print(cconv.get_config()['simd'])"],
+                          env={**os.environ, "CCONV_SIMD": "generic"}, capture_output=True,
+                          text=True, cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "generic"
+
+
+@pytest.mark.parametrize("name", ["sse9", "avx1024", "neon_x"])
+def test_env_unknown_path_is_a_clear_error(name):
+    proc = subprocess.run([sys.executable, "-c", "import cconv"],
+                          env={**os.environ, "CCONV_SIMD": name}, capture_output=True, text=True,
+                          cwd="/")
+    assert proc.returncode != 0
+    assert "CCONV_SIMD" in proc.stderr and name in proc.stderr
+    assert "generic" in proc.stderr  # names the paths that exist
+
+
+def test_env_unusable_path_is_a_clear_error():
+    compiled = cconv.get_config()["simd_compiled"]
+    unusable = [p for p in compiled if p not in USABLE_PATHS]
+    if not unusable:
+        pytest.skip("every compiled path runs on this CPU")
+    proc = subprocess.run([sys.executable, "-c", "import cconv"],
+                          env={**os.environ, "CCONV_SIMD": unusable[0]}, capture_output=True,
+                          text=True, cwd="/")
+    assert proc.returncode != 0
+    assert "cannot run" in proc.stderr and unusable[0] in proc.stderr
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pad", [0, 1, 2, 3])
+def test_stride2_packing_every_row_length(path, dtype, pad):
+    """Stride-2 packing splits each input row into two column phases (an ISA deinterleave on
+    some paths, with a masked tail): every row length from 1 to 70, odd and even padding."""
+    rng = np.random.default_rng(pad)
+    for width in range(1, 71):
+        x = rng.standard_normal((1, 2, 5, width)).astype(dtype)
+        wt = rng.standard_normal((3, 2, 3, 3)).astype(dtype)
+        params = {"stride": 2, "padding": (1, pad)}
+        if width + 2 * pad < 3:
+            continue
+        got = run_impl(path, x, wt, None, **params)
+        assert_matches_oracle(got, x, wt, None, **params)
