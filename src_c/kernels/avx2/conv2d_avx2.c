@@ -113,4 +113,6 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     {F64_ROWS3(UK_ENTRY)},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,
+    NULL, /* depthwise 3x3 stride 2: the general path */
+    NULL,
 };
