@@ -229,11 +229,13 @@ def test_stride2_packing_every_row_length(path, dtype, pad):
 # ---- depthwise 3x3 stride 2 (the in-place kernel where the path has one) ----
 
 def _dw_s2_cases():
-    """Every height and width 1-20 with every padding 0-2 (symmetric, and asymmetric per side),
+    """Every height and width 1-20 (and some widths past 30) with every padding 0-2 (symmetric, and asymmetric per side),
     cycling multiplier 1/2, bias or not, batch 1/3 so each meets odd and even sizes."""
     k = 0
     for h in range(1, 21):
-        for w in range(1, 21):
+        # and rows wider than a load pair (2 vectors of 16 floats), where a lane left of the row
+        # would pick up a real value if it were not masked off
+        for w in list(range(1, 21)) + [31, 32, 33, 34, 35, 47, 48, 49]:
             for pad in (0, 1, 2, ((0, 2), (2, 1)), ((2, 0), (1, 2))):
                 (pt, pb), (pl, pr) = pad if isinstance(pad, tuple) else ((pad, pad), (pad, pad))
                 if h + pt + pb < 3 or w + pl + pr < 3:
