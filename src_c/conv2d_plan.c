@@ -11,6 +11,9 @@
 /* Largest packed band a thread may allocate. */
 #define CCONV_BAND_LIMIT_BYTES ((int64_t)1 << 30)
 
+/* Outputs per thread below which a per-plane kernel call does not start more threads. */
+#define CCONV_PLANE_MIN_OUTPUTS 4096.0
+
 /* For a >= 0, b >= 1, without forming a + b - 1 (which overflows for padded sizes near 2^63). */
 static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -199,6 +202,12 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
     plan->bands = ceil_div(p->out_height, plan->band_rows);
     if (!cconv_mul(units, plan->bands, &plan->items)) return CCONV_ERR_NO_MEMORY;
     if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
+    /* Starting a parallel region costs about as much as a few thousand outputs of these kernels:
+     * small calls stay on the calling thread. */
+    const double outputs = (double)units * (double)p->out_height * (double)p->out_width;
+    if ((double)threads * CCONV_PLANE_MIN_OUTPUTS > outputs)
+        threads = outputs >= 2 * CCONV_PLANE_MIN_OUTPUTS ? (int)(outputs / CCONV_PLANE_MIN_OUTPUTS)
+                                                        : 1;
     plan->threads = threads;
     return CCONV_OK;
 }
