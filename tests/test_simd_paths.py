@@ -11,7 +11,7 @@ The driver picks, from the shape alone:
   stride 1;
 - reading the input in place (stride 1, no padding) except tiles near a channel's end;
 - stride-2 packing through an instruction-set deinterleave with a masked tail;
-- the in-place depthwise 3x3 stride-2 kernel (AVX-512; other paths take the general one), which
+- the in-place depthwise 3x3 stride-2 kernel (AVX2, AVX-512; others take the general path), which
   reads the input without packing and masks the borders per column tile and per input row;
 - several bands when a band's packed input passes the band budget (about 256 KB);
 and each tile's output channels come in blocks of mr_max with a remainder.
@@ -309,18 +309,29 @@ def test_depthwise_stride2_non_finite_stays_local(path, dtype):
             assert np.array_equal(bad, expected), (h, w, i, j)
 
 
-def test_depthwise_stride2_reaches_in_place_kernel():
-    """On AVX-512 the MobileNet stride-2 layer takes the in-place kernel: nothing is packed, so
-    nothing is allocated (the general path packs a band per thread)."""
-    if cconv.get_config()["simd"] != "avx512":
-        pytest.skip("the in-place depthwise stride-2 kernel exists for AVX-512 only")
-    for dtype in (np.float32, np.float64):
-        for threads in (1, 2):
-            assert workspace_bytes((1, 144, 56, 56), (144, 1, 3, 3), stride=2, padding=1,
-                                   groups=144, threads=threads, dtype=dtype) == 0
-    # not for shapes it does not handle: stride 1, padding 3, dilation 2, depth 2
-    assert workspace_bytes((1, 8, 20, 20), (8, 1, 3, 3), stride=1, padding=1, groups=8) > 0
-    assert workspace_bytes((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=3, groups=8) > 0
-    assert workspace_bytes((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=2, dilation=2,
-                           groups=8) > 0
-    assert workspace_bytes((1, 8, 20, 20), (4, 2, 3, 3), stride=2, padding=1, groups=4) > 0
+DW_S2_IN_PLACE = ("avx2", "avx512")  # the paths with an in-place depthwise stride-2 kernel
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+def test_depthwise_stride2_reaches_in_place_kernel(path):
+    """Where the path has the in-place kernel, the MobileNet stride-2 layer takes it: nothing is
+    packed, so nothing is allocated (the general path packs a band per thread).  Shapes it does
+    not handle (stride 1, padding 3, dilation 2, depth 2) still take the general path."""
+    code = """if True:
+        import numpy as np
+        from cconv._conv import workspace_bytes as ws
+        print(ws((1, 144, 56, 56), (144, 1, 3, 3), stride=2, padding=1, groups=144, threads=1),
+              ws((1, 144, 56, 56), (144, 1, 3, 3), stride=2, padding=1, groups=144, threads=2,
+                 dtype=np.float64),
+              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=1, padding=1, groups=8),
+              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=3, groups=8),
+              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=2, dilation=2, groups=8),
+              ws((1, 8, 20, 20), (4, 2, 3, 3), stride=2, padding=1, groups=4))
+    """
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CCONV_SIMD": path},
+                          capture_output=True, text=True, cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    used = [int(v) for v in proc.stdout.split()]
+    in_place = path in DW_S2_IN_PLACE
+    assert (used[0] == 0 and used[1] == 0) == in_place, used
+    assert all(v > 0 for v in used[2:]), used
