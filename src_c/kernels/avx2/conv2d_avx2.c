@@ -109,6 +109,7 @@ F64_ROWS3(UK_DEFINE_ROWS3)
     _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define DW_ROW_MASK(in) _mm256_set1_epi32((in) ? -1 : 0)
 #define DW_LANE0_MASK(in) _mm256_setr_epi32((in) ? -1 : 0, 0, 0, 0, 0, 0, 0, 0)
+#define DW_LOADU(p) _mm256_loadu_ps(p)
 #define DW_LOADM(p, m) _mm256_maskload_ps(p, m)
 #define DW_STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
 #define DW_EVEN(a, b)                                                                             \
@@ -128,6 +129,7 @@ F64_ROWS3(UK_DEFINE_ROWS3)
 #undef DW_COUNT_MASK
 #undef DW_ROW_MASK
 #undef DW_LANE0_MASK
+#undef DW_LOADU
 #undef DW_LOADM
 #undef DW_STOREM
 #undef DW_EVEN
@@ -146,6 +148,7 @@ F64_ROWS3(UK_DEFINE_ROWS3)
     _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n)), _mm256_setr_epi64x(0, 1, 2, 3))
 #define DW_ROW_MASK(in) _mm256_set1_epi64x((in) ? -1 : 0)
 #define DW_LANE0_MASK(in) _mm256_setr_epi64x((in) ? -1 : 0, 0, 0, 0)
+#define DW_LOADU(p) _mm256_loadu_pd(p)
 #define DW_LOADM(p, m) _mm256_maskload_pd(p, m)
 #define DW_STOREM(p, m, v) _mm256_maskstore_pd(p, m, v)
 #define DW_EVEN(a, b) _mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), 0xD8)
@@ -163,6 +166,7 @@ F64_ROWS3(UK_DEFINE_ROWS3)
 #undef DW_COUNT_MASK
 #undef DW_ROW_MASK
 #undef DW_LANE0_MASK
+#undef DW_LOADU
 #undef DW_LOADM
 #undef DW_STOREM
 #undef DW_EVEN

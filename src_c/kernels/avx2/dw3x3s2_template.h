@@ -6,6 +6,7 @@
  *   DW_COUNT_MASK(n)    an integer-vector load mask of the first n lanes (0 <= n <= DW_VL)
  *   DW_ROW_MASK(in)     all lanes when `in`, else none
  *   DW_LANE0_MASK(in)   lane 0 when `in`, else none
+ *   DW_LOADU(p)         unmasked load
  *   DW_LOADM(p, m)      masked load (masked-off lanes read as 0 and are never touched)
  *   DW_STOREM(p, m, v)  masked store
  *   DW_EVEN(a, b), DW_ODD(a, b)  lanes 0, 2, 4, ... (1, 3, 5, ...) of the pair a:b
@@ -63,8 +64,9 @@ static int DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width,
     return left;
 }
 
-/* R output rows from row y of one column tile; LEFT: the tile starts left of the row. */
-#define DW_DEFINE_ROWS(R, LEFT, SUFFIX)                                                            \
+/* R output rows from row y of one column tile; LEFT: the tile starts left of the row; FULL: an
+ * interior block (every load inside the plane), which loads without masks. */
+#define DW_DEFINE_ROWS(R, LEFT, FULL, SUFFIX)                                                            \
     static void DW_NAME(rows##R##SUFFIX)(const DW_NAME(tile_) *CCONV_RESTRICT t,                  \
                                          const DW_T *CCONV_RESTRICT input, int64_t in_height,     \
                                          int64_t in_width, int64_t first_row,                     \
@@ -77,11 +79,19 @@ static int DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width,
             const int64_t h = first_row + i;                                                      \
             const int inside = h >= 0 && h < in_height;                                           \
             const DW_T *CCONV_RESTRICT row = input + (inside ? h * in_width : 0);                 \
-            const __m256i rm = DW_ROW_MASK(inside);                                               \
-            const DW_V a0 = DW_LOADM(row + t->off0a, _mm256_and_si256(t->load0a, rm));            \
-            const DW_V b0 = DW_LOADM(row + t->off0b, _mm256_and_si256(t->load0b, rm));            \
-            const DW_V a1 = DW_LOADM(row + t->off1a, _mm256_and_si256(t->load1a, rm));            \
-            const DW_V b1 = DW_LOADM(row + t->off1b, _mm256_and_si256(t->load1b, rm));            \
+            DW_V a0, b0, a1, b1;                                                                  \
+            if (FULL) {                                                                           \
+                a0 = DW_LOADU(row + t->off0a);                                                    \
+                b0 = DW_LOADU(row + t->off0b);                                                    \
+                a1 = DW_LOADU(row + t->off1a);                                                    \
+                b1 = DW_LOADU(row + t->off1b);                                                    \
+            } else {                                                                              \
+                const __m256i rm = DW_ROW_MASK(inside);                                           \
+                a0 = DW_LOADM(row + t->off0a, _mm256_and_si256(t->load0a, rm));                   \
+                b0 = DW_LOADM(row + t->off0b, _mm256_and_si256(t->load0b, rm));                   \
+                a1 = DW_LOADM(row + t->off1a, _mm256_and_si256(t->load1a, rm));                   \
+                b1 = DW_LOADM(row + t->off1b, _mm256_and_si256(t->load1b, rm));                   \
+            }                                                                                     \
             DW_V x[3];                                                                            \
             x[0] = DW_EVEN(a0, b0);                                                               \
             x[1] = DW_ODD(a0, b0);                                                                \
@@ -104,21 +114,27 @@ static int DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width,
         UK_UNROLL for (int r = 0; r < R; r++)                                                     \
             DW_STOREM(out + (size_t)r * out_width, t->store, acc[r]);                             \
     }
-DW_DEFINE_ROWS(1, 0, _)
-DW_DEFINE_ROWS(2, 0, _)
-DW_DEFINE_ROWS(3, 0, _)
-DW_DEFINE_ROWS(4, 0, _)
-DW_DEFINE_ROWS(1, 1, _left_)
-DW_DEFINE_ROWS(2, 1, _left_)
-DW_DEFINE_ROWS(3, 1, _left_)
-DW_DEFINE_ROWS(4, 1, _left_)
+DW_DEFINE_ROWS(1, 0, 0, _)
+DW_DEFINE_ROWS(2, 0, 0, _)
+DW_DEFINE_ROWS(3, 0, 0, _)
+DW_DEFINE_ROWS(4, 0, 0, _)
+DW_DEFINE_ROWS(4, 0, 1, _full_)
+DW_DEFINE_ROWS(1, 1, 0, _left_)
+DW_DEFINE_ROWS(2, 1, 0, _left_)
+DW_DEFINE_ROWS(3, 1, 0, _left_)
+DW_DEFINE_ROWS(4, 1, 0, _left_)
 #undef DW_DEFINE_ROWS
 
 #define DW_RUN_ROWS(SUFFIX)                                                                        \
     do {                                                                                          \
-        for (; y + 4 <= end; y += 4)                                                              \
-            DW_NAME(rows4##SUFFIX)(&t, input, H, W, 2 * y - pt, weights, start,                   \
-                                   output + y * OW + x0, out_width);                              \
+        for (; y + 4 <= end; y += 4) {                                                            \
+            if (full && 2 * y - pt >= 0 && 2 * y - pt + 8 < H)                                    \
+                DW_NAME(rows4_full_)(&t, input, H, W, 2 * y - pt, weights, start,                 \
+                                     output + y * OW + x0, out_width);                            \
+            else                                                                                  \
+                DW_NAME(rows4##SUFFIX)(&t, input, H, W, 2 * y - pt, weights, start,               \
+                                       output + y * OW + x0, out_width);                          \
+        }                                                                                         \
         if (end - y == 3)                                                                         \
             DW_NAME(rows3##SUFFIX)(&t, input, H, W, 2 * y - pt, weights, start,                   \
                                    output + y * OW + x0, out_width);                              \
@@ -140,6 +156,8 @@ static void DW_KERNEL(const DW_T *input, size_t in_height, size_t in_width, size
     for (int64_t x0 = 0; x0 < OW; x0 += DW_VL) {
         DW_NAME(tile_) t;
         const int left = DW_NAME(tile_init_)(&t, x0, OW, W, (int64_t)pad_left);
+        /* every column the tile loads (c .. c + 2*DW_VL) inside the row */
+        const int full = !left && 2 * x0 - (int64_t)pad_left + 2 * DW_VL < W;
         int64_t y = (int64_t)row_begin;
         if (left)
             DW_RUN_ROWS(_left_);
