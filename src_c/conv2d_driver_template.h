@@ -223,6 +223,20 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
 {
+    if (pl->dw3x3s2) {
+        /* One output plane's row range, read straight from its input plane. */
+        const int64_t band = item % pl->bands, plane = item / pl->bands;
+        const int64_t o = plane % pl->out_channels, n = plane / pl->out_channels;
+        const int64_t g = o / pl->group_out_channels;
+        const int64_t H = pl->in_height, W = pl->in_width, OH = pl->out_height;
+        const int64_t OW = pl->out_width, y0 = band * pl->band_rows;
+        const int64_t y1 = y0 + pl->band_rows < OH ? y0 + pl->band_rows : OH;
+        set->DRV_SET(dw3x3s2)(input + (n * pl->in_channels + g) * H * W, (size_t)H, (size_t)W,
+                              (size_t)pl->pad_top, (size_t)pl->pad_left, weight + o * 9,
+                              bias ? bias + o : NULL, output + plane * OH * OW, (size_t)OW,
+                              (size_t)y0, (size_t)y1);
+        return;
+    }
     const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
     if (pl->rows3) {
         DRV_FN(run_rows3_)(pl, set, input, weight, bias, output, unit, band_buf, tile,
@@ -331,6 +345,15 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
 {
     const int64_t vl = (int64_t)set->DRV_SET(vl);
     const int single_filter = p->out_channels == p->groups;
+    /* Depthwise (filters of depth 1, any multiplier) 3x3 stride 2: the set's in-place kernel. */
+    if (set->DRV_SET(dw3x3s2) && p->in_channels == p->groups && p->kernel_height == 3 &&
+        p->kernel_width == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
+        p->dilation_w == 1 && p->pad_top <= 2 && p->pad_bottom <= 2 && p->pad_left <= 2 &&
+        p->pad_right <= 2) {
+        cconv_status status = cconv_conv2d_plan_init_planes(plan, p);
+        plan->dw3x3s2 = status == CCONV_OK;
+        return status;
+    }
     /* One filter of depth 1 per group, 3 kernel rows, stride 1: the rows3 kernels, when rows fit
      * row tiles. */
     if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 &&
@@ -385,9 +408,10 @@ static void DRV_FN(run_items_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
                                const DRV_T *weight, const DRV_T *bias, DRV_T *output,
                                int *failed, int *stop)
 {
-    DRV_T *band_buf = (DRV_T *)cconv_aligned_calloc(pl->band_bytes);
-    DRV_T *tile = (DRV_T *)cconv_aligned_calloc(pl->tile_bytes);
-    const int ok = band_buf && tile;
+    /* Paths that pack nothing (band_bytes = tile_bytes = 0) allocate nothing. */
+    DRV_T *band_buf = pl->band_bytes ? (DRV_T *)cconv_aligned_calloc(pl->band_bytes) : NULL;
+    DRV_T *tile = pl->tile_bytes ? (DRV_T *)cconv_aligned_calloc(pl->tile_bytes) : NULL;
+    const int ok = (band_buf || !pl->band_bytes) && (tile || !pl->tile_bytes);
     if (!ok) {
 #ifdef _OPENMP
 #pragma omp atomic write

@@ -69,6 +69,24 @@ typedef void (*cconv_f64_rows3_ukernel)(size_t kernel_width, const double *input
 typedef void (*cconv_f32_deinterleave2)(const float *src, size_t n, float *even, float *odd);
 typedef void (*cconv_f64_deinterleave2)(const double *src, size_t n, double *even, double *odd);
 
+/* Depthwise 3x3 stride-2 kernels (one input and one output channel per group, dilation 1,
+ * padding at most 2 on every side): one output plane, rows [row_begin, row_end), every column,
+ * read straight from the unpadded input plane (no packing):
+ *   output[y*out_width + x] = bias[0] (or 0)
+ *       + sum over kh < 3, kw < 3 (in that order) of
+ *         weights[kh*3 + kw] * in(2y - pad_top + kh, 2x - pad_left + kw)
+ * where in(h, w) is input[h*in_width + w] inside the plane and 0 outside (padding).  Only the
+ * output's rows [row_begin, row_end) are written, and no input outside the plane is read. */
+typedef void (*cconv_f32_dw3x3s2_ukernel)(const float *input, size_t in_height, size_t in_width,
+                                          size_t pad_top, size_t pad_left, const float *weights,
+                                          const float *bias, float *output, size_t out_width,
+                                          size_t row_begin, size_t row_end);
+typedef void (*cconv_f64_dw3x3s2_ukernel)(const double *input, size_t in_height,
+                                          size_t in_width, size_t pad_top, size_t pad_left,
+                                          const double *weights, const double *bias,
+                                          double *output, size_t out_width, size_t row_begin,
+                                          size_t row_end);
+
 /* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
  * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
  * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
@@ -89,6 +107,9 @@ typedef struct cconv_kernel_set {
     cconv_f64_rows3_ukernel f64_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
     cconv_f32_deinterleave2 f32_deinterleave2;
     cconv_f64_deinterleave2 f64_deinterleave2;
+    /* Optional (NULL: the general path handles these layers). */
+    cconv_f32_dw3x3s2_ukernel f32_dw3x3s2;
+    cconv_f64_dw3x3s2_ukernel f64_dw3x3s2;
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

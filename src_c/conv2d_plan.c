@@ -11,6 +11,9 @@
 /* Largest packed band a thread may allocate. */
 #define CCONV_BAND_LIMIT_BYTES ((int64_t)1 << 30)
 
+/* Outputs per thread below which a per-plane kernel call does not start more threads. */
+#define CCONV_PLANE_MIN_OUTPUTS 4096.0
+
 /* For a >= 0, b >= 1, without forming a + b - 1 (which overflows for padded sizes near 2^63). */
 static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -162,6 +165,51 @@ overflow:
      * scratch (a band for a huge stride, dilation or padding): a memory limit, not bad input. */
     cconv_conv2d_plan_free(plan);
     return CCONV_ERR_NO_MEMORY;
+}
+
+cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
+{
+    memset(plan, 0, sizeof(*plan));
+    plan->batch = p->batch;
+    plan->in_channels = p->in_channels;
+    plan->in_height = p->in_height;
+    plan->in_width = p->in_width;
+    plan->out_channels = p->out_channels;
+    plan->groups = p->groups;
+    plan->group_in_channels = p->in_channels / p->groups;
+    plan->group_out_channels = p->out_channels / p->groups;
+    plan->out_height = p->out_height;
+    plan->out_width = p->out_width;
+    plan->stride_h = p->stride_h;
+    plan->stride_w = p->stride_w;
+    plan->pad_top = p->pad_top;
+    plan->pad_left = p->pad_left;
+    if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_NO_MEMORY;
+    plan->out_chunk = plan->out_chunks = 1;
+
+    int threads = p->threads > 0 ? p->threads : cconv_max_threads();
+    if (threads < 1) threads = 1;
+    int64_t units;
+    if (!cconv_mul(p->batch, p->out_channels, &units)) return CCONV_ERR_NO_MEMORY;
+    /* Four items per thread at least (as in cconv_conv2d_plan_init), from row ranges when the
+     * planes are too few. */
+    int64_t bands = 1;
+    if (threads > 1 && units < 4 * (int64_t)threads) bands = ceil_div(4 * (int64_t)threads, units);
+    if (bands > p->out_height) bands = p->out_height;
+    if (bands < 1) bands = 1;
+    plan->band_rows = ceil_div(p->out_height, bands);
+    if (plan->band_rows < 1) plan->band_rows = 1;
+    plan->bands = ceil_div(p->out_height, plan->band_rows);
+    if (!cconv_mul(units, plan->bands, &plan->items)) return CCONV_ERR_NO_MEMORY;
+    if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
+    /* Starting a parallel region costs about as much as a few thousand outputs of these kernels:
+     * small calls stay on the calling thread. */
+    const double outputs = (double)units * (double)p->out_height * (double)p->out_width;
+    if ((double)threads * CCONV_PLANE_MIN_OUTPUTS > outputs)
+        threads = outputs >= 2 * CCONV_PLANE_MIN_OUTPUTS ? (int)(outputs / CCONV_PLANE_MIN_OUTPUTS)
+                                                        : 1;
+    plan->threads = threads;
+    return CCONV_OK;
 }
 
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan)

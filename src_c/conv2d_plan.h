@@ -42,6 +42,9 @@ typedef struct cconv_conv2d_plan {
     int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
     int rows3;             /* single filter, 3 kernel rows, stride 1: the rows3 kernels (mr_max
                               is then their row count) */
+    int dw3x3s2;           /* depthwise 3x3 stride 2: whole output planes (or row ranges of one)
+                              straight from the input, no band, no tile (see
+                              cconv_conv2d_plan_init_planes) */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */
     int64_t items;         /* batch * groups * bands * out_chunks */
@@ -57,6 +60,12 @@ typedef struct cconv_conv2d_plan {
  * cconv_conv2d_plan_free. */
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
                                     size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl);
+/* The plan of a per-plane kernel (one that reads the input plane in place and writes one
+ * output plane): work items are (image, output channel, row range), items = batch * out_channels
+ * * bands, with band_rows output rows each; nothing is packed, so no band, tile or tap offsets
+ * (workspace_bytes = 0).  The row ranges only exist to keep every thread busy when there are
+ * few planes; the outputs do not depend on them. */
+cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
 
 /* Per-thread scratch: the band buffer (zeroed once, so slack positions always hold finite values)

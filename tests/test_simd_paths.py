@@ -11,6 +11,8 @@ The driver picks, from the shape alone:
   stride 1;
 - reading the input in place (stride 1, no padding) except tiles near a channel's end;
 - stride-2 packing through an instruction-set deinterleave with a masked tail;
+- the in-place depthwise 3x3 stride-2 kernel (AVX2, AVX-512; others take the general path), which
+  reads the input without packing and masks the borders per column tile and per input row;
 - several bands when a band's packed input passes the band budget (about 256 KB);
 and each tile's output channels come in blocks of mr_max with a remainder.
 """
@@ -149,7 +151,9 @@ def test_workspace_within_budget(layer, threads, dtype):
     out_shape = cconv.conv2d_output_shape(in_shape, w_shape, **params)
     out_bytes = int(np.prod(out_shape)) * np.dtype(dtype).itemsize
     used = workspace_bytes(in_shape, w_shape, threads=threads, dtype=dtype, **params)
-    assert 0 < used <= max(8 * 2**20, out_bytes // 4), (used, out_bytes)
+    # 0 only for paths that pack nothing (the in-place depthwise stride-2 kernel).
+    assert 0 <= used <= max(8 * 2**20, out_bytes // 4), (used, out_bytes)
+    assert used > 0 or params.get("groups", 1) == in_shape[1]
 
 
 def test_workspace_counts_threads():
@@ -220,3 +224,114 @@ def test_stride2_packing_every_row_length(path, dtype, pad):
             continue
         got = run_impl(path, x, wt, None, **params)
         assert_matches_oracle(got, x, wt, None, **params)
+
+
+# ---- depthwise 3x3 stride 2 (the in-place kernel where the path has one) ----
+
+def _dw_s2_cases():
+    """Every height and width 1-20 (and some widths past 30) with every padding 0-2 (symmetric, and asymmetric per side),
+    cycling multiplier 1/2, bias or not, batch 1/3 so each meets odd and even sizes."""
+    k = 0
+    for h in range(1, 21):
+        # and rows wider than a load pair (2 vectors of 16 floats), where a lane left of the row
+        # would pick up a real value if it were not masked off
+        for w in list(range(1, 21)) + [31, 32, 33, 34, 35, 47, 48, 49]:
+            for pad in (0, 1, 2, ((0, 2), (2, 1)), ((2, 0), (1, 2))):
+                (pt, pb), (pl, pr) = pad if isinstance(pad, tuple) else ((pad, pad), (pad, pad))
+                if h + pt + pb < 3 or w + pl + pr < 3:
+                    continue
+                k += 1
+                yield h, w, pad, 1 + k % 2, k % 3 != 0, 1 if k % 4 else 3
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_depthwise_stride2_every_size(path, dtype):
+    rng = np.random.default_rng(3)
+    for h, w, pad, mult, with_bias, n in _dw_s2_cases():
+        c = 3
+        x = rng.standard_normal((n, c, h, w)).astype(dtype)
+        wt = rng.standard_normal((c * mult, 1, 3, 3)).astype(dtype)
+        b = rng.standard_normal(c * mult).astype(dtype) if with_bias else None
+        params = {"stride": 2, "padding": pad, "groups": c}
+        got = run_impl(path, x, wt, b, threads=1, **params)
+        assert got.dtype == dtype
+        try:
+            assert_matches_oracle(got, x, wt, b, **params)
+        except AssertionError as e:
+            raise AssertionError(f"h={h} w={w} pad={pad} mult={mult} n={n}: {e}") from None
+
+
+DW_S2_SHAPES = [
+    ((1, 144, 56, 56), 1, 1),   # the MobileNet layer: planes split over threads
+    ((1, 2, 57, 75), 2, 1),     # few planes: row ranges split over threads
+    ((3, 4, 20, 33), 1, 2),
+    ((1, 1, 7, 5), 2, 0),       # fewer rows than threads x 4
+]
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,mult,pad", DW_S2_SHAPES)
+def test_depthwise_stride2_bitwise_across_threads(path, dtype, shape, mult, pad):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(dtype)
+    c = shape[1]
+    wt = rng.standard_normal((c * mult, 1, 3, 3)).astype(dtype)
+    b = rng.standard_normal(c * mult).astype(dtype)
+    params = {"stride": 2, "padding": pad, "groups": c}
+    first = run_impl(path, x, wt, b, threads=1, **params)
+    assert_matches_oracle(first, x, wt, b, **params)
+    for threads in (2, 3, 4):
+        out = np.full_like(first, np.nan)  # every output must be written
+        again = run_impl(path, x, wt, b, threads=threads, out=out, **params)
+        assert np.array_equal(first.view(np.uint8), again.view(np.uint8)), (
+            f"threads={threads} differs from threads=1")
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_depthwise_stride2_non_finite_stays_local(path, dtype):
+    """Masked-off lanes, padding and the rows next to an Inf never leak into other outputs."""
+    for h, w in ((9, 40), (10, 17), (5, 5)):
+        for (i, j) in ((0, 0), (h - 1, w - 1), (h // 2, w // 2), (1, w - 2)):
+            x = np.ones((1, 2, h, w), dtype=dtype)
+            x[0, 1, i, j] = np.inf
+            wt = np.ones((2, 1, 3, 3), dtype=dtype)
+            got = run_impl(path, x, wt, None, stride=2, padding=1, groups=2)
+            assert np.isfinite(got[0, 0]).all()
+            bad = ~np.isfinite(got[0, 1])
+            oh, ow = bad.shape
+            # output (y, x) reads input rows 2y-1 .. 2y+1 and columns 2x-1 .. 2x+1
+            ys = np.arange(oh)[:, None]
+            xs = np.arange(ow)[None, :]
+            expected = (abs(2 * ys - i) <= 1) & (abs(2 * xs - j) <= 1)
+            assert np.array_equal(bad, expected), (h, w, i, j)
+
+
+DW_S2_IN_PLACE = ("avx2", "avx512")  # the paths with an in-place depthwise stride-2 kernel
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+def test_depthwise_stride2_reaches_in_place_kernel(path):
+    """Where the path has the in-place kernel, the MobileNet stride-2 layer takes it: nothing is
+    packed, so nothing is allocated (the general path packs a band per thread).  Shapes it does
+    not handle (stride 1, padding 3, dilation 2, depth 2) still take the general path."""
+    code = """if True:
+        import numpy as np
+        from cconv._conv import workspace_bytes as ws
+        print(ws((1, 144, 56, 56), (144, 1, 3, 3), stride=2, padding=1, groups=144, threads=1),
+              ws((1, 144, 56, 56), (144, 1, 3, 3), stride=2, padding=1, groups=144, threads=2,
+                 dtype=np.float64),
+              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=1, padding=1, groups=8),
+              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=3, groups=8),
+              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=2, dilation=2, groups=8),
+              ws((1, 8, 20, 20), (4, 2, 3, 3), stride=2, padding=1, groups=4))
+    """
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CCONV_SIMD": path},
+                          capture_output=True, text=True, cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    used = [int(v) for v in proc.stdout.split()]
+    in_place = path in DW_S2_IN_PLACE
+    assert (used[0] == 0 and used[1] == 0) == in_place, used
+    assert all(v > 0 for v in used[2:]), used

@@ -123,6 +123,19 @@ int main(int argc, char **argv)
             p.dilation_h = 1;
             p.in_width = 1 + rnd(150);
         }
+        if (rnd(5) == 0) { /* depthwise 3x3 stride 2, padding <= 2: the in-place kernel */
+            p.groups = 1 + rnd(4);
+            p.in_channels = p.groups;
+            p.out_channels = p.groups * (1 + rnd(2));
+            p.kernel_height = p.kernel_width = 3;
+            p.stride_h = p.stride_w = 2;
+            p.dilation_h = p.dilation_w = 1;
+            p.pad_top = rnd(3);
+            p.pad_bottom = rnd(3);
+            p.pad_left = rnd(3);
+            p.pad_right = rnd(3);
+            p.in_width = 1 + rnd(80);
+        }
         p.out_height = cconv_conv2d_output_size(p.in_height, p.kernel_height, p.stride_h,
                                                 p.pad_top, p.pad_bottom, p.dilation_h);
         p.out_width = cconv_conv2d_output_size(p.in_width, p.kernel_width, p.stride_w, p.pad_left,

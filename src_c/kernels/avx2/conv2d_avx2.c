@@ -5,6 +5,7 @@
  * Single-row tiles go up to 8 vectors.  The tile list below is also the table.
  */
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "cpu_features.h"
 #include "kernel_list.h"
@@ -100,6 +101,83 @@ F64_ROWS3(UK_DEFINE_ROWS3)
 #undef UK_SET1
 #undef UK_FMA
 
+/* ---- depthwise 3x3 stride 2, read in place ---- */
+#define DW_T float
+#define DW_V __m256
+#define DW_VL 8
+#define DW_COUNT_MASK(n)                                                                          \
+    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define DW_ROW_MASK(in) _mm256_set1_epi32((in) ? -1 : 0)
+#define DW_LANE0_MASK(in) _mm256_setr_epi32((in) ? -1 : 0, 0, 0, 0, 0, 0, 0, 0)
+#define DW_LOADU(p) _mm256_loadu_ps(p)
+#define DW_LOADM(p, m) _mm256_maskload_ps(p, m)
+#define DW_STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define DW_EVEN(a, b)                                                                             \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8))
+#define DW_ODD(a, b)                                                                              \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8))
+#define DW_SHIFT1(v) _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6))
+#define DW_BLEND0(v, x) _mm256_blend_ps(v, x, 1)
+#define DW_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define DW_SET1(x) _mm256_set1_ps(x)
+#define DW_NAME(stem) stem##f32
+#define DW_KERNEL cconv_f32_dwconv3x3s2_4x8__avx2
+#include "dw3x3s2_template.h"
+#undef DW_T
+#undef DW_V
+#undef DW_VL
+#undef DW_COUNT_MASK
+#undef DW_ROW_MASK
+#undef DW_LANE0_MASK
+#undef DW_LOADU
+#undef DW_LOADM
+#undef DW_STOREM
+#undef DW_EVEN
+#undef DW_ODD
+#undef DW_SHIFT1
+#undef DW_BLEND0
+#undef DW_FMA
+#undef DW_SET1
+#undef DW_NAME
+#undef DW_KERNEL
+
+#define DW_T double
+#define DW_V __m256d
+#define DW_VL 4
+#define DW_COUNT_MASK(n)                                                                          \
+    _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n)), _mm256_setr_epi64x(0, 1, 2, 3))
+#define DW_ROW_MASK(in) _mm256_set1_epi64x((in) ? -1 : 0)
+#define DW_LANE0_MASK(in) _mm256_setr_epi64x((in) ? -1 : 0, 0, 0, 0)
+#define DW_LOADU(p) _mm256_loadu_pd(p)
+#define DW_LOADM(p, m) _mm256_maskload_pd(p, m)
+#define DW_STOREM(p, m, v) _mm256_maskstore_pd(p, m, v)
+#define DW_EVEN(a, b) _mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), 0xD8)
+#define DW_ODD(a, b) _mm256_permute4x64_pd(_mm256_unpackhi_pd(a, b), 0xD8)
+#define DW_SHIFT1(v) _mm256_permute4x64_pd(v, 0x90)
+#define DW_BLEND0(v, x) _mm256_blend_pd(v, x, 1)
+#define DW_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define DW_SET1(x) _mm256_set1_pd(x)
+#define DW_NAME(stem) stem##f64
+#define DW_KERNEL cconv_f64_dwconv3x3s2_4x4__avx2
+#include "dw3x3s2_template.h"
+#undef DW_T
+#undef DW_V
+#undef DW_VL
+#undef DW_COUNT_MASK
+#undef DW_ROW_MASK
+#undef DW_LANE0_MASK
+#undef DW_LOADU
+#undef DW_LOADM
+#undef DW_STOREM
+#undef DW_EVEN
+#undef DW_ODD
+#undef DW_SHIFT1
+#undef DW_BLEND0
+#undef DW_FMA
+#undef DW_SET1
+#undef DW_NAME
+#undef DW_KERNEL
+
 const cconv_kernel_set cconv_kernels_avx2 = {
     "avx2",
     cconv_cpu_has_avx2_fma,
@@ -113,4 +191,6 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     {F64_ROWS3(UK_ENTRY)},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,
+    cconv_f32_dwconv3x3s2_4x8__avx2,
+    cconv_f64_dwconv3x3s2_4x4__avx2,
 };

@@ -7,6 +7,7 @@
  * vectors; rows3 kernels up to 4 rows x 4 vectors.  The tile lists below are also the table.
  */
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "cpu_features.h"
 #include "kernel_list.h"
@@ -173,6 +174,63 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
     }
 }
 
+/* ---- depthwise 3x3 stride 2, read in place ---- */
+#define DW_MASK __mmask16
+#define DW_T float
+#define DW_V __m512
+#define DW_VL 16
+#define DW_LOADZ(m, p) _mm512_maskz_loadu_ps(m, p)
+#define DW_PERM(m, a, i, b) _mm512_maskz_permutex2var_ps(m, a, i, b)
+#define DW_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define DW_SET1(x) _mm512_set1_ps(x)
+#define DW_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define DW_IOTA2(first)                                                                           \
+    _mm512_add_epi32(_mm512_set1_epi32((int)(first)),                                             \
+                     _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30))
+#define DW_NAME(stem) stem##f32
+#define DW_KERNEL cconv_f32_dwconv3x3s2_4x16__avx512
+#include "dw3x3s2_template.h"
+#undef DW_MASK
+#undef DW_T
+#undef DW_V
+#undef DW_VL
+#undef DW_LOADZ
+#undef DW_PERM
+#undef DW_FMA
+#undef DW_SET1
+#undef DW_STOREM
+#undef DW_IOTA2
+#undef DW_NAME
+#undef DW_KERNEL
+
+#define DW_MASK __mmask8
+#define DW_T double
+#define DW_V __m512d
+#define DW_VL 8
+#define DW_LOADZ(m, p) _mm512_maskz_loadu_pd(m, p)
+#define DW_PERM(m, a, i, b) _mm512_maskz_permutex2var_pd(m, a, i, b)
+#define DW_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define DW_SET1(x) _mm512_set1_pd(x)
+#define DW_STOREM(p, m, v) _mm512_mask_storeu_pd(p, m, v)
+#define DW_IOTA2(first)                                                                           \
+    _mm512_add_epi64(_mm512_set1_epi64((long long)(first)),                                       \
+                     _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14))
+#define DW_NAME(stem) stem##f64
+#define DW_KERNEL cconv_f64_dwconv3x3s2_4x8__avx512
+#include "dw3x3s2_template.h"
+#undef DW_MASK
+#undef DW_T
+#undef DW_V
+#undef DW_VL
+#undef DW_LOADZ
+#undef DW_PERM
+#undef DW_FMA
+#undef DW_SET1
+#undef DW_STOREM
+#undef DW_IOTA2
+#undef DW_NAME
+#undef DW_KERNEL
+
 const cconv_kernel_set cconv_kernels_avx512 = {
     "avx512",
     cconv_cpu_has_avx512,
@@ -186,4 +244,6 @@ const cconv_kernel_set cconv_kernels_avx512 = {
     {F64_ROWS3(UK_ENTRY)},
     cconv_f32_deinterleave2__avx512,
     cconv_f64_deinterleave2__avx512,
+    cconv_f32_dwconv3x3s2_4x16__avx512,
+    cconv_f64_dwconv3x3s2_4x8__avx512,
 };

@@ -69,4 +69,6 @@ const cconv_kernel_set cconv_kernels_generic = {
     0, {{NULL}},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,
+    NULL, /* depthwise 3x3 stride 2: the general path */
+    NULL,
 };

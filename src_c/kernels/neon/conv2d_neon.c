@@ -167,5 +167,7 @@ const cconv_kernel_set cconv_kernels_neon = {
     {F64_ROWS3(UK_ENTRY)},
     cconv_f32_deinterleave2__neon,
     cconv_f64_deinterleave2__neon,
+    NULL, /* depthwise 3x3 stride 2: the general path */
+    NULL,
 };
 #endif
