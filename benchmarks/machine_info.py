@@ -1,0 +1,97 @@
+"""What a benchmark result needs next to it: the machine, the libraries, the thread limits."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import platform
+
+import numpy as np
+
+import cconv
+
+# Environment variables that change how a peer runs; printed and stored with every result.
+RELEVANT_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CCONV_SIMD",
+                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+# Ceiling of one core, GFLOP/s: 2 AVX-512 FMA pipes x 16 float32 lanes x 2 FLOP x ~4.2 GHz
+# (issue 3's figure for this machine); float64 has half the lanes.
+CEILING_PER_THREAD = {np.dtype(np.float32): 270.0, np.dtype(np.float64): 135.0}
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def openblas_notes() -> list[str]:
+    """OpenBLAS tuning variables that make the NumPy peer run a non-default OpenBLAS."""
+    notes = []
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            notes.append(f"note: {name}={os.environ[name]} is set: NumPy's OpenBLAS does not use "
+                         "its own CPU detection; benchmarks/README.md runs with it unset")
+    return notes
+
+
+@contextlib.contextmanager
+def thread_limits(threads: int, impls):
+    """Every library at `threads` threads: BLAS and OpenMP pools, and each peer's own pool."""
+    for impl in impls:
+        impl.set_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print("note: threadpoolctl is not installed: NumPy's BLAS threads are not limited "
+              f"(set OPENBLAS_NUM_THREADS={threads} to limit them)")
+        yield None
+        return
+    with threadpool_limits(limits=threads) as limiter:
+        yield limiter
+
+
+def describe(impls, args) -> dict:
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for impl in impls:
+        if impl.missing is None:
+            versions[impl.key] = impl.version()
+    if "ort" in versions:
+        versions["onnx"] = getattr(impl_by_key(impls, "ort").onnx, "__version__", None)
+    try:
+        import threadpoolctl
+        versions["threadpoolctl"] = threadpoolctl.__version__
+        pools = [{k: v for k, v in info.items() if k in ("user_api", "internal_api", "version",
+                                                         "num_threads", "architecture",
+                                                         "filepath")}
+                 for info in threadpoolctl.threadpool_info()]
+    except ImportError:
+        pools = None
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpu_model": cpu_model(),
+        "cores": usable_cores(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "cconv_config": cconv.get_config(),
+        "thread_pools": pools,
+        "env": {name: os.environ[name] for name in RELEVANT_ENV if name in os.environ},
+        "args": vars(args),
+    }
+
+
+def impl_by_key(impls, key):
+    return next(impl for impl in impls if impl.key == key)
