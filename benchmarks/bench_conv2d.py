@@ -164,7 +164,7 @@ HEADER = (f"{'layer':<16} {'shape':<31} {'MFLOP':>8} {'ms':>8} {'GFLOP/s':>8} {'
 
 
 def row_line(r):
-    ws = "n/a" if r["workspace_bytes"] is None else f"{r['workspace_bytes'] / 2**20:.2f}"
+    ws = "n/a" if r["workspace_bytes"] is None else f"{r['workspace_bytes'] / 2**20:.3g}"
     if r["workspace_bytes"] is not None and r["workspace_bytes"] > r["workspace_limit_bytes"]:
         ws += "!"
     best = "-" if r["best_peer"] is None else f"{r['ratio_best']:.2f}x {r['best_peer']}"
@@ -236,15 +236,8 @@ def summarise(results, threads):
     return summary
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    layers = select(args.layers)
-    if not layers:
-        sys.exit(f"no layer name contains any of {args.layers}")
-    impls = [cls() for cls in ALL]
-    notes = [impl.missing for impl in impls if impl.missing] + openblas_notes()
-    if args.threads > os.cpu_count():
-        notes.append(f"note: --threads {args.threads} is more than the {os.cpu_count()} cores")
+def run_table(layers, args, impls, notes):
+    """Print the header, then time and print each layer; (results, machine info)."""
     info = describe(impls, args)
     print(f"cconv benchmark  {info['date_utc']}  {info['cpu_model']}, {info['cores']} cores")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
@@ -257,11 +250,24 @@ def main(argv=None):
           "torch, ort, cv2 (cv2: one-channel layers only)\n")
     print(HEADER)
     results = []
+    for layer in layers:
+        result = run_layer(layer, args, impls)
+        results.append(result)
+        print(row_line(result), flush=True)
+    return results, info
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    layers = select(args.layers)
+    if not layers:
+        sys.exit(f"no layer name contains any of {args.layers}")
+    impls = [cls() for cls in ALL]
+    notes = [impl.missing for impl in impls if impl.missing] + openblas_notes()
+    if args.threads > os.cpu_count():
+        notes.append(f"note: --threads {args.threads} is more than the {os.cpu_count()} cores")
     with thread_limits(args.threads, [i for i in impls if i.missing is None]):
-        for layer in layers:
-            result = run_layer(layer, args, impls)
-            results.append(result)
-            print(row_line(result), flush=True)
+        results, info = run_table(layers, args, impls, notes)
     layer_notes = [f"  {r['name']}: {n}" for r in results for n in r["notes"]]
     ws_notes = {r["workspace_note"] for r in results if r["workspace_note"]}
     if layer_notes or ws_notes:

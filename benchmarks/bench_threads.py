@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 import cconv
 
 from conv_layers import make_arrays, select
