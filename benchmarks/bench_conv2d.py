@@ -26,7 +26,8 @@ import cconv._conv
 from conv_layers import DENSE_3X3, make_arrays, select
 from conv_peers import ALL
 from interleaved_timing import interleaved_medians
-from machine_info import CEILING_PER_THREAD, describe, openblas_notes, thread_limits
+from machine_info import (CEILING_PER_THREAD, OtherLoad, describe, openblas_notes,
+                          thread_limits)
 
 PEER_KEYS = ("torch", "ort", "cv2", "numpy")
 # Issue 3's limit on temporary memory per call: max(8 MB, 25% of the output's size).
@@ -51,9 +52,9 @@ def parse_args(argv=None):
     parser.add_argument("--min-sample-ms", type=float, default=5.0,
                         help="each timing sample repeats the call until it lasts this long "
                              "(default 5 ms)")
-    parser.add_argument("--gap-ms", type=float, default=2.0,
-                        help="pause after each sample, so spinning worker threads of the "
-                             "previous library go idle (default 2 ms)")
+    parser.add_argument("--max-idle-wait-ms", type=float, default=200.0,
+                        help="before each sample, wait up to this long for worker threads "
+                             "still spinning after the previous library's call (default 200)")
     parser.add_argument("--layer-budget-s", type=float, default=12.0,
                         help="rough time per layer for all repetitions (default 12 s)")
     args = parser.parse_args(argv)
@@ -88,6 +89,7 @@ def check(out, ref, dtype):
 
 
 def run_layer(layer, args, impls):
+    load = OtherLoad().start()
     dtype = layer.resolved_dtype(args.dtype)
     x, w, b = make_arrays(layer, dtype, with_bias=not args.no_bias)
     fns, notes = {}, []
@@ -111,7 +113,7 @@ def run_layer(layer, args, impls):
 
     medians, details = interleaved_medians(
         fns, repeat=args.repeat, min_sample_s=args.min_sample_ms / 1e3,
-        gap_s=args.gap_ms / 1e3, budget_s=args.layer_budget_s)
+        budget_s=args.layer_budget_s, max_idle_wait_s=args.max_idle_wait_ms / 1e3)
 
     ws_bytes, ws_note = workspace(layer, dtype, args.threads)
     out_bytes = math.prod(layer.output_shape) * dtype.itemsize
@@ -147,6 +149,7 @@ def run_layer(layer, args, impls):
         "workspace_limit_bytes": ws_limit,
         "workspace_note": ws_note,
         "timing": details,
+        "other_load": load.share(),
         "notes": notes,
     }
 
@@ -160,7 +163,8 @@ def fmt_ratio(r):
 
 
 HEADER = (f"{'layer':<16} {'shape':<31} {'MFLOP':>8} {'ms':>8} {'GFLOP/s':>8} {'%ceil':>6} "
-          f"{'temp MB':>8} " + " ".join(f"{k:>7}" for k in PEER_KEYS) + f" {'best':>11}")
+          f"{'temp MB':>8} " + " ".join(f"{k:>7}" for k in PEER_KEYS)
+          + f" {'best':>11} {'others':>6}")
 
 
 def row_line(r):
@@ -168,10 +172,11 @@ def row_line(r):
     if r["workspace_bytes"] is not None and r["workspace_bytes"] > r["workspace_limit_bytes"]:
         ws += "!"
     best = "-" if r["best_peer"] is None else f"{r['ratio_best']:.2f}x {r['best_peer']}"
+    others = "?" if r["other_load"] is None else f"{100 * r['other_load']:.0f}%"
     return (f"{r['name']:<16} {r['shape']:<31} {r['flops'] / 1e6:>8.1f} "
             f"{fmt_ms(r['ms']['cconv']):>8} {r['cconv_gflops']:>8.1f} {r['pct_ceiling']:>5.1f}% "
             f"{ws:>8} " + " ".join(f"{fmt_ratio(r['ratio'].get(k)):>7}" for k in PEER_KEYS)
-            + f" {best:>11}")
+            + f" {best:>11} {others:>6}")
 
 
 def print_ms_table(results, keys):
@@ -266,8 +271,10 @@ def main(argv=None):
     notes = [impl.missing for impl in impls if impl.missing] + openblas_notes()
     if args.threads > os.cpu_count():
         notes.append(f"note: --threads {args.threads} is more than the {os.cpu_count()} cores")
+    load = OtherLoad().start()
     with thread_limits(args.threads, [i for i in impls if i.missing is None]):
         results, info = run_table(layers, args, impls, notes)
+    other_load = load.share()
     layer_notes = [f"  {r['name']}: {n}" for r in results for n in r["notes"]]
     ws_notes = {r["workspace_note"] for r in results if r["workspace_note"]}
     if layer_notes or ws_notes:
@@ -279,6 +286,12 @@ def main(argv=None):
     print_ms_table(results, ["cconv"] + [k for k in PEER_KEYS
                                         if any(k in r["ms"] for r in results)])
     summary = summarise(results, args.threads)
+    summary["other_load"] = other_load
+    if other_load is not None:
+        print(f"\nother processes used {100 * other_load:.0f}% of the {info['cores']} cores "
+              "during this run" + ("" if other_load < 0.1 else
+                                   ": the machine was not quiet, timings are inflated "
+                                   "(threads > 1 most of all); rerun when it is"))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "notes": notes, "results": results, "summary": summary},

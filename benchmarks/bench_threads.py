@@ -32,7 +32,6 @@ def main(argv=None):
                              f"those under {MIN_MFLOP} MFLOP are left out")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--repeat", type=int, default=11)
-    parser.add_argument("--gap-ms", type=float, default=2.0)
     args = parser.parse_args(argv)
     if args.max_threads < 1:
         parser.error("--max-threads must be >= 1")
@@ -62,7 +61,7 @@ def main(argv=None):
         all_identical &= identical
         medians, _ = interleaved_medians({t: (lambda t=t: call(t)) for t in counts},
                                          repeat=args.repeat, min_sample_s=0.005,
-                                         gap_s=args.gap_ms / 1e3, budget_s=15.0)
+                                         budget_s=15.0)
         ms = " ".join(f"{medians[t] * 1e3:>10.3f}" for t in counts)
         speedups = " ".join(f"{medians[1] / medians[t]:>5.2f}x" for t in counts[1:])
         print(f"{layer.name:<16} {layer.flops / 1e6:>7.1f} {ms} {speedups}  "

@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import os
 import platform
+import time
 
 import numpy as np
 
@@ -46,6 +47,37 @@ def openblas_notes() -> list[str]:
             notes.append(f"note: {name}={os.environ[name]} is set: NumPy's OpenBLAS does not use "
                          "its own CPU detection; benchmarks/README.md runs with it unset")
     return notes
+
+
+def _busy_and_own_seconds():
+    """(CPU seconds all cores spent busy since boot, incl. steal; this process's CPU seconds)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    return busy, own.user + own.system
+
+
+class OtherLoad:
+    """Share of the machine's cores that other processes (and the VM host: steal) used
+    between start() and share(): the benchmark's own caveat when the machine is not quiet."""
+
+    def start(self):
+        self._begin = (time.perf_counter(), _busy_and_own_seconds())
+        return self
+
+    def share(self) -> float | None:
+        wall0, snap0 = self._begin
+        snap1 = _busy_and_own_seconds()
+        wall = time.perf_counter() - wall0
+        if snap0 is None or snap1 is None or wall <= 0:
+            return None
+        others = (snap1[0] - snap0[0]) - (snap1[1] - snap0[1])
+        return max(0.0, others / (wall * usable_cores()))
 
 
 @contextlib.contextmanager
