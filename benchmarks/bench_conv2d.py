@@ -26,7 +26,7 @@ import cconv._conv
 from conv_layers import DENSE_3X3, make_arrays, select
 from conv_peers import ALL
 from interleaved_timing import interleaved_medians
-from machine_info import (CEILING_PER_THREAD, OtherLoad, describe, openblas_notes,
+from machine_info import (CEILING_F32_PER_THREAD, OtherLoad, describe, openblas_notes,
                           thread_limits)
 
 PEER_KEYS = ("torch", "ort", "cv2", "numpy")
@@ -46,6 +46,9 @@ def parse_args(argv=None):
                              "(default 15; fewer, not below 3, when a layer is very slow)")
     parser.add_argument("--layers", nargs="+", metavar="SUBSTRING",
                         help="run only the layers whose name contains one of these")
+    parser.add_argument("--ceiling", type=float, default=CEILING_F32_PER_THREAD, metavar="GFLOPS",
+                        help="float32 peak of one core for the %%ceil column; float64 uses half "
+                             "(default 270, issue 3's figure)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     parser.add_argument("--no-bias", action="store_true",
                         help="call every implementation without a bias (default: with one)")
@@ -120,7 +123,7 @@ def run_layer(layer, args, impls):
     ws_limit = max(WORKSPACE_FLOOR_BYTES, out_bytes // 4)
     t = medians["cconv"]
     gflops = layer.flops / t / 1e9
-    ceiling = CEILING_PER_THREAD[dtype] * args.threads
+    ceiling = args.ceiling * (1.0 if dtype == np.float32 else 0.5) * args.threads
     valid = {k: v for k, v in medians.items() if k == "cconv" or checks[k][0]}
     ratios = {k: valid[k] / t for k in PEER_KEYS if k in valid}
     best = [i.key for i in impls if i.best_peer and i.key in valid]

@@ -16,9 +16,8 @@ import cconv
 RELEVANT_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CCONV_SIMD",
                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
-# Ceiling of one core, GFLOP/s: 2 AVX-512 FMA pipes x 16 float32 lanes x 2 FLOP x ~4.2 GHz
-# (issue 3's figure for this machine); float64 has half the lanes.
-CEILING_PER_THREAD = {np.dtype(np.float32): 270.0, np.dtype(np.float64): 135.0}
+# float32 peak of one core, GFLOP/s: issue 3's figure for the benchmark machine (float64: half).
+CEILING_F32_PER_THREAD = 270.0
 
 
 def cpu_model() -> str:
