@@ -99,7 +99,12 @@ def run_layer(layer, args, impls):
     for impl in impls:
         if impl.missing is not None or not impl.applies(layer):
             continue
-        prepared = impl.prepare(layer, x, w, b, args.threads)
+        try:
+            prepared = impl.prepare(layer, x, w, b, args.threads)
+        except Exception as exc:  # a peer failing is a note, not the end of the benchmark
+            if impl.key == "cconv":
+                raise
+            prepared = f"failed to set up: {type(exc).__name__}: {exc}"
         if isinstance(prepared, str):
             notes.append(f"{impl.key}: {prepared}")
         else:
@@ -107,16 +112,21 @@ def run_layer(layer, args, impls):
 
     ref = np.asarray(fns["cconv"](), dtype=np.float64)
     checks = {}
-    for key, fn in fns.items():
-        if key != "cconv":
-            checks[key] = check(fn(), ref, dtype)
-            if not checks[key][0]:
-                notes.append(f"{key}: result DIFFERS from cconv (max abs diff {checks[key][1]}); "
-                             "left out of the ratios")
+    for key in [k for k in fns if k != "cconv"]:
+        try:
+            checks[key] = check(fns[key](), ref, dtype)
+        except Exception as exc:
+            notes.append(f"{key}: failed: {type(exc).__name__}: {exc}")
+            del fns[key]
+            continue
+        if not checks[key][0]:
+            notes.append(f"{key}: result DIFFERS from cconv (max abs diff {checks[key][1]}); "
+                         "left out of the ratios")
 
     medians, details = interleaved_medians(
         fns, repeat=args.repeat, min_sample_s=args.min_sample_ms / 1e3,
-        budget_s=args.layer_budget_s, max_idle_wait_s=args.max_idle_wait_ms / 1e3)
+        budget_s=args.layer_budget_s, max_idle_wait_s=args.max_idle_wait_ms / 1e3,
+        settle_s={i.key: i.settle_s(args.threads) for i in impls if i.key in fns})
 
     ws_bytes, ws_note = workspace(layer, dtype, args.threads)
     out_bytes = math.prod(layer.output_shape) * dtype.itemsize

@@ -42,6 +42,11 @@ class Impl:
         """False for layers the peer is not meant for at all (skipped without a note)."""
         return True
 
+    def settle_s(self, threads: int) -> float:
+        """Pause after this implementation's samples before the next one is timed, for worker
+        threads that stay active without showing in the process's CPU time."""
+        return 0.0
+
     def prepare(self, layer, x, w, b, threads):
         raise NotImplementedError
 
@@ -166,6 +171,11 @@ class NumpyIm2col(Impl):
 
     def version(self):
         return np.__version__
+
+    def settle_s(self, threads):
+        # Measured here: for about 100 ms after a 2-thread OpenBLAS matmul (its thread timeout),
+        # cconv's next 2-thread call ran up to 2x slower although the process used no CPU.
+        return 0.15 if threads > 1 else 0.0
 
     def prepare(self, layer, x, w, b, threads):
         g, s, d, p = layer.groups, layer.stride, layer.dilation, layer.pad

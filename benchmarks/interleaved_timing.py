@@ -80,7 +80,8 @@ def _calls_per_sample(fn, min_sample_s: float) -> tuple[int, float]:
 
 
 def interleaved_medians(fns: dict, repeat: int, min_sample_s: float, budget_s: float,
-                        max_idle_wait_s: float = 0.2) -> tuple[dict, dict]:
+                        max_idle_wait_s: float = 0.2, settle_s: dict | None = None
+                        ) -> tuple[dict, dict]:
     """Median seconds per call of each callable in `fns`, timed round-robin.
 
     Parameters
@@ -96,6 +97,8 @@ def interleaved_medians(fns: dict, repeat: int, min_sample_s: float, budget_s: f
         Rough time allowed for all repetitions together.
     max_idle_wait_s : float
         Longest wait for spinning worker threads before a sample.
+    settle_s : dict, optional
+        name -> seconds to sleep after that callable's samples, on top of the idle wait.
 
     Returns
     -------
@@ -103,13 +106,15 @@ def interleaved_medians(fns: dict, repeat: int, min_sample_s: float, budget_s: f
         name -> median seconds per call; name -> {"samples": [...], "calls_per_sample": k}.
     """
     names = list(fns)
+    settle_s = {name: (settle_s or {}).get(name, 0.0) for name in names}
     calls = {}
     rep_s = 0.0  # estimated length of one repetition
     for name in names:
         wait_until_idle(max_idle_wait_s)
         _warm_up(fns[name])
         calls[name], per_call = _calls_per_sample(fns[name], min_sample_s)
-        rep_s += per_call * (calls[name] + 1) + wait_until_idle(max_idle_wait_s)
+        time.sleep(settle_s[name])
+        rep_s += per_call * (calls[name] + 1) + settle_s[name] + wait_until_idle(max_idle_wait_s)
     repeat = max(min(repeat, 3), min(repeat, int(budget_s / max(rep_s, 1e-9))))
     samples = {name: [] for name in names}
     for r in range(repeat):
@@ -118,6 +123,7 @@ def interleaved_medians(fns: dict, repeat: int, min_sample_s: float, budget_s: f
             wait_until_idle(max_idle_wait_s)
             fns[name]()  # wakes this implementation's threads; not timed
             samples[name].append(_time_calls(fns[name], calls[name]))
+            time.sleep(settle_s[name])
     medians = {name: statistics.median(samples[name]) for name in names}
     details = {name: {"samples": samples[name], "calls_per_sample": calls[name]}
                for name in names}
