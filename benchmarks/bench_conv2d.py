@@ -177,7 +177,7 @@ def fmt_ratio(r):
 
 HEADER = (f"{'layer':<16} {'shape':<31} {'MFLOP':>8} {'ms':>8} {'GFLOP/s':>8} {'%ceil':>6} "
           f"{'temp MB':>8} " + " ".join(f"{k:>7}" for k in PEER_KEYS)
-          + f" {'best':>11} {'others':>6}")
+          + f" {'best':>12} {'others':>6}")
 
 
 def row_line(r):
@@ -189,7 +189,7 @@ def row_line(r):
     return (f"{r['name']:<16} {r['shape']:<31} {r['flops'] / 1e6:>8.1f} "
             f"{fmt_ms(r['ms']['cconv']):>8} {r['cconv_gflops']:>8.1f} {r['pct_ceiling']:>5.1f}% "
             f"{ws:>8} " + " ".join(f"{fmt_ratio(r['ratio'].get(k)):>7}" for k in PEER_KEYS)
-            + f" {best:>11} {others:>6}")
+            + f" {best:>12} {others:>6}")
 
 
 def print_ms_table(results, keys):
