@@ -18,8 +18,8 @@
 static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
-                                    size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl)
+/* The sizes both kinds of plan take straight from the (checked) parameters; the rest zeroed. */
+static void plan_copy_sizes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
 {
     memset(plan, 0, sizeof(*plan));
     plan->batch = p->batch;
@@ -32,6 +32,12 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->group_out_channels = p->out_channels / p->groups;
     plan->out_height = p->out_height;
     plan->out_width = p->out_width;
+}
+
+cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
+                                    size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl)
+{
+    plan_copy_sizes(plan, p);
     /* A stride matters only between outputs: with a single output row (column) any stride at
      * least the padded size gives the same result, and the clamp keeps stride_h * stride_w
      * (the polyphase count) from overflowing when a caller passes a huge one. */
@@ -169,17 +175,7 @@ overflow:
 
 cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
 {
-    memset(plan, 0, sizeof(*plan));
-    plan->batch = p->batch;
-    plan->in_channels = p->in_channels;
-    plan->in_height = p->in_height;
-    plan->in_width = p->in_width;
-    plan->out_channels = p->out_channels;
-    plan->groups = p->groups;
-    plan->group_in_channels = p->in_channels / p->groups;
-    plan->group_out_channels = p->out_channels / p->groups;
-    plan->out_height = p->out_height;
-    plan->out_width = p->out_width;
+    plan_copy_sizes(plan, p);
     plan->stride_h = p->stride_h;
     plan->stride_w = p->stride_w;
     plan->pad_top = p->pad_top;
