@@ -4,14 +4,12 @@
   instruction set (src_c/kernels/<isa>/), which get that instruction set's flags and nothing else.
   The CPU is checked at run time before any of them executes, so a wheel runs on any CPU of its
   platform.  Never -march=native.
-* OpenMP is used when the compiler has it (probed by compiling a tiny program); otherwise the build
-  is serial.  CCONV_OPENMP=0 forces a serial build, CCONV_OPENMP=1 makes a missing OpenMP an error.
+* Threads come from cconv's own pool (src_c/thread_pool.c) on POSIX threads, or Win32 threads with
+  MSVC: no OpenMP, so no runtime library to bundle and nothing that breaks across fork.
 """
 
 import os
 import platform
-import sys
-import tempfile
 from glob import glob
 
 from setuptools import Extension, setup
@@ -54,59 +52,12 @@ def is_msvc(compiler):
     return compiler.compiler_type == "msvc"
 
 
-def has_flag_program(compiler, flags, source, link_flags=()):
-    """True when `source` compiles and links with `flags`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "probe.c")
-        with open(path, "w") as f:
-            f.write(source)
-        try:
-            objects = compiler.compile([path], output_dir=tmp, extra_postargs=list(flags))
-            compiler.link_executable(objects, os.path.join(tmp, "probe"),
-                                     extra_postargs=list(link_flags))
-        except Exception:
-            return False
-    return True
-
-
-# The driver uses OpenMP 3.1 (`atomic read`/`atomic write`), so the probe asks for it too: a compiler
-# with an older OpenMP (MSVC's /openmp is 2.0) gets a serial build instead of a failed one.
-OPENMP_PROBE = """
-#include <omp.h>
-#if !defined(_OPENMP) || _OPENMP < 201107
-#error "OpenMP 3.1 or later needed"
-#endif
-int main(void) { int n = 0, flag = 0;
-#pragma omp parallel reduction(+:n)
-  {
-    int seen;
-#pragma omp atomic write
-    flag = 1;
-#pragma omp atomic read
-    seen = flag;
-    n += seen;
-  }
-  return n > 0 ? 0 : 1; }
-"""
-
-
-def openmp_flags(compiler):
-    """(compile flags, link flags) for OpenMP, or None for a serial build."""
-    setting = os.environ.get("CCONV_OPENMP", "auto").lower()
-    if setting in ("0", "no", "off", "false"):
-        return None
+def thread_flags(compiler):
+    """(compile flags, link flags) for the thread pool: POSIX threads, or nothing with MSVC (the
+    pool then uses Win32 threads, which need no flag)."""
     if is_msvc(compiler):
-        candidates = [(["/openmp"], [])]
-    elif sys.platform == "darwin":
-        candidates = [(["-Xpreprocessor", "-fopenmp"], ["-lomp"])]
-    else:
-        candidates = [(["-fopenmp"], ["-fopenmp"])]
-    for cflags, lflags in candidates:
-        if has_flag_program(compiler, cflags, OPENMP_PROBE, lflags):
-            return cflags, lflags
-    if setting in ("1", "yes", "on", "true"):
-        raise RuntimeError("CCONV_OPENMP=1 but the compiler cannot build an OpenMP program")
-    return None
+        return [], []
+    return ["-pthread"], ["-pthread"]
 
 
 class BuildExtWithKernelFlags(build_ext):
@@ -116,10 +67,9 @@ class BuildExtWithKernelFlags(build_ext):
         compiler = self.compiler
         msvc = is_msvc(compiler)
         base = ["/O2"] if msvc else ["-O3", "-std=c99", "-fno-math-errno", "-Wall", "-Wextra"]
-        omp = openmp_flags(compiler)
-        omp_c, omp_l = omp if omp else ([], [])
-        ext.extra_compile_args = base + omp_c
-        ext.extra_link_args = list(omp_l)
+        threads_c, threads_l = thread_flags(compiler)
+        ext.extra_compile_args = base + threads_c
+        ext.extra_link_args = list(threads_l)
         ext.define_macros = list(ext.define_macros or [])
         include_dirs = [os.path.join(SRC, "include"), SRC, os.path.join(SRC, "kernels")]
 
@@ -142,7 +92,7 @@ class BuildExtWithKernelFlags(build_ext):
         ext.extra_objects = extra_objects
         ext.include_dirs = include_dirs + list(ext.include_dirs or [])
         self.announce(
-            f"cconv: arch={arch} openmp={'yes' if omp else 'no'} "
+            f"cconv: arch={arch} "
             f"kernel sets={[os.path.basename(os.path.dirname(o)) for o in extra_objects]}",
             level=2,
         )

@@ -28,7 +28,6 @@ class _Config(TypedDict):
     simd: str
     simd_paths: list[str]
     simd_compiled: list[str]
-    openmp: bool
     max_threads: int
 
 @overload

@@ -40,7 +40,6 @@ cdef extern from "cconv.h" nogil:
     int cconv_simd_supported(int)
     int cconv_simd_find(const char *)
     int cconv_simd_best()
-    int cconv_openmp_enabled()
     int cconv_max_threads()
     const char *cconv_status_message(cconv_status)
     cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *, size_t,

@@ -13,8 +13,8 @@ def get_config() -> dict:
     dict
         ``simd``: the instruction-set path in use; ``simd_paths``: every path usable on this
         CPU, lowest first, ``generic`` included; ``simd_compiled``: every path in this build;
-        ``openmp``: whether this is an OpenMP build (else serial); ``max_threads``: what
-        ``threads=None`` uses now.
+        ``max_threads``: what ``threads=None`` uses (``OMP_NUM_THREADS`` when set, else the
+        cores this process may run on).
 
     Examples
     --------
@@ -26,7 +26,6 @@ def get_config() -> dict:
         "simd": _simd.ACTIVE_NAME,
         "simd_paths": _simd.usable_paths(),
         "simd_compiled": _simd.compiled_paths(),
-        "openmp": _core.openmp_enabled(),
         "max_threads": _core.max_threads(),
     }
 
@@ -34,8 +33,7 @@ def get_config() -> dict:
 def show_config() -> None:
     """Print :func:`get_config` for people."""
     config = get_config()
-    build = "OpenMP" if config["openmp"] else "serial (no OpenMP)"
     print(f"cconv SIMD path : {config['simd']}")
     print(f"usable paths    : {', '.join(config['simd_paths'])}")
     print(f"compiled paths  : {', '.join(config['simd_compiled'])}")
-    print(f"threading       : {build}, max_threads={config['max_threads']}")
+    print(f"threads         : cconv's thread pool, max_threads={config['max_threads']}")

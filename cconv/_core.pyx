@@ -1,17 +1,28 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 # cython: freethreading_compatible=True
-# (Safe without the GIL: every call works only on the buffers it is given, and the C core keeps
-#  no global state that calls change; the CPU features are read at import.  Free-threaded
-#  Python then keeps the GIL off when it imports this module.)
-"""Thin binding to the C core: typed memoryviews in, one call under ``with nogil:``, status codes
+# (Safe without the GIL: every call works only on the buffers it is given; the C core's only
+#  shared state, its thread pool, has its own lock, and the CPU features are read at import.
+#  Free-threaded Python then keeps the GIL off when it imports this module.)
+"""Thin binding to the C core: typed memoryviews in, one call with the GIL released, status codes
 to exceptions.  Argument checking and normalisation live in Python (cconv/_conv.py)."""
+
+import threading
 
 from libc.stdint cimport int64_t
 
 from cconv._cconv_c cimport *
 
-
 from cpython.exc cimport PyErr_Occurred
+from cpython.pythread cimport PyThread_get_thread_ident
+
+# Python runs signal handlers only in the main thread: calls made elsewhere have nothing to poll.
+cdef unsigned long _MAIN_THREAD = threading.main_thread().ident
+
+# Calls with less work than this (multiply-adds plus elements read and written: a few tens of
+# microseconds) keep the GIL.  Releasing it costs nothing alone, but beside a busy Python thread
+# taking it back waits for that thread's switch interval (5 ms by default), a thousand times such
+# a call's own time; holding it delays other threads by less than a switch interval.
+cdef double _GIL_FREE_WORK = 1 << 20
 
 cdef extern from "Python.h":
     # Declared without Cython's `except -1` so the pending KeyboardInterrupt stays set for the
@@ -20,7 +31,8 @@ cdef extern from "Python.h":
 
 
 cdef int _poll_signals(void *context) noexcept nogil:
-    """Lets Ctrl-C stop a long call: run between work items by the calling thread."""
+    """Lets Ctrl-C stop a long call: run between work items by the calling (main) thread, about
+    every 0.1 s (see src_c/thread_pool.h)."""
     with gil:
         if check_signals_keep_error() != 0:
             return 1
@@ -52,7 +64,9 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
      p.dilation_h, p.dilation_w, p.groups) = geometry
     p.threads = threads
     p.simd = simd
-    p.poll = _poll_signals
+    p.poll = NULL
+    if PyThread_get_thread_ident() == _MAIN_THREAD:
+        p.poll = _poll_signals
     p.poll_context = NULL
     # The Python layer has checked all of this already; re-checked here because these shapes are
     # what keeps the C core inside its buffers.
@@ -60,6 +74,28 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
             or shape_w[1] * p.groups != shape_in[1]):
         raise ValueError("cconv: input, weight and out shapes are inconsistent")
     return 0
+
+
+cdef double _work(const cconv_conv2d_params *p) noexcept:
+    """Multiply-adds plus elements read and written: the size of a call, for _GIL_FREE_WORK."""
+    cdef double outputs = <double>p.batch * p.out_channels * p.out_height * p.out_width
+    return (outputs * (p.in_channels // p.groups) * p.kernel_height * p.kernel_width + outputs
+            + <double>p.batch * p.in_channels * p.in_height * p.in_width)
+
+
+cdef cconv_status _run_f32(const cconv_conv2d_params *p, const float *input, const float *weight,
+                           const float *bias, float *out, bint reference) noexcept nogil:
+    if reference:
+        return cconv_conv2d_ref_f32(p, input, weight, bias, out)
+    return cconv_conv2d_f32(p, input, weight, bias, out)
+
+
+cdef cconv_status _run_f64(const cconv_conv2d_params *p, const double *input,
+                           const double *weight, const double *bias, double *out,
+                           bint reference) noexcept nogil:
+    if reference:
+        return cconv_conv2d_ref_f64(p, input, weight, bias, out)
+    return cconv_conv2d_f64(p, input, weight, bias, out)
 
 
 def conv2d_f32(const float[:, :, :, ::1] input, const float[:, :, :, ::1] weight,
@@ -75,13 +111,14 @@ def conv2d_f32(const float[:, :, :, ::1] input, const float[:, :, :, ::1] weight
         raise ValueError("cconv: bias length does not match the number of filters")
     cdef const float *b = &bias[0] if bias is not None else NULL
     cdef cconv_status status
-    with nogil:
-        if reference:
-            status = cconv_conv2d_ref_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
-                                          &out[0, 0, 0, 0])
-        else:
-            status = cconv_conv2d_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
-                                      &out[0, 0, 0, 0])
+    if _work(&p) < _GIL_FREE_WORK:
+        p.poll = NULL
+        status = _run_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
+                            reference)
+    else:
+        with nogil:
+            status = _run_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
+                                reference)
     if status != CCONV_OK:
         _raise_for(status)
 
@@ -96,13 +133,14 @@ def conv2d_f64(const double[:, :, :, ::1] input, const double[:, :, :, ::1] weig
         raise ValueError("cconv: bias length does not match the number of filters")
     cdef const double *b = &bias[0] if bias is not None else NULL
     cdef cconv_status status
-    with nogil:
-        if reference:
-            status = cconv_conv2d_ref_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
-                                          &out[0, 0, 0, 0])
-        else:
-            status = cconv_conv2d_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b,
-                                      &out[0, 0, 0, 0])
+    if _work(&p) < _GIL_FREE_WORK:
+        p.poll = NULL
+        status = _run_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
+                            reference)
+    else:
+        with nogil:
+            status = _run_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
+                                reference)
     if status != CCONV_OK:
         _raise_for(status)
 
@@ -124,12 +162,8 @@ def simd_best():
     return cconv_simd_best()
 
 
-def openmp_enabled():
-    return bool(cconv_openmp_enabled())
-
-
 def max_threads():
-    """What threads=None resolves to (OMP_NUM_THREADS, else the usable cores; 1 when serial)."""
+    """What threads=None resolves to (OMP_NUM_THREADS, else the usable cores)."""
     return cconv_max_threads()
 
 

@@ -1,13 +1,11 @@
 /* The conv2d entry points: the driver template instantiated for float and double. */
+#include <stdlib.h>
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "cconv.h"
 #include "conv2d_kernels.h"
 #include "conv2d_plan.h"
+#include "thread_pool.h"
 
 #define DRV_T float
 #define DRV_SUFFIX f32

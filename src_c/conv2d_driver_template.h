@@ -399,55 +399,40 @@ static cconv_status DRV_FN(workspace_)(const cconv_conv2d_params *p, size_t *byt
     return CCONV_OK;
 }
 
-/* One thread's share of the items: its own band buffer and tile, then the items the schedule
- * gives it.  Called inside the parallel region, or directly (an orphaned `omp for` then runs
- * every item on the calling thread) when one thread does all the work, which spares small calls
- * the cost of starting a parallel region. */
-static void DRV_FN(run_items_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
-                               const cconv_conv2d_params *p, int poll, const DRV_T *input,
-                               const DRV_T *weight, const DRV_T *bias, DRV_T *output,
-                               int *failed, int *stop)
+/* Per participant of the parallel loop (see thread_pool.h): its band buffer and tile, made on its
+ * first item, and which unit its band holds.  Padded to a cache line so that participants do not
+ * share one. */
+typedef struct DRV_FN(scratch_) {
+    DRV_T *band_buf, *tile;
+    int64_t packed_unit;
+    int ready;
+    char pad_[64 - 2 * sizeof(void *) - sizeof(int64_t) - sizeof(int)];
+} DRV_FN(scratch_);
+
+typedef struct DRV_FN(call_) {
+    const cconv_conv2d_plan *pl;
+    const cconv_kernel_set *set;
+    const DRV_T *input, *weight, *bias;
+    DRV_T *output;
+    DRV_FN(scratch_) *scratch; /* plan.threads entries */
+} DRV_FN(call_);
+
+static int DRV_FN(run_one_)(void *context, int64_t item, int slot)
 {
-    /* Paths that pack nothing (band_bytes = tile_bytes = 0) allocate nothing. */
-    DRV_T *band_buf = pl->band_bytes ? (DRV_T *)cconv_aligned_calloc(pl->band_bytes) : NULL;
-    DRV_T *tile = pl->tile_bytes ? (DRV_T *)cconv_aligned_calloc(pl->tile_bytes) : NULL;
-    const int ok = (band_buf || !pl->band_bytes) && (tile || !pl->tile_bytes);
-    if (!ok) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-        *failed = 1;
+    DRV_FN(call_) *c = (DRV_FN(call_) *)context;
+    DRV_FN(scratch_) *s = &c->scratch[slot];
+    if (!s->ready) {
+        /* Paths that pack nothing (band_bytes = tile_bytes = 0) allocate nothing. */
+        const cconv_conv2d_plan *pl = c->pl;
+        s->band_buf = pl->band_bytes ? (DRV_T *)cconv_aligned_calloc(pl->band_bytes) : NULL;
+        s->tile = pl->tile_bytes ? (DRV_T *)cconv_aligned_calloc(pl->tile_bytes) : NULL;
+        s->packed_unit = -1;
+        s->ready = 1;
+        if ((!s->band_buf && pl->band_bytes) || (!s->tile && pl->tile_bytes)) return 1;
     }
-    int64_t packed_unit = -1;
-    /* Dynamic: on a shared machine a descheduled thread must not hold back the other's
-     * share.  Which thread runs an item never changes what it computes. */
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-    for (int64_t item = 0; item < pl->items; item++) {
-        int stopping;
-#ifdef _OPENMP
-#pragma omp atomic read
-#endif
-        stopping = *stop;
-        if (!ok || stopping) continue;
-        DRV_FN(run_item_)(pl, set, input, weight, bias, output, item, band_buf, tile,
-                          &packed_unit);
-#ifdef _OPENMP
-        const int caller = omp_get_thread_num() == 0;
-#else
-        const int caller = 1;
-#endif
-        /* Only the calling thread may run the callback (it may take Python's GIL). */
-        if (poll && caller && p->poll(p->poll_context)) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            *stop = 1;
-        }
-    }
-    cconv_aligned_free(band_buf);
-    cconv_aligned_free(tile);
+    DRV_FN(run_item_)(c->pl, c->set, c->input, c->weight, c->bias, c->output, item, s->band_buf,
+                      s->tile, &s->packed_unit);
+    return 0;
 }
 
 cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
@@ -474,23 +459,23 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     cconv_conv2d_plan plan;
     status = DRV_FN(make_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
-    int failed = 0, stop = 0;
-    /* Polling costs a GIL round trip in Python; only worth it for calls long enough to notice. */
-    const double work = (double)p->batch * (double)p->out_channels * (double)p->out_height *
-                        (double)p->out_width * (double)plan.group_in_channels * (double)plan.taps;
-    const int poll = p->poll != NULL && work > 2.5e7;
-
-    if (plan.threads > 1) {
-#ifdef _OPENMP
-#pragma omp parallel num_threads(plan.threads)
-#endif
-        DRV_FN(run_items_)(&plan, set, p, poll, input, weight, bias, output, &failed, &stop);
-    } else {
-        DRV_FN(run_items_)(&plan, set, p, poll, input, weight, bias, output, &failed, &stop);
+    DRV_FN(call_) call = {&plan, set, input, weight, bias, output, NULL};
+    call.scratch = (DRV_FN(scratch_) *)calloc((size_t)plan.threads, sizeof(DRV_FN(scratch_)));
+    if (!call.scratch) {
+        cconv_conv2d_plan_free(&plan);
+        return CCONV_ERR_NO_MEMORY;
     }
+    const cconv_parallel_loop loop = {plan.items, plan.threads, DRV_FN(run_one_), &call, p->poll,
+                                      p->poll_context};
+    const cconv_loop_result result = cconv_parallel_run(&loop);
+    for (int t = 0; t < plan.threads; t++) {
+        cconv_aligned_free(call.scratch[t].band_buf);
+        cconv_aligned_free(call.scratch[t].tile);
+    }
+    free(call.scratch);
     cconv_conv2d_plan_free(&plan);
-    if (failed) return CCONV_ERR_NO_MEMORY;
-    return stop ? CCONV_ERR_INTERRUPTED : CCONV_OK;
+    if (result == CCONV_LOOP_ITEM_FAILED) return CCONV_ERR_NO_MEMORY;
+    return result == CCONV_LOOP_POLL_STOPPED ? CCONV_ERR_INTERRUPTED : CCONV_OK;
 }
 
 #undef DRV_FN

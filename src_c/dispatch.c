@@ -6,10 +6,7 @@
 
 #include "cconv.h"
 #include "kernel_list.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "thread_pool.h"
 
 #define CCONV_TABLE_ENTRY(isa) &cconv_kernels_##isa,
 static const cconv_kernel_set *const kernel_table[] = {CCONV_KERNEL_SETS(CCONV_TABLE_ENTRY)};
@@ -53,23 +50,7 @@ int cconv_simd_best(void)
     return 0;
 }
 
-int cconv_openmp_enabled(void)
-{
-#ifdef _OPENMP
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-int cconv_max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
+int cconv_max_threads(void) { return cconv_default_threads(); }
 
 const char *cconv_status_message(cconv_status status)
 {

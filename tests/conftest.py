@@ -60,7 +60,7 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installe
 def pytest_report_header(config):
     return (f"cconv {cconv.__version__} from {cconv.__file__}; "
             f"simd={_simd.ACTIVE_NAME}, usable={USABLE_PATHS}, "
-            f"openmp={cconv.get_config()['openmp']}")
+            f"max_threads={cconv.get_config()['max_threads']}")
 
 
 # Hypothesis profiles (tests/test_properties.py): "fast" for every CI run, "nightly" for a long

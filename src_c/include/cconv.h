@@ -29,8 +29,9 @@ typedef enum cconv_status {
     CCONV_ERR_INTERRUPTED = 5       /* the poll callback asked to stop; output is incomplete */
 } cconv_status;
 
-/* Called now and then by the calling thread during long computations; a non-zero return stops
- * the work early with CCONV_ERR_INTERRUPTED (how Python's Ctrl-C reaches a running call). */
+/* Called by the calling thread between work items, about every 0.1 s and only in calls that last
+ * longer (further apart when one call of it takes long); a non-zero return stops the work early
+ * with CCONV_ERR_INTERRUPTED (how Python's Ctrl-C reaches a running call). */
 typedef int (*cconv_poll_fn)(void *context);
 
 typedef struct cconv_conv2d_params {
@@ -47,7 +48,7 @@ typedef struct cconv_conv2d_params {
     int64_t groups;
     int64_t out_height;     /* must equal cconv_conv2d_output_size(...) */
     int64_t out_width;
-    int threads;            /* <= 0: the OpenMP default (OMP_NUM_THREADS, else all cores) */
+    int threads;            /* <= 0: cconv_max_threads() */
     int simd;               /* index into the instruction-set table; -1: best usable path */
     cconv_poll_fn poll;     /* optional, NULL for none */
     void *poll_context;
@@ -87,9 +88,9 @@ int cconv_simd_supported(int index);   /* 1 when this CPU and OS can run the pat
 int cconv_simd_find(const char *name); /* index of the named path, or -1 */
 int cconv_simd_best(void);             /* the highest usable path */
 
-/* Threads. */
-int cconv_openmp_enabled(void);        /* 1 when built with OpenMP */
-int cconv_max_threads(void);           /* what threads <= 0 resolves to */
+/* Threads: calls run on the calling thread and up to threads-1 helpers of cconv's own pool. */
+int cconv_max_threads(void);           /* what threads <= 0 resolves to: OMP_NUM_THREADS when set,
+                                          else the cores this process may run on */
 
 const char *cconv_status_message(cconv_status status);
 

@@ -38,11 +38,10 @@ def main() -> None:
     config = cconv.get_config()
     paths: list[str] = config["simd_paths"]
     threads: int = config["max_threads"]
-    openmp: bool = config["openmp"]
     active: str = config["simd"]
     assert active in paths and "generic" in config["simd_compiled"] and threads >= 1
     cconv.show_config()
-    print(f"cconv {version}: output {shape}, openmp={openmp}")
+    print(f"cconv {version}: output {shape}, up to {threads} threads")
 
 
 def rejected_by_the_stubs() -> None:

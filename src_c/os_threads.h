@@ -1,0 +1,193 @@
+/*
+ * The little of the operating system that the thread pool needs: a mutex, condition variables,
+ * detached threads, atomic counters, a monotonic clock, the number of usable cores and a fork
+ * hook.  POSIX threads everywhere but Windows, which gets its native SRW locks and condition
+ * variables.  Internal to the C core; only thread_pool.c includes it.
+ */
+#ifndef CCONV_OS_THREADS_H
+#define CCONV_OS_THREADS_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#if defined(_WIN32)
+#define CCONV_THREADS_WIN32 1
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <process.h>
+
+typedef SRWLOCK cconv_mutex;
+typedef CONDITION_VARIABLE cconv_cond;
+#define CCONV_MUTEX_INIT SRWLOCK_INIT
+#define CCONV_COND_INIT CONDITION_VARIABLE_INIT
+
+static inline void cconv_mutex_lock(cconv_mutex *m) { AcquireSRWLockExclusive(m); }
+static inline void cconv_mutex_unlock(cconv_mutex *m) { ReleaseSRWLockExclusive(m); }
+static inline void cconv_cond_init(cconv_cond *c) { InitializeConditionVariable(c); }
+static inline void cconv_cond_destroy(cconv_cond *c) { (void)c; }
+static inline void cconv_cond_wait(cconv_cond *c, cconv_mutex *m)
+{
+    SleepConditionVariableSRW(c, m, INFINITE, 0);
+}
+static inline void cconv_cond_signal(cconv_cond *c) { WakeConditionVariable(c); }
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} cconv_thread_start_;
+
+static inline unsigned __stdcall cconv_thread_entry_(void *start)
+{
+    cconv_thread_start_ s = *(cconv_thread_start_ *)start;
+    HeapFree(GetProcessHeap(), 0, start);
+    s.fn(s.arg);
+    return 0;
+}
+
+/* Starts fn(arg) on a new thread that nobody joins; returns 0 when the thread could not start. */
+static inline int cconv_thread_start_detached(void (*fn)(void *), void *arg)
+{
+    cconv_thread_start_ *s =
+        (cconv_thread_start_ *)HeapAlloc(GetProcessHeap(), 0, sizeof(cconv_thread_start_));
+    if (!s) return 0;
+    s->fn = fn;
+    s->arg = arg;
+    uintptr_t handle = _beginthreadex(NULL, 0, cconv_thread_entry_, s, 0, NULL);
+    if (!handle) {
+        HeapFree(GetProcessHeap(), 0, s);
+        return 0;
+    }
+    CloseHandle((HANDLE)handle);
+    return 1;
+}
+
+static inline double cconv_monotonic_seconds(void)
+{
+    LARGE_INTEGER now, frequency;
+    QueryPerformanceCounter(&now);
+    QueryPerformanceFrequency(&frequency);
+    return (double)now.QuadPart / (double)frequency.QuadPart;
+}
+
+static inline int cconv_usable_cores(void)
+{
+    DWORD_PTR process_mask = 0, system_mask = 0;
+    int count = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &process_mask, &system_mask)) {
+        for (; process_mask; process_mask &= process_mask - 1) count++;
+    }
+    if (count < 1) {
+        SYSTEM_INFO info;
+        GetSystemInfo(&info);
+        count = (int)info.dwNumberOfProcessors;
+    }
+    return count;
+}
+
+/* Windows has no fork. */
+static inline int cconv_at_fork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+    (void)prepare;
+    (void)parent;
+    (void)child;
+    return 1;
+}
+
+#else /* POSIX */
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+typedef pthread_mutex_t cconv_mutex;
+typedef pthread_cond_t cconv_cond;
+#define CCONV_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
+#define CCONV_COND_INIT PTHREAD_COND_INITIALIZER
+
+static inline void cconv_mutex_lock(cconv_mutex *m) { (void)pthread_mutex_lock(m); }
+static inline void cconv_mutex_unlock(cconv_mutex *m) { (void)pthread_mutex_unlock(m); }
+static inline void cconv_cond_init(cconv_cond *c) { (void)pthread_cond_init(c, NULL); }
+static inline void cconv_cond_destroy(cconv_cond *c) { (void)pthread_cond_destroy(c); }
+static inline void cconv_cond_wait(cconv_cond *c, cconv_mutex *m) { (void)pthread_cond_wait(c, m); }
+static inline void cconv_cond_signal(cconv_cond *c) { (void)pthread_cond_signal(c); }
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} cconv_thread_start_;
+
+static inline void *cconv_thread_entry_(void *start)
+{
+    cconv_thread_start_ s = *(cconv_thread_start_ *)start;
+    free(start);
+    s.fn(s.arg);
+    return NULL;
+}
+
+static inline int cconv_thread_start_detached(void (*fn)(void *), void *arg)
+{
+    cconv_thread_start_ *s = (cconv_thread_start_ *)malloc(sizeof(cconv_thread_start_));
+    if (!s) return 0;
+    s->fn = fn;
+    s->arg = arg;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) {
+        free(s);
+        return 0;
+    }
+    pthread_t thread;
+    int ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+             pthread_create(&thread, &attr, cconv_thread_entry_, s) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) free(s);
+    return ok;
+}
+
+static inline double cconv_monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+static inline int cconv_usable_cores(void)
+{
+#if defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)(online < 4096 ? online : 4096) : 1;
+}
+
+static inline int cconv_at_fork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+    return pthread_atfork(prepare, parent, child) == 0;
+}
+#endif
+
+/* Atomic operations on counters shared between the threads of one parallel loop. */
+#if defined(_MSC_VER) && !defined(__clang__)
+static inline int64_t cconv_atomic_fetch_add(volatile int64_t *p, int64_t v)
+{
+    return InterlockedExchangeAdd64((volatile LONG64 *)p, v);
+}
+static inline int cconv_atomic_load_int(volatile int *p) { return (int)InterlockedOr((volatile LONG *)p, 0); }
+static inline void cconv_atomic_store_int(volatile int *p, int v)
+{
+    InterlockedExchange((volatile LONG *)p, (LONG)v);
+}
+#else
+static inline int64_t cconv_atomic_fetch_add(volatile int64_t *p, int64_t v)
+{
+    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+static inline int cconv_atomic_load_int(volatile int *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void cconv_atomic_store_int(volatile int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+#endif
+
+#endif /* CCONV_OS_THREADS_H */
