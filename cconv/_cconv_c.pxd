@@ -20,6 +20,7 @@ cdef extern from "cconv.h" nogil:
         int64_t dilation_h, dilation_w
         int64_t groups
         int64_t out_height, out_width
+        const int64_t *input_strides
         int threads
         int simd
         cconv_poll_fn poll

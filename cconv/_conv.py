@@ -27,8 +27,12 @@ def _check_memory(arrays, result_shape, dtype, allocate_result) -> None:
     """MemoryError before allocating when the result and the contiguous copies of the inputs
     cannot fit in RAM (e.g. a broadcast view of 2**34 pixels): failing fast beats swapping."""
     need = int(np.prod(result_shape, dtype=object)) * dtype.itemsize if allocate_result else 0
-    for a in arrays:
-        if a is not None and not (a.flags.c_contiguous and a.dtype == dtype):
+    for i, a in enumerate(arrays):
+        # The C core reads the input (arrays[0]) with any strides, in place when it has the
+        # result dtype and is aligned; weight and bias are copied unless C-contiguous.
+        in_place = a is not None and a.dtype == dtype and a.flags.aligned and (
+            i == 0 or a.flags.c_contiguous)
+        if a is not None and not in_place:
             need += a.size * dtype.itemsize
     ram = _physical_memory()
     if ram is not None and need > ram:
@@ -267,9 +271,11 @@ def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
         # No input pixels (C, H or W is 0): every output pixel sums only zero padding.
         target[...] = 0 if b is None else b.astype(dtype).reshape(-1, 1, 1)
         return
-    # Aligned too: the C core reads float/double through typed pointers, and a misaligned one
-    # is undefined behaviour (a bus error on some CPUs), e.g. np.frombuffer at an odd offset.
-    x = np.require(x, dtype, "CA")
+    # Aligned: the C core reads float/double through typed pointers, and a misaligned one is
+    # undefined behaviour (a bus error on some CPUs), e.g. np.frombuffer at an odd offset.  The
+    # input is read in place whatever its strides (a broadcast, transposed or sliced view is never
+    # copied whole); a conversion to the result dtype makes a contiguous copy.
+    x = np.require(x, dtype, "A")
     w = np.require(w, dtype, "CA")
     if b is not None:
         b = np.require(b, dtype, "CA")

@@ -55,9 +55,24 @@ cdef int _raise_for(cconv_status status) except -1:
 
 
 cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssize_t *shape_w,
-               const Py_ssize_t *shape_out, tuple geometry, int threads, int simd) except -1:
+               const Py_ssize_t *shape_out, tuple geometry, int threads, int simd,
+               const Py_ssize_t *byte_strides=NULL, Py_ssize_t itemsize=0,
+               int64_t *strides=NULL) except -1:
+    """Fills p; with byte_strides, also the input's element strides (into `strides`, which must
+    outlive p)."""
     p.batch, p.in_channels, p.in_height, p.in_width = (
         shape_in[0], shape_in[1], shape_in[2], shape_in[3])
+    p.input_strides = NULL
+    if byte_strides != NULL:
+        for i in range(4):
+            # An axis of extent 1 is never stepped along, whatever its stride says.
+            if shape_in[i] <= 1:
+                strides[i] = 0
+            elif byte_strides[i] % itemsize:
+                raise ValueError("cconv: input strides are not whole elements")
+            else:
+                strides[i] = byte_strides[i] // itemsize
+        p.input_strides = strides
     p.out_channels, p.kernel_height, p.kernel_width = shape_w[0], shape_w[2], shape_w[3]
     p.out_height, p.out_width = shape_out[2], shape_out[3]
     (p.stride_h, p.stride_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
@@ -98,15 +113,18 @@ cdef cconv_status _run_f64(const cconv_conv2d_params *p, const double *input,
     return cconv_conv2d_f64(p, input, weight, bias, out)
 
 
-def conv2d_f32(const float[:, :, :, ::1] input, const float[:, :, :, ::1] weight,
+def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
                const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
                int threads, int simd, bint reference=False):
-    """out = conv2d(input, weight) + bias for float32 C-contiguous arrays (no empty axes).
+    """out = conv2d(input, weight) + bias for float32 arrays (no empty axes): input of any
+    strides, weight, bias and out C-contiguous.
 
     geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
                 dilation_h, dilation_w, groups); simd is an index from simd_paths()."""
     cdef cconv_conv2d_params p
-    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd)
+    cdef int64_t strides[4]
+    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
+          sizeof(float), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
     cdef const float *b = &bias[0] if bias is not None else NULL
@@ -123,12 +141,14 @@ def conv2d_f32(const float[:, :, :, ::1] input, const float[:, :, :, ::1] weight
         _raise_for(status)
 
 
-def conv2d_f64(const double[:, :, :, ::1] input, const double[:, :, :, ::1] weight,
+def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
                const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
                int threads, int simd, bint reference=False):
     """The float64 twin of conv2d_f32."""
     cdef cconv_conv2d_params p
-    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd)
+    cdef int64_t strides[4]
+    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
+          sizeof(double), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
     cdef const double *b = &bias[0] if bias is not None else NULL

@@ -5,7 +5,9 @@
  *   even: a bounded configuration (every size small, so one run takes microseconds) that may be
  *         valid or not.  When cconv_conv2d_check accepts it, the fast path (on the instruction-set
  *         path the bytes pick) and the reference kernel run on exactly-sized heap buffers, in
- *         float32 and float64, and must agree within the error bound of a sum of products.  When
+ *         float32 and float64, and must agree within the error bound of a sum of products; the
+ *         input is laid out contiguously, channels-last, with padded rows or with reversed
+ *         columns (read through input_strides, with NaN in every gap).  When
  *         the check refuses it, every entry point must return the same error status.
  *   odd:  every field of the parameter struct is raw 64-bit data from the input; the entry
  *         points must return a status without touching memory (NULL arrays are passed unless the
@@ -88,10 +90,41 @@ static int small(int64_t a, int64_t b, int64_t c, int64_t d, int64_t *n)
     return 1;
 }
 
+/* Input layouts: the C core reads the input through cconv_conv2d_params.input_strides. */
+enum { LAYOUT_CONTIGUOUS, LAYOUT_REVERSED_COLUMNS, LAYOUT_CHANNELS_LAST, LAYOUT_PADDED_ROWS,
+       LAYOUT_COUNT };
+
+/* Element strides of the layout and the offset of element (0, 0, 0, 0) in a buffer of
+ * *buffer_elements, for a non-empty (hence small) input; the contiguous layout passes no
+ * strides to the core. */
+static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t strides[4],
+                           int64_t *origin, int64_t *buffer_elements)
+{
+    const int64_t N = p->batch, C = p->in_channels, H = p->in_height, W = p->in_width;
+    int64_t pitch = W;
+    strides[3] = 1;
+    *origin = 0;
+    if (layout == LAYOUT_PADDED_ROWS) pitch = W + 3;
+    strides[2] = pitch;
+    strides[1] = H * pitch;
+    strides[0] = C * H * pitch;
+    if (layout == LAYOUT_CHANNELS_LAST) {
+        strides[3] = C;
+        strides[2] = W * C;
+        strides[1] = 1;
+        strides[0] = H * W * C;
+    }
+    if (layout == LAYOUT_REVERSED_COLUMNS && W > 0) {
+        strides[3] = -1;
+        *origin = W - 1;
+    }
+    *buffer_elements = N * C * H * pitch;
+}
+
 /* Runs fast and reference in one element type and compares them; T is float or double. */
 #define DEFINE_RUN(T, SUFFIX, TOL)                                                              \
     static void run_##SUFFIX(const cconv_conv2d_params *p, reader *r, int64_t n_in,             \
-                             int64_t n_w, int64_t n_out, int use_bias)                          \
+                             int64_t n_w, int64_t n_out, int use_bias, int layout)              \
     {                                                                                           \
         T *x = malloc(sizeof(T) * (size_t)(n_in ? n_in : 1));                                  \
         T *w = malloc(sizeof(T) * (size_t)(n_w ? n_w : 1));                                    \
@@ -120,8 +153,23 @@ static int small(int64_t a, int64_t b, int64_t c, int64_t d, int64_t *n)
             ab[i] = (T)fabs((double)b[i]);                                                      \
         }                                                                                       \
         for (int64_t i = 0; i < n_out; i++) fast[i] = ref[i] = (T)NAN;                          \
-        cconv_status s_fast = cconv_conv2d_##SUFFIX(p, x, w, b, fast);                          \
-        cconv_status s_ref = cconv_conv2d_ref_##SUFFIX(p, x, w, b, ref);                        \
+        /* The same values in the chosen layout; gaps hold NaN, which must never be read. */    \
+        cconv_conv2d_params q = *p;                                                             \
+        int64_t strides[4], origin = 0, n_buf = 0;                                              \
+        if (n_in > 0) layout_strides(p, layout, strides, &origin, &n_buf);                      \
+        T *xs = malloc(sizeof(T) * (size_t)(n_buf ? n_buf : 1));                               \
+        if (!xs) FAIL("malloc");                                                                \
+        for (int64_t i = 0; i < n_buf; i++) xs[i] = (T)NAN;                                     \
+        for (int64_t i = 0; i < n_in; i++) {                                                    \
+            const int64_t wi = i % p->in_width, hi = i / p->in_width % p->in_height;            \
+            const int64_t ci = i / (p->in_width * p->in_height) % p->in_channels;               \
+            const int64_t ni = i / (p->in_width * p->in_height * p->in_channels);               \
+            xs[origin + ni * strides[0] + ci * strides[1] + hi * strides[2] +                   \
+               wi * strides[3]] = x[i];                                                         \
+        }                                                                                       \
+        q.input_strides = layout == LAYOUT_CONTIGUOUS ? NULL : strides;                         \
+        cconv_status s_fast = cconv_conv2d_##SUFFIX(&q, xs + origin, w, b, fast);               \
+        cconv_status s_ref = cconv_conv2d_ref_##SUFFIX(&q, xs + origin, w, b, ref);             \
         cconv_status s_bound = cconv_conv2d_ref_##SUFFIX(p, ax, aw, ab, bound);                 \
         const int simd_ok = p->simd < 0 || cconv_simd_supported(p->simd);                       \
         if (!simd_ok) {                                                                         \
@@ -142,6 +190,7 @@ static int small(int64_t a, int64_t b, int64_t c, int64_t d, int64_t *n)
             }                                                                                   \
         }                                                                                       \
         free(x);                                                                                \
+        free(xs);                                                                               \
         free(w);                                                                                \
         free(b);                                                                                \
         free(fast);                                                                             \
@@ -188,8 +237,11 @@ static void run_checked(cconv_conv2d_params *p, reader *r)
         !small(p->batch, p->out_channels, p->out_height, p->out_width, &n_out))
         return; /* valid but too big to run quickly */
     const int use_bias = (int)(take(r, 1) & 1);
-    run_f32(p, r, n_in, n_w, n_out, use_bias);
-    run_f64(p, r, n_in, n_w, n_out, use_bias);
+    /* An empty input (some extent 0, the others possibly huge) stays contiguous: its strides
+     * could overflow, and no element is read anyway. */
+    const int layout = n_in > 0 ? (int)(take(r, 1) % LAYOUT_COUNT) : LAYOUT_CONTIGUOUS;
+    run_f32(p, r, n_in, n_w, n_out, use_bias, layout);
+    run_f64(p, r, n_in, n_w, n_out, use_bias, layout);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -27,14 +27,21 @@ static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int6
     *q_hi = hi;
 }
 
-/* Stride 2 along the rows with an instruction-set deinterleave: each source row is read once
- * and split into its two column phases; only the (at most two) edge columns of each phase that
- * lack a partner in the other are copied one by one. */
+/* Where input channel c of image n starts (its element (0, 0)). */
+static const DRV_T *DRV_FN(channel_)(const cconv_conv2d_plan *pl, const DRV_T *input, int64_t n,
+                                     int64_t c)
+{
+    return input + n * pl->in_stride_n + c * pl->in_stride_c;
+}
+
+/* Stride 2 along the rows, both column phases read, unit-stride rows, with an instruction-set
+ * deinterleave: each source row is read once and split into its two column phases; only the (at
+ * most two) edge columns of each phase that lack a partner in the other are copied one by one. */
 static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
                                   const DRV_T *input, int64_t n, int64_t g, int64_t band,
                                   DRV_T *dst_band)
 {
-    const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h;
+    const int64_t H = pl->in_height, sh = pl->stride_h, row_stride = pl->in_stride_h;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows, pad = pl->pad_left;
     int64_t lo0, hi0, lo1, hi1;
     DRV_FN(phase_columns_)(pl, 0, &lo0, &hi0);
@@ -43,11 +50,11 @@ static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE 
     int64_t qb = hi0 < hi1 ? hi0 : hi1;
     if (qb < qa) qb = qa;
     for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
-        const int64_t c = g * pl->group_in_channels + cg;
-        const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
+        const DRV_T *src = DRV_FN(channel_)(pl, input, n, g * pl->group_in_channels + cg);
         DRV_T *plane = dst_band + cg * pl->plane_stride;
-        for (int64_t ph = 0; ph < sh; ph++) {
-            DRV_T *sub0 = plane + (ph * 2) * pl->sub_size, *sub1 = sub0 + pl->sub_size;
+        for (int64_t a = 0; a < pl->row_phase_count; a++) {
+            const int64_t ph = pl->row_phases[a];
+            DRV_T *sub0 = plane + (a * 2) * pl->sub_size, *sub1 = sub0 + pl->sub_size;
             for (int64_t i = 0; i < pl->sub_rows; i++) {
                 const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
                 DRV_T *CCONV_RESTRICT r0 = sub0 + i * Wq;
@@ -58,7 +65,7 @@ static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE 
                     continue;
                 }
                 /* Column q of phase pw is source column 2q + pw - pad. */
-                const DRV_T *CCONV_RESTRICT s = src + h * W;
+                const DRV_T *CCONV_RESTRICT s = src + h * row_stride;
                 for (int64_t q = 0; q < lo0; q++) r0[q] = (DRV_T)0;
                 for (int64_t q = lo0; q < qa; q++) r0[q] = s[2 * q - pad];
                 for (int64_t q = qb; q < hi0; q++) r0[q] = s[2 * q - pad];
@@ -77,22 +84,24 @@ static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE dei
                                const DRV_T *input, int64_t n, int64_t g, int64_t band,
                                DRV_T *dst_band)
 {
-    const int64_t H = pl->in_height, W = pl->in_width, sh = pl->stride_h, sw = pl->stride_w;
+    const int64_t H = pl->in_height, sh = pl->stride_h, sw = pl->stride_w;
+    const int64_t row_stride = pl->in_stride_h, col_stride = pl->in_stride_w;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
-    if (sw == 2 && deinterleave) {
+    if (sw == 2 && pl->col_phase_count == 2 && col_stride == 1 && deinterleave) {
         DRV_FN(pack_band_s2_)(pl, deinterleave, input, n, g, band, dst_band);
         return;
     }
-    for (int64_t pw = 0; pw < sw; pw++) {
+    for (int64_t b = 0; b < pl->col_phase_count; b++) {
+        const int64_t pw = pl->col_phases[b];
         int64_t q_lo, q_hi;
         DRV_FN(phase_columns_)(pl, pw, &q_lo, &q_hi);
         const int64_t count = q_hi - q_lo, src_first = q_lo * sw - (pl->pad_left - pw);
         for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
-            const int64_t c = g * pl->group_in_channels + cg;
-            const DRV_T *src = input + (n * pl->in_channels + c) * H * W;
+            const DRV_T *src = DRV_FN(channel_)(pl, input, n, g * pl->group_in_channels + cg);
             DRV_T *plane = dst_band + cg * pl->plane_stride;
-            for (int64_t ph = 0; ph < sh; ph++) {
-                DRV_T *sub = plane + (ph * sw + pw) * pl->sub_size;
+            for (int64_t a = 0; a < pl->row_phase_count; a++) {
+                const int64_t ph = pl->row_phases[a];
+                DRV_T *sub = plane + (a * pl->col_phase_count + b) * pl->sub_size;
                 for (int64_t i = 0; i < pl->sub_rows; i++) {
                     const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
                     DRV_T *CCONV_RESTRICT row = sub + i * Wq;
@@ -100,15 +109,18 @@ static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE dei
                         memset(row, 0, (size_t)Wq * sizeof(DRV_T));
                         continue;
                     }
-                    const DRV_T *CCONV_RESTRICT s = src + h * W + src_first;
+                    const DRV_T *CCONV_RESTRICT s = src + h * row_stride + src_first * col_stride;
                     for (int64_t q = 0; q < q_lo; q++) row[q] = (DRV_T)0;
                     DRV_T *CCONV_RESTRICT d = row + q_lo;
-                    if (sw == 1) {
+                    if (col_stride == 1 && sw == 1) {
                         memcpy(d, s, (size_t)count * sizeof(DRV_T));
-                    } else if (sw == 2) { /* a constant stride the compiler can vectorise */
+                    } else if (col_stride == 1 && sw == 2) { /* a constant stride the compiler
+                                                               can vectorise */
                         for (int64_t q = 0; q < count; q++) d[q] = s[2 * q];
                     } else {
-                        for (int64_t q = 0; q < count; q++) d[q] = s[q * sw];
+                        /* (q * sw) stays below the row's width, so the product cannot overflow
+                         * however large the two strides are. */
+                        for (int64_t q = 0; q < count; q++) d[q] = s[(q * sw) * col_stride];
                     }
                     for (int64_t q = q_hi; q < Wq; q++) row[q] = (DRV_T)0;
                 }
@@ -154,11 +166,11 @@ static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl,
     const int64_t band = unit % pl->bands, image_group = unit / pl->bands;
     const int64_t g = image_group % pl->groups, n = image_group / pl->groups;
     const int64_t first_row = band * pl->band_rows;
-    if (pl->in_place) {
+    if (pl->in_place) { /* contiguous input: channels are planes of H*W */
         const int64_t plane = pl->in_height * pl->in_width;
         if (first_row * pl->in_width + j0 + extent + pl->max_offset <= plane) {
             *channel_stride = (size_t)plane;
-            return input + (n * pl->in_channels + g * pl->group_in_channels) * plane +
+            return DRV_FN(channel_)(pl, input, n, g * pl->group_in_channels) +
                    first_row * pl->in_width + j0;
         }
     }
@@ -231,7 +243,7 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
         const int64_t H = pl->in_height, W = pl->in_width, OH = pl->out_height;
         const int64_t OW = pl->out_width, y0 = band * pl->band_rows;
         const int64_t y1 = y0 + pl->band_rows < OH ? y0 + pl->band_rows : OH;
-        set->DRV_SET(dw3x3s2)(input + (n * pl->in_channels + g) * H * W, (size_t)H, (size_t)W,
+        set->DRV_SET(dw3x3s2)(DRV_FN(channel_)(pl, input, n, g), (size_t)H, (size_t)W,
                               (size_t)pl->pad_top, (size_t)pl->pad_left, weight + o * 9,
                               bias ? bias + o : NULL, output + plane * OH * OW, (size_t)OW,
                               (size_t)y0, (size_t)y1);
@@ -345,8 +357,10 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
 {
     const int64_t vl = (int64_t)set->DRV_SET(vl);
     const int single_filter = p->out_channels == p->groups;
-    /* Depthwise (filters of depth 1, any multiplier) 3x3 stride 2: the set's in-place kernel. */
-    if (set->DRV_SET(dw3x3s2) && p->in_channels == p->groups && p->kernel_height == 3 &&
+    /* Depthwise (filters of depth 1, any multiplier) 3x3 stride 2: the set's in-place kernel,
+     * which reads whole contiguous planes. */
+    if (set->DRV_SET(dw3x3s2) && cconv_conv2d_input_planes_contiguous(p) &&
+        p->in_channels == p->groups && p->kernel_height == 3 &&
         p->kernel_width == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
         p->dilation_w == 1 && p->pad_top <= 2 && p->pad_bottom <= 2 && p->pad_left <= 2 &&
         p->pad_right <= 2) {

@@ -32,6 +32,55 @@ static void plan_copy_sizes(cconv_conv2d_plan *plan, const cconv_conv2d_params *
     plan->group_out_channels = p->out_channels / p->groups;
     plan->out_height = p->out_height;
     plan->out_width = p->out_width;
+    /* With an empty input no element is read, and C * H * W may not fit in 64 bits. */
+    const int empty = p->batch == 0 || p->in_channels == 0 || p->in_height == 0 ||
+                      p->in_width == 0;
+    const int64_t H = empty ? 0 : p->in_height, W = empty ? 0 : p->in_width;
+    if (p->input_strides) {
+        plan->in_stride_n = p->input_strides[0];
+        plan->in_stride_c = p->input_strides[1];
+        plan->in_stride_h = p->input_strides[2];
+        plan->in_stride_w = p->input_strides[3];
+    } else {
+        plan->in_stride_n = p->in_channels * H * W;
+        plan->in_stride_c = H * W;
+        plan->in_stride_h = W;
+        plan->in_stride_w = 1;
+    }
+    /* Strides along an axis of extent 1 never move: they do not break contiguity. */
+    plan->in_contiguous = (p->batch <= 1 || plan->in_stride_n == p->in_channels * H * W) &&
+                          (p->in_channels <= 1 || plan->in_stride_c == H * W) &&
+                          (H <= 1 || plan->in_stride_h == W) && (W <= 1 || plan->in_stride_w == 1);
+}
+
+static int compare_int64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The distinct values (k * dilation) % stride for k < kernel, ascending, into phases (room for
+ * `kernel` values); returns how many. */
+static int64_t used_phases(int64_t kernel, int64_t dilation, int64_t stride, int64_t *phases)
+{
+    for (int64_t k = 0; k < kernel; k++) phases[k] = (k * dilation) % stride;
+    qsort(phases, (size_t)kernel, sizeof(int64_t), compare_int64);
+    int64_t count = 0;
+    for (int64_t k = 0; k < kernel; k++) {
+        if (count == 0 || phases[k] != phases[count - 1]) phases[count++] = phases[k];
+    }
+    return count;
+}
+
+/* Index of `phase` in the ascending list (it is there by construction). */
+static int64_t phase_slot(const int64_t *phases, int64_t count, int64_t phase)
+{
+    int64_t lo = 0, hi = count - 1;
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (phases[mid] < phase) lo = mid + 1; else hi = mid;
+    }
+    return lo;
 }
 
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
@@ -56,14 +105,28 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     const int64_t sh = plan->stride_h, sw = plan->stride_w;
     plan->sub_width = ceil_div(padded_w, sw);
     const int64_t extra_rows = (p->kernel_height - 1) * p->dilation_h / sh;
+
+    /* One allocation: the row and column phase lists, then the tap offsets (int64_t entries,
+     * at least as large and aligned as ptrdiff_t ones). */
+    int64_t table_entries;
+    if (!cconv_add(plan->taps, p->kernel_height, &table_entries) ||
+        !cconv_add(table_entries, p->kernel_width, &table_entries) ||
+        (uint64_t)table_entries > (uint64_t)(SIZE_MAX / sizeof(int64_t)))
+        return CCONV_ERR_NO_MEMORY;
+    plan->row_phases = (int64_t *)malloc((size_t)table_entries * sizeof(int64_t));
+    if (!plan->row_phases) return CCONV_ERR_NO_MEMORY;
+    plan->col_phases = plan->row_phases + p->kernel_height;
+    plan->tap_offsets = (ptrdiff_t *)(plan->col_phases + p->kernel_width);
+    plan->row_phase_count = used_phases(p->kernel_height, p->dilation_h, sh, plan->row_phases);
+    plan->col_phase_count = used_phases(p->kernel_width, p->dilation_w, sw, plan->col_phases);
     int64_t phases;
-    if (!cconv_mul(sh, sw, &phases)) return CCONV_ERR_NO_MEMORY;
+    if (!cconv_mul(plan->row_phase_count, plan->col_phase_count, &phases)) goto overflow;
 
     /* Bytes per band row across the group's channels, then as many rows as fit the budget. */
     int64_t row_bytes;
     const int64_t row_dims[] = {plan->group_in_channels > 0 ? plan->group_in_channels : 1, phases,
                                 plan->sub_width, (int64_t)elem_size};
-    if (!cconv_mul_all(row_dims, 4, &row_bytes)) return CCONV_ERR_NO_MEMORY;
+    if (!cconv_mul_all(row_dims, 4, &row_bytes)) goto overflow;
     int64_t rows = CCONV_BAND_BUDGET_BYTES / (row_bytes > 0 ? row_bytes : 1) - extra_rows;
     if (rows < 1) rows = 1;
     if (rows > p->out_height) rows = p->out_height;
@@ -71,17 +134,17 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->band_rows = rows;
     plan->bands = ceil_div(p->out_height, rows);
     plan->sub_rows = rows + extra_rows;
-    if (!cconv_mul(plan->sub_rows, plan->sub_width, &plan->sub_size))
-        return CCONV_ERR_NO_MEMORY;
+    if (!cconv_mul(plan->sub_rows, plan->sub_width, &plan->sub_size)) goto overflow;
 
-    plan->tap_offsets = (ptrdiff_t *)malloc((size_t)plan->taps * sizeof(ptrdiff_t));
-    if (!plan->tap_offsets) return CCONV_ERR_NO_MEMORY;
     int64_t max_offset = 0;
     for (int64_t kh = 0; kh < p->kernel_height; kh++) {
         const int64_t dy = kh * p->dilation_h;
         for (int64_t kw = 0; kw < p->kernel_width; kw++) {
             const int64_t dx = kw * p->dilation_w;
-            const int64_t sub_index = (dy % sh) * sw + dx % sw;
+            const int64_t sub_index =
+                phase_slot(plan->row_phases, plan->row_phase_count, dy % sh) *
+                    plan->col_phase_count +
+                phase_slot(plan->col_phases, plan->col_phase_count, dx % sw);
             int64_t off;
             if (!cconv_mul(sub_index, plan->sub_size, &off)) goto overflow;
             off += (dy / sh) * plan->sub_width + dx / sw;
@@ -145,7 +208,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
      * reads would pass the end of its channel (the last ones of the last band), which reads the
      * packed band instead. */
     plan->in_place = sh == 1 && sw == 1 && p->pad_top == 0 && p->pad_bottom == 0 &&
-                     p->pad_left == 0 && p->pad_right == 0;
+                     p->pad_left == 0 && p->pad_right == 0 && plan->in_contiguous;
     plan->max_offset = max_offset;
 
     /* A work item's weights (out_chunk filters) against its band: the larger streams once in the
@@ -163,7 +226,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     plan->tile_bytes = (size_t)(mr_max * nr) * elem_size;
     const size_t per_thread = cconv_aligned_footprint(plan->band_bytes) +
                               cconv_aligned_footprint(plan->tile_bytes);
-    plan->workspace_bytes = (size_t)threads * per_thread + (size_t)plan->taps * sizeof(ptrdiff_t);
+    plan->workspace_bytes = (size_t)threads * per_thread + (size_t)table_entries * sizeof(int64_t);
     return CCONV_OK;
 
 overflow:
@@ -208,9 +271,17 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
     return CCONV_OK;
 }
 
+int cconv_conv2d_input_planes_contiguous(const cconv_conv2d_params *p)
+{
+    if (!p->input_strides) return 1;
+    return (p->in_height <= 1 || p->input_strides[2] == p->in_width) &&
+           (p->in_width <= 1 || p->input_strides[3] == 1);
+}
+
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan)
 {
-    free(plan->tap_offsets);
+    free(plan->row_phases); /* the tap offsets and phase lists are one block */
+    plan->row_phases = plan->col_phases = NULL;
     plan->tap_offsets = NULL;
 }
 

@@ -4,7 +4,9 @@
  *
  * How the driver turns any padding, stride and dilation into one simple micro-kernel:
  * the output rows are cut into bands of `band_rows` rows.  For each band, each input channel of the
- * group is copied into a zero-padded "plane" made of stride_h x stride_w polyphase sub-images:
+ * group is copied into a zero-padded "plane" made of polyphase sub-images, one for each row phase
+ * ph and column phase pw that some kernel tap reads (at most min(stride_h, kH) x min(stride_w, kW)
+ * of the stride_h x stride_w phases, so a stride far larger than the kernel costs no memory):
  * sub-image (ph, pw) row i, column q holds padded input pixel
  *   ((band_start + i) * stride_h + ph,  q * stride_w + pw).
  * Output position (y, x) of the band, flattened as j = y * sub_width + x, then reads tap (kh, kw)
@@ -27,6 +29,14 @@ typedef struct cconv_conv2d_plan {
     int64_t group_in_channels, group_out_channels; /* Cg = C/groups, Og = O/groups */
     int64_t out_height, out_width;
     int64_t stride_h, stride_w, pad_top, pad_left;
+    /* Element strides of the input along N, C, H, W, and whether they are the C-contiguous ones
+     * (which the paths that read the input in place need). */
+    int64_t in_stride_n, in_stride_c, in_stride_h, in_stride_w;
+    int in_contiguous;
+    /* The row and column phases some tap reads, ascending; sub-image (row_phases[a],
+     * col_phases[b]) is number a * col_phase_count + b of a packed plane. */
+    int64_t row_phase_count, col_phase_count;
+    int64_t *row_phases, *col_phases;
     int64_t taps;          /* kH * kW */
     int64_t sub_width;     /* Wq = ceil(padded width / stride_w) */
     int64_t band_rows;     /* output rows per band */
@@ -37,7 +47,8 @@ typedef struct cconv_conv2d_plan {
     int64_t mr_max, nr;    /* micro-kernel tile: mr_max output channels x nr positions */
     int64_t vl;            /* vector length: the last tile of a row/band is rounded up to it only */
     int row_tiles;         /* tiles follow output rows and store straight into the output */
-    int in_place;          /* stride 1, no padding: tiles read the input itself, unpacked */
+    int in_place;          /* stride 1, no padding, contiguous input: tiles read the input itself,
+                              unpacked */
     int64_t max_offset;    /* the largest tap offset */
     int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
     int rows3;             /* single filter, 3 kernel rows, stride 1: the rows3 kernels (mr_max
@@ -52,7 +63,7 @@ typedef struct cconv_conv2d_plan {
     size_t band_bytes;     /* per thread: the packed band */
     size_t tile_bytes;     /* per thread: one mr_max x nr output tile */
     size_t workspace_bytes; /* every temporary buffer of the call, all threads together */
-    ptrdiff_t *tap_offsets; /* taps entries, from the tile start */
+    ptrdiff_t *tap_offsets; /* taps entries, from the tile start (in the phase lists' block) */
 } cconv_conv2d_plan;
 
 /* Fills plan for params (already checked) and a micro-kernel tile of mr_max x nr elements of
@@ -67,6 +78,9 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
  * few planes; the outputs do not depend on them. */
 cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
+/* 1 when every input channel is a C-contiguous H x W plane (rows of stride W, columns of stride
+ * 1), wherever the channels themselves lie: what kernels that read whole planes in place need. */
+int cconv_conv2d_input_planes_contiguous(const cconv_conv2d_params *p);
 
 /* Per-thread scratch: the band buffer (zeroed once, so slack positions always hold finite values)
  * and one tile of mr_max x nr outputs.  Returns NULL on failure. */

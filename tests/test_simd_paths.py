@@ -26,7 +26,7 @@ import pytest
 
 import cconv
 from cconv._conv import workspace_bytes
-from conftest import USABLE_PATHS, assert_matches_oracle, run_impl
+from conftest import IMPLEMENTATIONS, USABLE_PATHS, assert_matches_oracle, run_impl
 
 # (N, C, H, W, O, kH, kW, params, what it reaches)
 SHAPES = [
@@ -82,6 +82,35 @@ def test_path_matches_oracle(path, dtype, shape):
         got = run_impl(path, x, wt, bias, threads=1, **params)
         assert got.dtype == dtype
         assert_matches_oracle(got, x, wt, bias, **params)
+
+
+def _strided_view(x, layout):
+    """x's values in a non-contiguous view that the C core reads in place."""
+    if layout == "channels_last":
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    if layout == "reversed_columns":
+        return np.ascontiguousarray(x[..., ::-1])[..., ::-1]
+    if layout == "sliced":
+        n, c, h, w = x.shape
+        big = np.full((n, 2 * c, 2 * h, w + 3), np.nan, x.dtype)
+        big[:, ::2, ::2, 1:w + 1] = x
+        return big[:, ::2, ::2, 1:w + 1]
+    assert layout == "broadcast_batch"
+    return np.broadcast_to(x[:1], (3,) + x.shape[1:])
+
+
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+@pytest.mark.parametrize("layout", ["channels_last", "reversed_columns", "sliced",
+                                    "broadcast_batch"])
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_strided_input_read_in_place(impl, layout, shape):
+    """Every path reads a non-contiguous input through its strides (no copy), in each tiling
+    case; the paths that read whole planes in place fall back to packing."""
+    x, wt, b, params = _data(shape, np.float32, seed=5)
+    view = _strided_view(x, layout)
+    assert not view.flags.c_contiguous or view.shape[0] == 1
+    got = run_impl(impl, view, wt, b, threads=2, **params)
+    assert_matches_oracle(got, view, wt, b, **params)
 
 
 @pytest.mark.parametrize("path", USABLE_PATHS)

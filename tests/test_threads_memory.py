@@ -224,6 +224,40 @@ def test_memory_error_from_the_c_core_leaks_nothing():
     assert grown < 10 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MB"
 
 
+def test_scratch_scales_with_the_output_rows_not_the_stride():
+    """A stride of 4000 rows in a 4100 x 70000 image: two output rows, so the driver packs two
+    bands of three input rows (the polyphase sub-images no tap reads are never packed)."""
+    shape, wshape = (1, 1, 4100, 70000), (1, 1, 3, 3)
+    assert _conv.workspace_bytes(shape, wshape, stride=(4000, 1), threads=1) < 4 * 2**20
+    rng = np.random.default_rng(9)
+    x = np.zeros(shape, np.float32)          # calloc'ed: only the rows written below get pages
+    rows = [0, 1, 2, 4000, 4001, 4002]
+    x[0, 0, rows] = rng.standard_normal((6, 70000)).astype(np.float32)
+    w = rng.standard_normal(wshape).astype(np.float32)
+    got = cconv.conv2d(x, w, stride=(4000, 1))
+    assert got.shape == (1, 1, 2, 69998)
+    assert_matches_oracle(got, x[:, :, rows], w, stride=(3, 1))
+
+
+def test_broadcast_input_is_never_copied():
+    """A 50000 x 50000 broadcast view (10 GB if made contiguous) with stride 25000 reads 2 x 2
+    windows of 3 x 3 pixels: nothing the size of the input may be allocated."""
+    rng = np.random.default_rng(10)
+    row = rng.standard_normal(50000).astype(np.float32)
+    x = np.broadcast_to(row, (1, 1, 50000, 50000))
+    w = rng.standard_normal((2, 1, 3, 3)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        got = cconv.conv2d(x, w, stride=25000, padding=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, f"{peak} bytes allocated"
+    touched = np.r_[0:2, 24999:25002]                 # rows and columns the windows read
+    small = x[:, :, touched][:, :, :, touched]
+    assert_matches_oracle(got, small, w, stride=3, padding=((1, 0), (1, 0)))
+
+
 _GENERIC = _simd.path_index("generic")
 
 

@@ -1,7 +1,8 @@
 /*
  * cconv public C interface: the parameter struct, status codes and entry points.
  *
- * Layout conventions (all arrays C-contiguous):
+ * Layout conventions (C-contiguous, except that the input may have any strides: see
+ * cconv_conv2d_params.input_strides):
  *   input  (N, C, H, W)
  *   weight (O, C/groups, kH, kW)   -- O filters, each a stack of C/groups kernels
  *   bias   (O,) or NULL
@@ -48,6 +49,11 @@ typedef struct cconv_conv2d_params {
     int64_t groups;
     int64_t out_height;     /* must equal cconv_conv2d_output_size(...) */
     int64_t out_width;
+    /* NULL: the input is C-contiguous.  Otherwise its element strides along N, C, H and W (any
+     * sign; 0 for a broadcast axis): element (n, c, h, w) is input[n*s[0] + c*s[1] + h*s[2] +
+     * w*s[3]], where `input` points at element (0, 0, 0, 0).  The output and the weight are
+     * always C-contiguous. */
+    const int64_t *input_strides;
     int threads;            /* <= 0: cconv_max_threads() */
     int simd;               /* index into the instruction-set table; -1: best usable path */
     cconv_poll_fn poll;     /* optional, NULL for none */

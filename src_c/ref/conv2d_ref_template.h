@@ -13,6 +13,11 @@ cconv_status REF_NAME(const cconv_conv2d_params *p, const REF_T *input, const RE
     const int64_t KH = p->kernel_height, KW = p->kernel_width;
     const int64_t OH = p->out_height, OW = p->out_width;
     const int64_t Cg = C / p->groups, Og = O / p->groups;
+    /* With an empty input no element is read, and C * H * W may not fit in 64 bits. */
+    const int empty = p->batch == 0 || C == 0 || H == 0 || W == 0;
+    const int64_t *st = p->input_strides;
+    const int64_t sn = st ? st[0] : empty ? 0 : C * H * W, sc = st ? st[1] : empty ? 0 : H * W;
+    const int64_t sy = st ? st[2] : W, sx = st ? st[3] : 1;
 
     for (int64_t n = 0; n < p->batch; n++) {
         for (int64_t o = 0; o < O; o++) {
@@ -33,7 +38,8 @@ cconv_status REF_NAME(const cconv_conv2d_params *p, const REF_T *input, const RE
                                  * (0 * inf), exactly like zero padding in the fast path. */
                                 const int inside = row_inside && ix >= 0 && ix < W;
                                 const double x =
-                                    inside ? (double)input[((n * C + c) * H + iy) * W + ix] : 0.0;
+                                    inside ? (double)input[n * sn + c * sc + iy * sy + ix * sx]
+                                           : 0.0;
                                 sum += x * (double)weight[((o * Cg + cg) * KH + ky) * KW + kx];
                             }
                         }

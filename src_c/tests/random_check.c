@@ -5,7 +5,7 @@
  * each path across thread counts and the workspace size query.  Exit status 0 when all pass.
  *
  *   build the core's .c files (src_c, src_c/ref, src_c/kernels/generic) with
- *     gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fopenmp
+ *     gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -pthread
  *         -Wall -Wextra -Isrc_c/include -Isrc_c -Isrc_c/kernels
  *         -DCCONV_HAVE_AVX2=1 -DCCONV_HAVE_AVX512=1
  *   and each kernels/<isa> folder with the same plus its flags from setup.py, then link this file
