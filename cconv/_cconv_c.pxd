@@ -25,6 +25,8 @@ cdef extern from "cconv.h" nogil:
         int simd
         cconv_poll_fn poll
         void *poll_context
+        void (*handoff)(void *) noexcept nogil
+        double handoff_seconds
 
     int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)
     cconv_status cconv_conv2d_check(const cconv_conv2d_params *)
@@ -45,3 +47,8 @@ cdef extern from "cconv.h" nogil:
     const char *cconv_status_message(cconv_status)
     cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *, size_t,
                                               size_t *)
+
+
+# The thread pool's clock (src_c/thread_pool.h, internal to the C core but linked in).
+cdef extern from "thread_pool.h" nogil:
+    double cconv_monotonic_time()

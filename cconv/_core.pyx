@@ -3,9 +3,11 @@
 # (Safe without the GIL: every call works only on the buffers it is given; the C core's only
 #  shared state, its thread pool, has its own lock, and the CPU features are read at import.
 #  Free-threaded Python then keeps the GIL off when it imports this module.)
-"""Thin binding to the C core: typed memoryviews in, one call with the GIL released, status codes
-to exceptions.  Argument checking and normalisation live in Python (cconv/_conv.py)."""
+"""Thin binding to the C core: typed memoryviews in, one call with the GIL released (see
+_run_core for when and how), status codes to exceptions.  Argument checking and normalisation
+live in Python (cconv/_conv.py)."""
 
+import sys
 import threading
 
 from libc.stdint cimport int64_t
@@ -15,19 +17,56 @@ from cconv._cconv_c cimport *
 from cpython.exc cimport PyErr_Occurred
 from cpython.pythread cimport PyThread_get_thread_ident
 
-# Python runs signal handlers only in the main thread: calls made elsewhere have nothing to poll.
-cdef unsigned long _MAIN_THREAD = threading.main_thread().ident
-
-# Calls with less work than this (multiply-adds plus elements read and written: a few tens of
-# microseconds) keep the GIL.  Releasing it costs nothing alone, but beside a busy Python thread
-# taking it back waits for that thread's switch interval (5 ms by default), a thousand times such
-# a call's own time; holding it delays other threads by less than a switch interval.
-cdef double _GIL_FREE_WORK = 1 << 20
-
 cdef extern from "Python.h":
     # Declared without Cython's `except -1` so the pending KeyboardInterrupt stays set for the
     # caller instead of being reported as unraisable inside a noexcept callback.
     int check_signals_keep_error "PyErr_CheckSignals"()
+    ctypedef struct PyThreadState:
+        pass
+    PyThreadState *PyEval_SaveThread() nogil
+    void PyEval_RestoreThread(PyThreadState *) nogil
+
+
+# ------------------------------------------------------------------------------------------------
+# The GIL.  Releasing it lets other threads run Python during a call, but taking it back waits
+# for whichever thread holds it then: beside a thread that runs pure Python, for that thread's
+# whole switch interval (sys.getswitchinterval(), 5 ms by default), ruinous for a 1 ms call.
+# - A call with less work than _GIL_FREE_WORK (a few tens of microseconds) keeps the GIL.
+# - Other calls release it, and time how long taking it back took.  A wait longer than
+#   _CONTENDED_WAIT means a thread busy in Python; for the next _PROBE_SECONDS this thread then
+#   (a) keeps the GIL in calls estimated shorter than one switch interval (that delays the busy
+#       thread no longer than its own switching does), and
+#   (b) lets longer calls take the GIL back one switch interval before they end: the C core's
+#       handoff callback blocks the calling thread on the GIL while a pool thread finishes the
+#       work, so the wait overlaps the computation instead of following it;
+#   after which one call releases the GIL plainly again, to see whether the busy thread is still
+#   there.
+# "Work" is multiply-adds plus elements read and written; _WORK_PER_SECOND (per thread) converts
+# it to time, about as fast as dense layers run (depthwise and memory-bound ones run slower).
+cdef double _GIL_FREE_WORK = 1 << 20
+cdef double _WORK_PER_SECOND = 4e10
+cdef double _CONTENDED_WAIT = 1e-3
+cdef double _PROBE_SECONDS = 1.0
+# Per calling thread: contended_until (cconv_monotonic_time seconds) and handoffs (a count).
+_gil_state = threading.local()
+
+# Python runs signal handlers only in the main thread: calls made elsewhere have nothing to poll.
+cdef unsigned long _MAIN_THREAD = threading.main_thread().ident
+
+
+cdef struct _GilRelease:
+    PyThreadState *saved
+    bint restored
+    double wait              # seconds taking the GIL back took
+
+
+cdef void _take_gil_back(void *context) noexcept nogil:
+    """The handoff callback: blocks until this thread holds the GIL again."""
+    cdef _GilRelease *release = <_GilRelease *>context
+    cdef double start = cconv_monotonic_time()
+    PyEval_RestoreThread(release.saved)
+    release.wait = cconv_monotonic_time() - start
+    release.restored = True
 
 
 cdef int _poll_signals(void *context) noexcept nogil:
@@ -38,6 +77,52 @@ cdef int _poll_signals(void *context) noexcept nogil:
             return 1
     return 0
 
+
+cdef double _work(const cconv_conv2d_params *p) noexcept:
+    """Multiply-adds plus elements read and written: the size of a call."""
+    cdef double outputs = <double>p.batch * p.out_channels * p.out_height * p.out_width
+    return (outputs * (p.in_channels // p.groups) * p.kernel_height * p.kernel_width + outputs
+            + <double>p.batch * p.in_channels * p.in_height * p.in_width)
+
+
+ctypedef cconv_status (*_runner)(const cconv_conv2d_params *p, const void *args) noexcept nogil
+
+
+cdef cconv_status _run_core(_runner run, const void *args, cconv_conv2d_params *p) except *:
+    """run(p, args) under the GIL policy above; returns its status."""
+    cdef double work = _work(p)
+    cdef double now = cconv_monotonic_time()
+    cdef int threads = p.threads if p.threads > 0 else cconv_max_threads()
+    cdef double switch = sys.getswitchinterval()
+    cdef bint contended = getattr(_gil_state, "contended_until", 0.0) > now
+    if work < _GIL_FREE_WORK or (contended and work < switch * _WORK_PER_SECOND * threads):
+        return run(p, args)
+    cdef _GilRelease release
+    release.restored = False
+    release.wait = 0.0
+    if PyThread_get_thread_ident() == _MAIN_THREAD:
+        p.poll = _poll_signals
+    p.poll_context = &release
+    if contended:
+        p.handoff = _take_gil_back
+        p.handoff_seconds = switch
+    cdef cconv_status status
+    cdef double done
+    release.saved = PyEval_SaveThread()
+    status = run(p, args)
+    if release.restored:   # by the handoff: counted for the tests
+        _gil_state.handoffs = getattr(_gil_state, "handoffs", 0) + 1
+    else:
+        done = cconv_monotonic_time()
+        PyEval_RestoreThread(release.saved)
+        release.wait = cconv_monotonic_time() - done
+    if release.wait > _CONTENDED_WAIT:
+        _gil_state.contended_until = cconv_monotonic_time() + _PROBE_SECONDS
+    return status
+
+
+# ------------------------------------------------------------------------------------------------
+# conv2d
 
 cdef int _raise_for(cconv_status status) except -1:
     if status == CCONV_ERR_INTERRUPTED:
@@ -59,7 +144,7 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
                const Py_ssize_t *byte_strides=NULL, Py_ssize_t itemsize=0,
                int64_t *strides=NULL) except -1:
     """Fills p; with byte_strides, also the input's element strides (into `strides`, which must
-    outlive p)."""
+    outlive p).  No callbacks: _run_core sets those."""
     p.batch, p.in_channels, p.in_height, p.in_width = (
         shape_in[0], shape_in[1], shape_in[2], shape_in[3])
     p.input_strides = NULL
@@ -80,9 +165,9 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
     p.threads = threads
     p.simd = simd
     p.poll = NULL
-    if PyThread_get_thread_ident() == _MAIN_THREAD:
-        p.poll = _poll_signals
     p.poll_context = NULL
+    p.handoff = NULL
+    p.handoff_seconds = 0.0
     # The Python layer has checked all of this already; re-checked here because these shapes are
     # what keeps the C core inside its buffers.
     if (shape_out[0] != shape_in[0] or shape_out[1] != shape_w[0] or p.groups < 1
@@ -91,26 +176,30 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
     return 0
 
 
-cdef double _work(const cconv_conv2d_params *p) noexcept:
-    """Multiply-adds plus elements read and written: the size of a call, for _GIL_FREE_WORK."""
-    cdef double outputs = <double>p.batch * p.out_channels * p.out_height * p.out_width
-    return (outputs * (p.in_channels // p.groups) * p.kernel_height * p.kernel_width + outputs
-            + <double>p.batch * p.in_channels * p.in_height * p.in_width)
+cdef struct _Conv2dArgs:
+    const void *input
+    const void *weight
+    const void *bias
+    void *out
+    bint reference
 
 
-cdef cconv_status _run_f32(const cconv_conv2d_params *p, const float *input, const float *weight,
-                           const float *bias, float *out, bint reference) noexcept nogil:
-    if reference:
-        return cconv_conv2d_ref_f32(p, input, weight, bias, out)
-    return cconv_conv2d_f32(p, input, weight, bias, out)
+cdef cconv_status _conv2d_f32(const cconv_conv2d_params *p, const void *args) noexcept nogil:
+    cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
+    if a.reference:
+        return cconv_conv2d_ref_f32(p, <const float *>a.input, <const float *>a.weight,
+                                    <const float *>a.bias, <float *>a.out)
+    return cconv_conv2d_f32(p, <const float *>a.input, <const float *>a.weight,
+                            <const float *>a.bias, <float *>a.out)
 
 
-cdef cconv_status _run_f64(const cconv_conv2d_params *p, const double *input,
-                           const double *weight, const double *bias, double *out,
-                           bint reference) noexcept nogil:
-    if reference:
-        return cconv_conv2d_ref_f64(p, input, weight, bias, out)
-    return cconv_conv2d_f64(p, input, weight, bias, out)
+cdef cconv_status _conv2d_f64(const cconv_conv2d_params *p, const void *args) noexcept nogil:
+    cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
+    if a.reference:
+        return cconv_conv2d_ref_f64(p, <const double *>a.input, <const double *>a.weight,
+                                    <const double *>a.bias, <double *>a.out)
+    return cconv_conv2d_f64(p, <const double *>a.input, <const double *>a.weight,
+                            <const double *>a.bias, <double *>a.out)
 
 
 def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
@@ -127,16 +216,11 @@ def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
           sizeof(float), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
-    cdef const float *b = &bias[0] if bias is not None else NULL
-    cdef cconv_status status
-    if _work(&p) < _GIL_FREE_WORK:
-        p.poll = NULL
-        status = _run_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
-                            reference)
-    else:
-        with nogil:
-            status = _run_f32(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
-                                reference)
+    cdef _Conv2dArgs args
+    args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    args.reference = reference
+    cdef cconv_status status = _run_core(_conv2d_f32, &args, &p)
     if status != CCONV_OK:
         _raise_for(status)
 
@@ -151,16 +235,11 @@ def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight
           sizeof(double), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
-    cdef const double *b = &bias[0] if bias is not None else NULL
-    cdef cconv_status status
-    if _work(&p) < _GIL_FREE_WORK:
-        p.poll = NULL
-        status = _run_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
-                            reference)
-    else:
-        with nogil:
-            status = _run_f64(&p, &input[0, 0, 0, 0], &weight[0, 0, 0, 0], b, &out[0, 0, 0, 0],
-                                reference)
+    cdef _Conv2dArgs args
+    args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    args.reference = reference
+    cdef cconv_status status = _run_core(_conv2d_f64, &args, &p)
     if status != CCONV_OK:
         _raise_for(status)
 
@@ -169,22 +248,6 @@ def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before
                 int64_t pad_after, int64_t dilation):
     """The C core's output-size formula; -1 when the arguments are invalid or overflow."""
     return cconv_conv2d_output_size(size, kernel, stride, pad_before, pad_after, dilation)
-
-
-def simd_paths():
-    """[(name, usable)] for every instruction-set path compiled in, lowest first."""
-    return [(cconv_simd_name(i).decode(), bool(cconv_simd_supported(i)))
-            for i in range(cconv_simd_count())]
-
-
-def simd_best():
-    """Index of the highest usable path."""
-    return cconv_simd_best()
-
-
-def max_threads():
-    """What threads=None resolves to (OMP_NUM_THREADS, else the usable cores)."""
-    return cconv_max_threads()
 
 
 def workspace_bytes(tuple in_shape, tuple w_shape, tuple out_shape, tuple geometry, int threads,
@@ -202,3 +265,22 @@ def workspace_bytes(tuple in_shape, tuple w_shape, tuple out_shape, tuple geomet
     if status != CCONV_OK:
         _raise_for(status)
     return nbytes
+
+
+# ------------------------------------------------------------------------------------------------
+# Configuration
+
+def simd_paths():
+    """[(name, usable)] for every instruction-set path compiled in, lowest first."""
+    return [(cconv_simd_name(i).decode(), bool(cconv_simd_supported(i)))
+            for i in range(cconv_simd_count())]
+
+
+def simd_best():
+    """Index of the highest usable path."""
+    return cconv_simd_best()
+
+
+def max_threads():
+    """What threads=None resolves to (OMP_NUM_THREADS, else the usable cores)."""
+    return cconv_max_threads()

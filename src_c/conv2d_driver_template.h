@@ -474,15 +474,18 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     status = DRV_FN(make_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
     DRV_FN(call_) call = {&plan, set, input, weight, bias, output, NULL};
-    call.scratch = (DRV_FN(scratch_) *)calloc((size_t)plan.threads, sizeof(DRV_FN(scratch_)));
+    /* One slot per thread, and one more for the helper a handoff recruits. */
+    const int slots = plan.threads + (p->handoff != NULL);
+    call.scratch = (DRV_FN(scratch_) *)calloc((size_t)slots, sizeof(DRV_FN(scratch_)));
     if (!call.scratch) {
         cconv_conv2d_plan_free(&plan);
         return CCONV_ERR_NO_MEMORY;
     }
-    const cconv_parallel_loop loop = {plan.items, plan.threads, DRV_FN(run_one_), &call, p->poll,
-                                      p->poll_context};
+    const cconv_parallel_loop loop = {plan.items,       plan.threads,     DRV_FN(run_one_),
+                                      &call,            p->poll,          p->poll_context,
+                                      p->handoff,       p->poll_context,  p->handoff_seconds};
     const cconv_loop_result result = cconv_parallel_run(&loop);
-    for (int t = 0; t < plan.threads; t++) {
+    for (int t = 0; t < slots; t++) {
         cconv_aligned_free(call.scratch[t].band_buf);
         cconv_aligned_free(call.scratch[t].tile);
     }

@@ -83,6 +83,14 @@ static int64_t phase_slot(const int64_t *phases, int64_t count, int64_t phase)
     return lo;
 }
 
+/* How many threads the work split provides for: the thread count, and at least two when the
+ * call has a handoff, which may bring a helper in at threads = 1 (and needs several items to see
+ * when to call it). */
+static int64_t split_threads(const cconv_conv2d_params *p, int threads)
+{
+    return p->handoff && threads < 2 ? 2 : threads;
+}
+
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
                                     size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl)
 {
@@ -186,7 +194,8 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     int64_t chunks = 1;
     /* Four items per thread at least, so the last, shorter band or a descheduled thread leaves
      * little idle time; repacking a band for a second chunk costs far less than the kernels. */
-    if (threads > 1 && units < 4 * (int64_t)threads) chunks = ceil_div(4 * (int64_t)threads, units);
+    const int64_t split = split_threads(p, threads);
+    if (split > 1 && units < 4 * split) chunks = ceil_div(4 * split, units);
     if (chunks > max_chunks) chunks = max_chunks;
     plan->out_chunk = og > 0 ? round_up(ceil_div(og, chunks), mr_max) : mr_max;
     plan->out_chunks = og > 0 ? ceil_div(og, plan->out_chunk) : 1;
@@ -253,7 +262,8 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
     /* Four items per thread at least (as in cconv_conv2d_plan_init), from row ranges when the
      * planes are too few. */
     int64_t bands = 1;
-    if (threads > 1 && units < 4 * (int64_t)threads) bands = ceil_div(4 * (int64_t)threads, units);
+    const int64_t split = split_threads(p, threads);
+    if (split > 1 && units < 4 * split) bands = ceil_div(4 * split, units);
     if (bands > p->out_height) bands = p->out_height;
     if (bands < 1) bands = 1;
     plan->band_rows = ceil_div(p->out_height, bands);

@@ -41,11 +41,14 @@ int cconv_default_threads(void)
     return n;
 }
 
+double cconv_monotonic_time(void) { return cconv_monotonic_seconds(); }
+
 /* One running parallel loop.  It lives on its caller's stack; helpers touch it only between
  * joining (which needs it on the pool's list) and leaving (which the caller waits for). */
 typedef struct job {
     const cconv_parallel_loop *loop;
     volatile int64_t next_item;  /* atomic: the next item nobody has taken */
+    volatile int64_t done_items; /* atomic: items finished, for the handoff's estimate */
     volatile int stop;           /* atomic: a cconv_loop_result other than DONE stops the loop */
     /* Guarded by the pool's lock: */
     int helpers_wanted;          /* helpers that may still join */
@@ -67,12 +70,68 @@ static struct {
     job *running;         /* every running loop, the ones wanting helpers first */
 } pool = {CCONV_MUTEX_INIT, CCONV_COND_INIT, 0, 0, 0, 0, NULL};
 
-/* Takes items until none is left or the loop stops; the caller also polls between items. */
-static void take_items(job *j, int slot, int caller)
+static void start_helpers(int wanted);
+
+/* Asks for one more helper for j, beyond loop->threads - 1 (the handoff's). */
+static void recruit_helper(job *j)
+{
+    cconv_mutex_lock(&pool.lock);
+    j->helpers_wanted++;
+    if (pool.idle > 0) {
+        cconv_cond_signal(&pool.work);
+    } else {
+        start_helpers(pool.helpers + 1); /* a new helper looks for a loop as it starts */
+    }
+    cconv_mutex_unlock(&pool.lock);
+}
+
+/* The calling thread's checks between its items: Ctrl-C polling and the handoff.  Returns 1
+ * when the loop must stop. */
+typedef struct caller_state {
+    double start, next_poll, poll_interval;
+    int handoff_pending;
+    int64_t items_run;   /* by the caller */
+} caller_state;
+
+static int between_items(job *j, caller_state *c)
 {
     const cconv_parallel_loop *loop = j->loop;
-    double next_poll = 0.0, interval = CCONV_POLL_INTERVAL;
-    if (caller && loop->poll) next_poll = cconv_monotonic_seconds() + interval;
+    if (!loop->poll && !c->handoff_pending) return 0;
+    const double now = cconv_monotonic_seconds();
+    if (c->handoff_pending) {
+        /* Hand off when the rest takes no longer than handoff_seconds plus one more item of the
+         * caller's: later, the loop could end before the next check. */
+        const int64_t done = cconv_atomic_fetch_add(&j->done_items, 0);
+        const double elapsed = now - c->start;
+        const double remaining = elapsed * (double)(loop->items - done) / (double)done;
+        if (remaining <= loop->handoff_seconds + elapsed / (double)c->items_run) {
+            c->handoff_pending = 0;
+            if (done < loop->items) recruit_helper(j);
+            loop->handoff(loop->handoff_context);
+            c->next_poll = 1e300; /* the rest is shorter than a poll interval */
+            return 0;
+        }
+    }
+    if (loop->poll && now >= c->next_poll) {
+        /* A poll may wait for Python's GIL behind a busy thread: space the polls so that they
+         * never cost more than about 5% of the call. */
+        const int stop = loop->poll(loop->poll_context);
+        const double after = cconv_monotonic_seconds(), took = after - now;
+        c->poll_interval = took * 20.0 > CCONV_POLL_INTERVAL ? took * 20.0 : CCONV_POLL_INTERVAL;
+        c->next_poll = after + c->poll_interval;
+        if (stop) {
+            cconv_atomic_store_int(&j->stop, CCONV_LOOP_POLL_STOPPED);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Takes items until none is left or the loop stops; the caller (c != NULL) also checks between
+ * its items. */
+static void take_items(job *j, int slot, caller_state *c)
+{
+    const cconv_parallel_loop *loop = j->loop;
     while (!cconv_atomic_load_int(&j->stop)) {
         const int64_t item = cconv_atomic_fetch_add(&j->next_item, 1);
         if (item >= loop->items) break;
@@ -80,20 +139,10 @@ static void take_items(job *j, int slot, int caller)
             cconv_atomic_store_int(&j->stop, CCONV_LOOP_ITEM_FAILED);
             break;
         }
-        if (caller && loop->poll) {
-            const double now = cconv_monotonic_seconds();
-            if (now >= next_poll) {
-                /* A poll may wait for Python's GIL behind a busy thread: space the polls so that
-                 * they never cost more than about 5% of the call. */
-                const int stop = loop->poll(loop->poll_context);
-                const double after = cconv_monotonic_seconds(), took = after - now;
-                interval = took * 20.0 > CCONV_POLL_INTERVAL ? took * 20.0 : CCONV_POLL_INTERVAL;
-                next_poll = after + interval;
-                if (stop) {
-                    cconv_atomic_store_int(&j->stop, CCONV_LOOP_POLL_STOPPED);
-                    break;
-                }
-            }
+        cconv_atomic_fetch_add(&j->done_items, 1);
+        if (c) {
+            c->items_run++;
+            if (between_items(j, c)) break;
         }
     }
 }
@@ -123,7 +172,7 @@ static void helper_main(void *unused)
         j->helpers_inside++;
         const int slot = j->next_slot++;
         cconv_mutex_unlock(&pool.lock);
-        take_items(j, slot, 0);
+        take_items(j, slot, NULL);
         cconv_mutex_lock(&pool.lock);
         if (--j->helpers_inside == 0) cconv_cond_signal(&j->helpers_left);
     }
@@ -176,12 +225,24 @@ static void unlist(job *j)
     }
 }
 
+static void caller_start(const cconv_parallel_loop *loop, caller_state *c)
+{
+    c->start = cconv_monotonic_seconds();
+    c->poll_interval = CCONV_POLL_INTERVAL;
+    c->next_poll = c->start + c->poll_interval;
+    c->handoff_pending = loop->handoff != NULL;
+    c->items_run = 0;
+}
+
 static cconv_loop_result run_alone(const cconv_parallel_loop *loop)
 {
     job j;
+    caller_state c;
     memset(&j, 0, sizeof(j));
     j.loop = loop;
-    take_items(&j, 0, 1);
+    caller_start(loop, &c);
+    c.handoff_pending = 0;
+    take_items(&j, 0, &c);
     return (cconv_loop_result)j.stop;
 }
 
@@ -189,9 +250,12 @@ cconv_loop_result cconv_parallel_run(const cconv_parallel_loop *loop)
 {
     int64_t helpers = (int64_t)loop->threads - 1;
     if (helpers > loop->items - 1) helpers = loop->items - 1;
-    if (helpers < 1) return run_alone(loop);
+    if (helpers < 0) helpers = 0;
+    /* A handoff needs the loop on the pool's list, where a recruited helper can find it. */
+    if (helpers == 0 && (!loop->handoff || loop->items < 2)) return run_alone(loop);
 
     job j;
+    caller_state c;
     memset(&j, 0, sizeof(j));
     j.loop = loop;
     j.helpers_wanted = (int)helpers;
@@ -199,13 +263,14 @@ cconv_loop_result cconv_parallel_run(const cconv_parallel_loop *loop)
     cconv_cond_init(&j.helpers_left);
 
     cconv_mutex_lock(&pool.lock);
-    start_helpers((int)helpers);
+    if (helpers > 0) start_helpers((int)helpers);
     j.next = pool.running;
     pool.running = &j;
     for (int i = 0; i < helpers && i < pool.idle; i++) cconv_cond_signal(&pool.work);
     cconv_mutex_unlock(&pool.lock);
 
-    take_items(&j, 0, 1);
+    caller_start(loop, &c);
+    take_items(&j, 0, &c);
 
     cconv_mutex_lock(&pool.lock);
     unlist(&j);

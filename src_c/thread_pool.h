@@ -33,6 +33,15 @@ typedef struct cconv_parallel_loop {
     void *context;
     cconv_poll_fn poll;    /* optional: asked on the calling thread between its items */
     void *poll_context;
+    /* Optional: called once on the calling thread, between its items, when the loop's remaining
+     * time (estimated from its progress so far) falls to handoff_seconds.  A pool helper is
+     * recruited first, even when threads is 1, so the work goes on while the callback blocks
+     * (the Python binding takes the GIL back there: the wait for a busy thread's switch interval
+     * then overlaps the end of the computation instead of following it).  With a handoff the
+     * loop may use one slot more than threads: slots 0 .. threads. */
+    void (*handoff)(void *context);
+    void *handoff_context;
+    double handoff_seconds;
 } cconv_parallel_loop;
 
 typedef enum cconv_loop_result {
@@ -47,6 +56,9 @@ typedef enum cconv_loop_result {
 cconv_loop_result cconv_parallel_run(const cconv_parallel_loop *loop);
 
 #define CCONV_POLL_INTERVAL 0.1
+
+/* Seconds on a monotonic clock (for the binding's own timing, e.g. of waits for the GIL). */
+double cconv_monotonic_time(void);
 
 /* What threads <= 0 means: OMP_NUM_THREADS when set to a positive number, else the cores this
  * process may run on.  Read once. */

@@ -258,6 +258,83 @@ def test_broadcast_input_is_never_copied():
     assert_matches_oracle(got, small, w, stride=3, padding=((1, 0), (1, 0)))
 
 
+def _median_call_seconds(call, samples):
+    times = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_busy_python_thread_does_not_stall_calls(threads):
+    """Beside a thread running pure Python (which holds the GIL whenever it can), a call must
+    not wait for the GIL between its blocks of work: each wait lasts up to the switch interval
+    (5 ms).  Short calls keep the GIL (nothing to wait for); longer ones take it back once at
+    the end.  The bounds are loose for a shared 2-core machine; benchmarks/bench_busy_thread.py
+    measures the ratios themselves."""
+    rng = np.random.default_rng(3)
+    tiny = (rng.standard_normal((1, 3, 8, 8)).astype(np.float32),
+            rng.standard_normal((4, 3, 3, 3)).astype(np.float32))
+    image = (rng.standard_normal((1, 1, 4000, 3000)).astype(np.float32),
+             rng.standard_normal((1, 1, 5, 5)).astype(np.float32))
+    cases = [("tiny", lambda: cconv.conv2d(*tiny, padding=1, threads=threads), 300),
+             ("image", lambda: cconv.conv2d(*image, threads=threads), 15)]
+    alone = {name: _median_call_seconds(call, n) for name, call, n in cases}
+    stop = threading.Event()
+
+    def spin():
+        count = 0
+        while not stop.is_set():
+            count += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        busy = {name: _median_call_seconds(call, n) for name, call, n in cases}
+    finally:
+        stop.set()
+        spinner.join()
+    # Before, the image call waited for the GIL after every block of work: 18 ms alone, 1.2 s
+    # beside the busy thread at threads=1.
+    assert busy["tiny"] < 3 * alone["tiny"] + 1e-3, (alone, busy)
+    assert busy["image"] < 2 * alone["image"] + 0.015, (alone, busy)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_calls_in_contended_mode_are_exact(threads, monkeypatch):
+    """Once a thread has seen a busy neighbour hold the GIL, its short calls keep the GIL and its
+    long ones take it back before they end, handing their last items to a pool thread (even at
+    threads=1).  Whatever the mode, the results are bitwise those of a plain call."""
+    from cconv import _core
+
+    rng = np.random.default_rng(8)
+    calls = [(rng.standard_normal((1, 16, 40, 40)).astype(np.float32),
+              rng.standard_normal((16, 16, 3, 3)).astype(np.float32), dict(padding=1)),
+             (rng.standard_normal((1, 1, 1500, 1200)), rng.standard_normal((2, 1, 5, 5)), {}),
+             (rng.standard_normal((2, 24, 60, 60)).astype(np.float32),
+              rng.standard_normal((24, 1, 3, 3)).astype(np.float32),
+              dict(stride=2, padding=1, groups=24))]
+    plain = [cconv.conv2d(x, w, threads=threads, **p) for x, w, p in calls]
+    monkeypatch.setattr(_core._gil_state, "contended_until", time.monotonic() + 3600,
+                        raising=False)
+    # A short switch interval makes the second call long enough for a handoff.
+    monkeypatch.setattr(sys, "getswitchinterval", lambda: 2e-4)
+    handoffs = getattr(_core._gil_state, "handoffs", 0)
+    stop = threading.Event()
+    spinner = threading.Thread(target=lambda: [None for _ in iter(stop.is_set, True)])
+    spinner.start()
+    try:
+        for _ in range(3):
+            for (x, w, p), want in zip(calls, plain):
+                np.testing.assert_array_equal(cconv.conv2d(x, w, threads=threads, **p), want)
+    finally:
+        stop.set()
+        spinner.join()
+    assert _core._gil_state.handoffs > handoffs
+
+
 _GENERIC = _simd.path_index("generic")
 
 

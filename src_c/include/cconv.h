@@ -57,7 +57,14 @@ typedef struct cconv_conv2d_params {
     int threads;            /* <= 0: cconv_max_threads() */
     int simd;               /* index into the instruction-set table; -1: best usable path */
     cconv_poll_fn poll;     /* optional, NULL for none */
-    void *poll_context;
+    void *poll_context;     /* passed to poll and handoff */
+    /* Optional (NULL for none): called once on the calling thread near the end of a long call,
+     * when about handoff_seconds of work remain; the rest goes on on a pool thread meanwhile
+     * (even at threads = 1), so a callback that blocks overlaps its wait with the computation.
+     * (The Python binding takes the GIL back there when a busy thread holds it.)  It may not
+     * be called at all, e.g. in a call cut into a single work item. */
+    void (*handoff)(void *context);
+    double handoff_seconds;
 } cconv_conv2d_params;
 
 /* floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride) + 1, or -1 when the
