@@ -91,7 +91,12 @@ def _pad_side(value, name: str) -> tuple[int, int]:
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """Padding that makes the output ceil(size / stride); the odd pixel goes after (bottom/right)."""
+    """Padding that makes the output ceil(size / stride); the odd pixel goes after (bottom/right).
+
+    An axis of size 0 gets no padding: its output, ceil(0 / stride) = 0, needs none.
+    """
+    if size == 0:
+        return 0, 0
     out = -(-size // stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
@@ -201,6 +206,10 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
                 f"kernel {axis} {span}; such padding adds only outputs that see nothing but "
                 f"zeros")
     if span > padded:
+        if size == 0:
+            # An empty axis (H or W = 0) that padding alone does not fill: no position for the
+            # kernel, so no outputs along it (a non-empty axis that is too small stays an error).
+            return 0
         dilated = f" (dilated by {dilation})" if dilation > 1 else ""
         raise ValueError(
             f"kernel {axis} {kernel}{dilated} spans {span} pixels, more than the padded input "

@@ -225,6 +225,49 @@ def test_zero_channels_or_pixels_sum_only_padding():
     np.testing.assert_array_equal(out[0, 0], np.full((2, 5), 3.0))
 
 
+@pytest.mark.parametrize("xshape, wshape, kwargs, expected", [
+    # "same" pads an empty axis with nothing: ceil(0 / stride) = 0 outputs along it.
+    ((2, 3, 0, 8), (4, 3, 3, 3), {"padding": "same"}, (2, 4, 0, 8)),
+    ((2, 3, 0, 8), (4, 3, 3, 3), {"padding": "same", "stride": 2}, (2, 4, 0, 4)),
+    ((3, 9, 0), (4, 3, 5, 2), {"padding": "same", "dilation": 2}, (4, 9, 0)),
+    # An empty axis that padding does not fill gives an empty output axis.
+    ((1, 2, 5, 0), (3, 2, 1, 1), {}, (1, 3, 5, 0)),
+    ((1, 2, 0, 7), (3, 2, 3, 3), {"padding": (0, 1)}, (1, 3, 0, 7)),
+    ((1, 2, 0, 7), (3, 2, 3, 3), {"padding": ((1, 1), (0, 0))}, (1, 3, 0, 5)),
+    # Padding alone holds the kernel: floor((0 + before + after - span) / stride) + 1 outputs.
+    ((1, 2, 0, 7), (3, 2, 3, 3), {"padding": ((1, 2), (0, 0))}, (1, 3, 1, 5)),
+    ((1, 2, 0, 7), (3, 2, 3, 3), {"padding": 2, "stride": 2}, (1, 3, 1, 5)),
+])
+def test_empty_spatial_axis(xshape, wshape, kwargs, expected, monkeypatch):
+    from cconv import _conv
+
+    x = np.ones(xshape)
+    w = np.ones(wshape)
+    b = np.arange(1.0, wshape[0] + 1)
+    assert cconv.conv2d_output_shape(xshape, wshape, **kwargs) == expected
+    assert conv2d_oracle(x, w, b, **kwargs).shape == expected
+
+    def no_c_call(*args):
+        raise AssertionError("an input with no pixels reached the C core")
+
+    # The C core refuses a kernel larger than the padded input (output size -1): such calls,
+    # and any with nothing to read, must be answered before it.
+    monkeypatch.setitem(_conv._CORE, np.dtype(np.float64), no_c_call)
+    out = cconv.conv2d(x, w, b, **kwargs)
+    assert out.shape == expected
+    # Every output pixel sums only zero padding: it holds the bias of its filter.
+    np.testing.assert_array_equal(out, np.broadcast_to(b.reshape(-1, 1, 1), expected))
+
+
+def test_empty_axis_beside_a_too_small_axis_is_still_an_error():
+    with pytest.raises(ValueError, match=r"kernel width 3 spans 3 pixels, more than the padded "
+                                         r"input width 2 \(= 2 \+ padding 0 \+ 0\)"):
+        cconv.conv2d(np.ones((1, 2, 0, 2)), np.ones((3, 2, 3, 3)))
+    with pytest.raises(ValueError, match=r"kernel height 3 spans 3 pixels, more than the padded "
+                                         r"input height 2 \(= 2 \+ padding 0 \+ 0\)"):
+        cconv.conv2d_output_shape((1, 2, 2, 0), (3, 2, 3, 3))
+
+
 # ---------------------------------------------------------------- output shape helper
 
 @pytest.mark.parametrize("in_shape, w_shape, kwargs, expected", [

@@ -84,11 +84,10 @@ SHAPE_ERRORS = [
      r"input has 4 channels, which groups=8 does not divide"),
     ("unbatched-depth-mismatch", dict(input=np.ones((3, 6, 7))),
      r"kernel depth 4 .*input has 3 channels"),
-    ("no-pixels-no-padding", dict(input=np.ones((1, 4, 0, 7))),
-     r"kernel height 3 spans 3 pixels, more than the padded input height 0"),
-    ("no-pixels-too-little-padding", dict(input=np.ones((2, 4, 6, 0)), padding=(0, 1)),
-     r"kernel width 3 spans 3 pixels, more than the padded input width 2 \(= 0 \+ padding 1 "
-     r"\+ 1\)"),
+    # An empty axis gives an empty output axis; the other axis is still checked.
+    ("no-pixels-and-too-narrow", dict(input=np.ones((1, 4, 0, 2))),
+     r"kernel width 3 spans 3 pixels, more than the padded input width 2 \(= 2 \+ padding 0 "
+     r"\+ 0\)"),
     ("bias-too-short", dict(bias=np.ones(5)), r"bias must have shape \(6,\).*got shape \(5,\)"),
     ("bias-too-long", dict(bias=np.ones(7)), r"bias must have shape \(6,\).*got shape \(7,\)"),
     ("bias-column", dict(bias=np.ones((6, 1))), r"bias must have shape \(6,\).*\(6, 1\)"),
@@ -114,6 +113,12 @@ SHAPE_RESULTS = [
                                groups=3), (2, 6, 4, 5)),
     ("height-0-padded", dict(input=np.ones((2, 4, 0, 7)), padding=2, bias=B), (2, 6, 2, 9)),
     ("width-0-padded-enough", dict(input=np.ones((2, 4, 6, 0)), padding=(0, 2)), (2, 6, 4, 2)),
+    ("no-pixels-no-padding", dict(input=np.ones((1, 4, 0, 7)), bias=B), (1, 6, 0, 5)),
+    ("no-pixels-too-little-padding", dict(input=np.ones((2, 4, 6, 0)), padding=(0, 1)),
+     (2, 6, 4, 0)),
+    ("no-pixels-same", dict(input=np.ones((2, 4, 0, 7)), padding="same", bias=B), (2, 6, 0, 7)),
+    ("no-pixels-at-all-same", dict(input=np.ones((2, 4, 0, 0)), padding="same", stride=2),
+     (2, 6, 0, 0)),
     ("unbatched", dict(input=X[0]), (6, 4, 5)),
     ("unbatched-0-channels", dict(input=np.ones((0, 6, 7)), weight=np.ones((6, 0, 3, 3))),
      (6, 4, 5)),
