@@ -124,7 +124,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         Input channels and filters are split into `groups` groups that do not mix; both C and O
         must be divisible by it. ``groups == C`` is the depthwise convolution.
     out : numpy.ndarray, optional
-        C-contiguous, writable array of exactly the output shape and dtype, filled and returned.
+        C-contiguous, writable array of exactly the output shape and dtype, filled and returned
+        (anything that is not a numpy.ndarray is a TypeError).
     threads : int, optional
         Threads to use, 1 to 1024; default: OMP_NUM_THREADS, else all usable cores.
 
@@ -138,9 +139,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     ------
     ValueError
         A shape, size or parameter is out of range (the message names it and the numbers), or
-        `out` does not fit.
+        `out` (an ndarray) has the wrong shape or dtype, is not C-contiguous or is read-only.
     TypeError
-        An argument has the wrong type, e.g. complex data or a float stride.
+        An argument has the wrong type, e.g. complex data, a float stride, or an `out` that is
+        not a numpy.ndarray.
     MemoryError
         The result and contiguous copies of the inputs would not fit in RAM (checked before
         allocating), or the driver's scratch for an extreme stride, dilation or padding would.
@@ -278,7 +280,7 @@ def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
 
 def _check_out(out, shape, dtype) -> np.ndarray:
     if not isinstance(out, np.ndarray):
-        raise ValueError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
     if out.shape != tuple(shape):
         raise ValueError(f"out has shape {out.shape}, but the result has shape {tuple(shape)}")
     if out.dtype != dtype:

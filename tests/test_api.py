@@ -115,12 +115,17 @@ def test_out_unbatched(rng):
     (lambda: np.empty((2, 4, 5, 4), ">f4"), "out has dtype"),
     (lambda: np.empty((2, 4, 4, 5), np.float32).transpose(0, 1, 3, 2), "C-contiguous"),
     (lambda: np.empty((2, 4, 5, 8), np.float32)[..., ::2], "C-contiguous"),
-    (lambda: [[0.0]], "numpy.ndarray"),
 ])
 def test_bad_out_raises(make, message, rng):
     x, w = _data(rng, np.float32)
     with pytest.raises(ValueError, match=message):
         cconv.conv2d(x, w, out=make())
+
+
+def test_out_that_is_not_an_ndarray_is_a_type_error(rng):
+    x, w = _data(rng, np.float32)
+    with pytest.raises(TypeError, match="out must be a numpy.ndarray, got list"):
+        cconv.conv2d(x, w, out=[[0.0]])
 
 
 def test_read_only_out_raises(rng):

@@ -414,8 +414,6 @@ def _readonly(shape, dtype=np.float64):
 
 
 OUT_ERRORS = [
-    ("list", [0.0], r"out must be a numpy.ndarray, got list"),
-    ("scalar", 0.0, r"out must be a numpy.ndarray, got float"),
     ("wrong-shape", np.zeros((2, 6, 4, 4)),
      r"out has shape \(2, 6, 4, 4\), but the result has shape \(2, 6, 4, 5\)"),
     ("no-batch-axis", np.zeros((6, 4, 5)), r"out has shape \(6, 4, 5\), but the result has "
@@ -436,6 +434,28 @@ OUT_ERRORS = [
 @pytest.mark.parametrize("out,pattern", [pytest.param(o, p, id=i) for i, o, p in OUT_ERRORS])
 def test_out_errors(out, pattern):
     _expect(ValueError, pattern, out=out)
+
+
+def _torch_out():
+    torch = pytest.importorskip("torch")
+    return torch.zeros((2, 6, 4, 5), dtype=torch.float64)
+
+
+# Not an ndarray at all: a TypeError, as NumPy's ufuncs raise for such an out=.
+OUT_TYPE_ERRORS = [
+    ("list", lambda: np.zeros((2, 6, 4, 5)).tolist(), r"out must be a numpy.ndarray, got list"),
+    ("tuple", lambda: (0.0,) * 5, r"out must be a numpy.ndarray, got tuple"),
+    ("scalar", lambda: 0.0, r"out must be a numpy.ndarray, got float"),
+    ("numpy-scalar", lambda: np.float64(0.0), r"out must be a numpy.ndarray, got float64"),
+    ("memoryview", lambda: memoryview(np.zeros((2, 6, 4, 5))),
+     r"out must be a numpy.ndarray, got memoryview"),
+    ("torch-tensor", _torch_out, r"out must be a numpy.ndarray, got Tensor"),
+]
+
+
+@pytest.mark.parametrize("make,pattern", [pytest.param(m, p, id=i) for i, m, p in OUT_TYPE_ERRORS])
+def test_out_type_errors(make, pattern):
+    _expect(TypeError, pattern, out=make())
 
 
 def test_out_float32_result_needs_float32_out():
