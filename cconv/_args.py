@@ -67,11 +67,15 @@ def as_int(value, name: str, minimum: int, maximum: int = _MAX_PARAMETER) -> int
 
 
 def as_pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """An int, or an (h, w) pair of ints."""
+    """An int, a 1-element sequence (the same for both axes, as in PyTorch), or an (h, w) pair
+    of ints."""
     if isinstance(value, (tuple, list)):
+        if len(value) == 1:
+            return (as_int(value[0], f"{name}[0]", minimum),) * 2
         if len(value) != 2:
             raise ValueError(
-                f"{name} must be an int or an (h, w) pair, got {len(value)} values: {value!r}")
+                f"{name} must be an int, a 1-element sequence or an (h, w) pair, got "
+                f"{len(value)} values: {value!r}")
         return as_int(value[0], f"{name}[0]", minimum), as_int(value[1], f"{name}[1]", minimum)
     if isinstance(value, np.ndarray) and value.ndim == 1:
         return as_pair(value.tolist(), name, minimum)
@@ -111,15 +115,21 @@ def resolve_padding(padding, in_hw, kernel_hw, stride, dilation) -> tuple[int, i
             top, bottom = _same_padding(in_hw[0], kernel_hw[0], stride[0], dilation[0])
             left, right = _same_padding(in_hw[1], kernel_hw[1], stride[1], dilation[1])
             return top, bottom, left, right
-        raise ValueError(f"padding must be 'valid', 'same', an int, an (h, w) pair or "
-                         f"((top, bottom), (left, right)), got the string {padding!r}")
+        raise ValueError(f"padding must be 'valid', 'same', an int, a 1-element sequence, an "
+                         f"(h, w) pair or ((top, bottom), (left, right)), got the string "
+                         f"{padding!r}")
     if isinstance(padding, np.ndarray):
         padding = padding.tolist()
     if isinstance(padding, (tuple, list)):
+        if len(padding) == 1:
+            # One element means the same for both axes, as for stride and dilation: (p,) is p,
+            # ((before, after),) is that pair on both axes.
+            top, bottom = _pad_side(padding[0], "padding[0]")
+            return top, bottom, top, bottom
         if len(padding) != 2:
             raise ValueError(
-                f"padding must be an int, an (h, w) pair or ((top, bottom), (left, right)), "
-                f"got {len(padding)} values: {padding!r}")
+                f"padding must be an int, a 1-element sequence, an (h, w) pair or "
+                f"((top, bottom), (left, right)), got {len(padding)} values: {padding!r}")
         top, bottom = _pad_side(padding[0], "padding[0]")
         left, right = _pad_side(padding[1], "padding[1]")
         return top, bottom, left, right

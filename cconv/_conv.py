@@ -111,13 +111,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     bias : array_like, optional
         (O,), added to each output feature map.
     stride : int or (int, int), default 1
-        Step between filter positions, >= 1.
+        Step between filter positions, >= 1. A 1-element sequence such as ``(2,)`` means the
+        same for both axes, as in PyTorch (for padding and dilation too).
     padding : int, (int, int), ((int, int), (int, int)), "valid" or "same", default 0
         Zero pixels added around the input: the same on all sides, (h, w) per axis,
-        ((top, bottom), (left, right)), none ("valid"), or "same": output size
-        ceil(input / stride) for any stride, with the odd pixel at the bottom/right.
-        A side may pad at most the input size plus the dilated kernel size (more only adds
-        outputs that see nothing but zeros).
+        ((top, bottom), (left, right)), ((before, after),) for both axes, none ("valid"), or
+        "same": output size ceil(input / stride) for any stride, with the odd pixel at the
+        bottom/right (an axis of size 0 gets no padding). A side may pad at most the input size
+        plus the dilated kernel size (more only adds outputs that see nothing but zeros).
     dilation : int or (int, int), default 1
         Spacing between kernel taps, >= 1.
     groups : int, default 1

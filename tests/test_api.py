@@ -166,7 +166,8 @@ def test_out_overlapping_input_gives_correct_result(rng):
     ((2, 3, 7, 6), (4, 3, 3, 3), {"stride": (1, -2)}, ValueError, r"stride\[1\] must be >= 1, got -2"),
     ((2, 3, 7, 6), (4, 3, 3, 3), {"stride": 1.0}, TypeError, "stride must be an int, got float"),
     ((2, 3, 7, 6), (4, 3, 3, 3), {"stride": True}, TypeError, "stride must be an int, got bool"),
-    ((2, 3, 7, 6), (4, 3, 3, 3), {"stride": (1, 2, 3)}, ValueError, "stride must be an int or an"),
+    ((2, 3, 7, 6), (4, 3, 3, 3), {"stride": (1, 2, 3)}, ValueError,
+     r"stride must be an int, a 1-element sequence or an \(h, w\) pair, got 3 values"),
     ((2, 3, 7, 6), (4, 3, 3, 3), {"dilation": 0}, ValueError, "dilation must be >= 1, got 0"),
     ((2, 3, 7, 6), (4, 3, 3, 3), {"padding": -1}, ValueError, "padding must be >= 0, got -1"),
     ((2, 3, 7, 6), (4, 3, 3, 3), {"padding": ((0, -1), (0, 0))}, ValueError,
@@ -189,6 +190,40 @@ def test_errors_name_argument_and_numbers(xshape, wshape, kwargs, exc, message):
     w = np.zeros(wshape)
     with pytest.raises(exc, match=message):
         cconv.conv2d(x, w, **kwargs)
+
+
+@pytest.mark.parametrize("one, both", [
+    ({"stride": (2,)}, {"stride": 2}),
+    ({"stride": [3]}, {"stride": (3, 3)}),
+    ({"stride": np.array([2])}, {"stride": 2}),
+    ({"dilation": (2,)}, {"dilation": 2}),
+    ({"dilation": [np.int64(2)], "padding": [1]}, {"dilation": 2, "padding": 1}),
+    ({"padding": (1,)}, {"padding": 1}),
+    ({"padding": np.array([2])}, {"padding": (2, 2)}),
+    ({"padding": ((1, 2),)}, {"padding": ((1, 2), (1, 2))}),
+    ({"padding": [[0, 2]], "stride": (2,)}, {"padding": ((0, 2), (0, 2)), "stride": 2}),
+], ids=str)
+def test_one_element_sequences_mean_both_axes(one, both, rng):
+    """As in PyTorch, stride=(2,) is stride=2; every public function reads them alike."""
+    x = rng.standard_normal((2, 3, 9, 8))
+    w = rng.standard_normal((4, 3, 3, 2))
+    assert cconv.conv2d_output_shape(x.shape, w.shape, **one) == cconv.conv2d_output_shape(
+        x.shape, w.shape, **both)
+    np.testing.assert_array_equal(conv2d_oracle(x, w, **one), conv2d_oracle(x, w, **both))
+    np.testing.assert_array_equal(cconv.conv2d(x, w, **one), cconv.conv2d(x, w, **both))
+
+
+@needs_torch
+def test_one_element_sequences_match_pytorch(rng):
+    import torch
+    import torch.nn.functional as F
+
+    x = rng.standard_normal((1, 2, 11, 10))
+    w = rng.standard_normal((3, 2, 3, 3))
+    theirs = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), stride=(2,), padding=(1,),
+                      dilation=(2,)).numpy()
+    ours = cconv.conv2d(x, w, stride=(2,), padding=(1,), dilation=(2,))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
 
 
 def test_output_shape_helper_raises_the_same(rng):

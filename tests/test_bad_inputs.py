@@ -157,9 +157,16 @@ def _int_param_errors(name, pair=True):
     ]
     if pair:
         cases += [
-            ((1,), ValueError, rf"{name} must be an int or an \(h, w\) pair, got 1 values: \(1,\)"),
-            ((1, 2, 3), ValueError, rf"{name} must be an int or an \(h, w\) pair, got 3 values"),
-            ((), ValueError, rf"{name} must be an int or an \(h, w\) pair, got 0 values"),
+            ((1, 2, 3), ValueError, rf"{name} must be an int, a 1-element sequence or an "
+                                    rf"\(h, w\) pair, got 3 values: \(1, 2, 3\)"),
+            ((), ValueError, rf"{name} must be an int, a 1-element sequence or an \(h, w\) "
+                             rf"pair, got 0 values: \(\)"),
+            ((0,), ValueError, rf"{name}\[0\] must be >= 1, got 0"),
+            ((True,), TypeError, rf"{name}\[0\] must be an int, got bool True"),
+            ([np.bool_(True)], TypeError, rf"{name}\[0\] must be an int, got bool"),
+            ((1.0,), TypeError, rf"{name}\[0\] must be an int, got float 1.0"),
+            (((1, 1),), TypeError, rf"{name}\[0\] must be an int, got tuple"),
+            (np.array([2.0]), TypeError, rf"{name}\[0\] must be an int, got float 2.0"),
             ([1, 1, 1, 1], ValueError, rf"{name} must be .*got 4 values"),
             ((1, 0), ValueError, rf"{name}\[1\] must be >= 1, got 0"),
             ((-2, 1), ValueError, rf"{name}\[0\] must be >= 1, got -2"),
@@ -184,6 +191,11 @@ def test_int_parameter_errors(name, value, exc, pattern):
     pytest.param(dict(stride=np.array(2)), id="stride-0d-array"),
     pytest.param(dict(stride=np.array([1, 2])), id="stride-1d-array"),
     pytest.param(dict(stride=[2, 1]), id="stride-list"),
+    pytest.param(dict(stride=(2,)), id="stride-1-tuple"),
+    pytest.param(dict(stride=[np.int8(3)]), id="stride-1-list"),
+    pytest.param(dict(stride=np.array([2])), id="stride-1-array"),
+    pytest.param(dict(dilation=(2,)), id="dilation-1-tuple"),
+    pytest.param(dict(dilation=np.array([2], np.uint8), padding=(1,)), id="dilation-1-array"),
     pytest.param(dict(stride=(np.uint8(2), np.int32(3))), id="stride-numpy-int-pair"),
     pytest.param(dict(stride=6), id="stride-larger-than-input"),
     pytest.param(dict(stride=2**62), id="stride-2**62"),         # one output; C must not overflow
@@ -207,8 +219,16 @@ PADDING_ERRORS = [
     ("SAME", ValueError, r"padding must be 'valid', 'same', .*got the string 'SAME'"),
     ("full", ValueError, r"got the string 'full'"),
     ("", ValueError, r"got the string ''"),
-    ((1,), ValueError, r"padding must be an int, an \(h, w\) pair or .*got 1 values"),
-    ((1, 2, 3), ValueError, r"padding must be .*got 3 values: \(1, 2, 3\)"),
+    ((1, 2, 3), ValueError, r"padding must be an int, a 1-element sequence, an \(h, w\) pair "
+                            r"or \(\(top, bottom\), \(left, right\)\), got 3 values: \(1, 2, 3\)"),
+    ((-1,), ValueError, r"padding\[0\] must be >= 0, got -1"),
+    ((True,), TypeError, r"padding\[0\] must be an int, got bool True"),
+    ((1.0,), TypeError, r"padding\[0\] must be an int, got float 1.0"),
+    (((1, 2, 3),), ValueError, r"padding\[0\] must be an int or a \(before, after\) pair, "
+                               r"got 3 values"),
+    (("same",), TypeError, r"padding\[0\] must be an int, got str 'same'"),
+    (((1,),), ValueError, r"padding\[0\] must be an int or a \(before, after\) pair, got 1 "
+                          r"values"),
     ((1, 2, 3, 4), ValueError, r"padding must be .*got 4 values: \(1, 2, 3, 4\)"),
     ((), ValueError, r"padding must be .*got 0 values"),
     ((1, -1), ValueError, r"padding\[1\] must be >= 0, got -1"),
@@ -245,6 +265,11 @@ def test_padding_errors(value, exc, pattern):
     pytest.param([[0, 2], [3, 1]], id="nested-lists"),
     pytest.param(np.array([[0, 2], [3, 1]]), id="2d-array"),
     pytest.param(((0, 1), 2), id="mixed-pair-and-int"),
+    pytest.param((2,), id="1-tuple"),
+    pytest.param([np.int16(1)], id="1-list"),
+    pytest.param(np.array([2]), id="1-array"),
+    pytest.param(((0, 2),), id="one-before-after-pair"),
+    pytest.param(np.array([[2, 1]]), id="one-before-after-pair-array"),
     pytest.param(9, id="as-large-as-allowed"),                       # = H + kernel span
     pytest.param("valid", id="valid"),
     pytest.param("same", id="same"),
