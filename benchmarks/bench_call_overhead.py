@@ -4,11 +4,25 @@
 
 The tiny call is input (1, 3, 8, 8) float32, weight (4, 3, 3, 3) float32, bias (4,) float32,
 padding 1: its arithmetic takes well under a microsecond, so what is timed is the Python layer
-(argument checks, the cache of resolved arguments) and the call into C. Every form computes the
-same result; the table gives each form's median time per call over S interleaved samples of C
-back-to-back calls each (the order rotates from sample to sample, the garbage collector is off
-during a sample), and its ratio to the plain-int form. Needs only NumPy and cconv; the torch row
-is skipped with a note when PyTorch is not installed.
+(argument checks, the cache of resolved arguments) and the call into C. The forms:
+
+    padding=1 (ints)      conv2d(x, w, b, padding=1), the reference
+    padding=(1, 1)        the same padding as a pair
+    stride=(1, 1)         conv2d(x, w, b, stride=(1, 1), padding=1)
+    np.int64 parameters   stride, padding, dilation and groups all np.int64(1)
+    list bias (f64 x, w)  the bias as a Python list; a list of floats is float64, so the call
+                          computes in float64, and the row uses float64 input and weight (with
+                          float32 ones every call would have to convert both to float64)
+    torch tensors         input and weight as torch.from_numpy tensors (needs PyTorch)
+    out= (reused array)   the result written into the same preallocated array every call
+
+The NumPy ints, the list and the tensors are made once, before timing, as a program holds them.
+Every form computes the same result (float64 for the list row). The table gives each form's
+median time per call over S interleaved samples of C back-to-back calls each (the order rotates
+from sample to sample, the garbage collector is off during a sample), and its ratio to the
+plain-int form. Needs only NumPy and cconv; the torch row is skipped with a note when PyTorch is
+not installed. Timings drift between runs on a shared machine; the ratios, measured
+interleaved, drift much less.
 """
 
 from __future__ import annotations
@@ -31,18 +45,19 @@ def forms():
     b = rng.standard_normal(4).astype(np.float32)
     out = np.empty((1, 4, 8, 8), np.float32)
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
-    i64 = np.int64
+    one = np.int64(1)  # NumPy ints as a user holds them, e.g. read from an array
+    b_list = b.astype(np.float64).tolist()
     conv2d = cconv.conv2d
     table = [
         ("padding=1 (ints)", lambda: conv2d(x, w, b, padding=1)),
         ("padding=(1, 1)", lambda: conv2d(x, w, b, padding=(1, 1))),
         ("stride=(1, 1)", lambda: conv2d(x, w, b, stride=(1, 1), padding=1)),
-        ("np.int64 parameters", lambda: conv2d(x, w, b, stride=i64(1), padding=i64(1),
-                                                dilation=i64(1), groups=i64(1))),
+        ("np.int64 parameters", lambda: conv2d(x, w, b, stride=one, padding=one,
+                                                dilation=one, groups=one)),
         # A Python list of floats is float64, so the call computes in float64: with float32
         # input and weight it would convert both on every call, which no cache can skip.  The
         # row therefore gives the list to float64 input and weight (same tiny arithmetic).
-        ("list bias (f64 x, w)", lambda: conv2d(x64, w64, b.tolist(), padding=1)),
+        ("list bias (f64 x, w)", lambda: conv2d(x64, w64, b_list, padding=1)),
     ]
     notes = []
     try:

@@ -82,6 +82,128 @@ def as_pair(value, name: str, minimum: int) -> tuple[int, int]:
     return (as_int(value, name, minimum),) * 2
 
 
+# ---------------------------------------------------------------- exact keys of parameters
+# The repeated-call cache (cconv/_conv.py) keys a call on its parameters.  A key must only ever be
+# shared by spellings that resolve to the same values and so pass or fail the same checks:
+# each parameter becomes exact Python ints (Python and NumPy integers; never bool or np.bool_,
+# since True == 1 and hashes alike while a bool stride is an error), and anything else has no key
+# (None) and takes the full path.  None of these functions raises.
+
+def _is_index_type(kind) -> bool:
+    """Whether as_int accepts values of this NumPy scalar type (np.timedelta64 is an np.integer
+    subclass that operator.index refuses)."""
+    try:
+        return operator.index(kind(1)) == 1
+    except TypeError:
+        return False
+
+
+# NumPy's integer scalar types that as_int accepts: never np.bool_ (not an np.integer) nor
+# np.timedelta64; a set lookup on the exact type is the cheapest test.
+_NUMPY_INTS = frozenset(t for t in set(np.sctypeDict.values())
+                        if issubclass(t, np.integer) and _is_index_type(t))
+
+
+def _exact_int(value):
+    """A Python or NumPy integer (not a bool) as an exact int, else None."""
+    if type(value) is int:
+        return value
+    if type(value) in _NUMPY_INTS:
+        return int(value)
+    return None
+
+
+def _pair_key(value):
+    """(h, w) of exact ints for an int, or a 1- or 2-element tuple/list of ints; else None."""
+    kind = type(value)
+    if kind is int:
+        return value, value
+    if kind is tuple or kind is list:
+        if len(value) == 2:
+            h, w = value
+            if type(h) is not int or type(w) is not int:
+                h, w = _exact_int(h), _exact_int(w)
+                if h is None or w is None:
+                    return None
+            return h, w
+        if len(value) == 1:
+            h = _exact_int(value[0])
+            return None if h is None else (h, h)
+        return None
+    if kind in _NUMPY_INTS:
+        h = int(value)
+        return h, h
+    return None
+
+
+def _side_key(value):
+    """(before, after) of exact ints for an int or a 2-element tuple/list of ints, else None."""
+    kind = type(value)
+    if kind is int:
+        return value, value
+    if kind is tuple or kind is list:
+        if len(value) != 2:
+            return None
+        before, after = _exact_int(value[0]), _exact_int(value[1])
+        return None if before is None or after is None else (before, after)
+    if kind in _NUMPY_INTS:
+        v = int(value)
+        return v, v
+    return None
+
+
+def _padding_key(padding):
+    """("same",), or (top, bottom, left, right) of exact ints, as resolve_padding reads
+    `padding`; None for anything else."""
+    kind = type(padding)
+    if kind is int:
+        return padding, padding, padding, padding
+    if kind is str:
+        if padding == "same":
+            return ("same",)
+        return (0, 0, 0, 0) if padding == "valid" else None
+    if kind is tuple or kind is list:
+        if len(padding) == 2:
+            h, w = padding
+            if type(h) is int and type(w) is int:
+                return h, h, w, w
+            h, w = _side_key(h), _side_key(w)
+            return None if h is None or w is None else h + w
+        if len(padding) == 1:
+            h = _side_key(padding[0])
+            return None if h is None else h + h
+        return None
+    if kind in _NUMPY_INTS:
+        v = int(padding)
+        return v, v, v, v
+    return None
+
+
+def params_key(stride, padding, dilation, groups, threads):
+    """An exact, hashable key of conv2d's parameters, or None when one of them has no exact key.
+
+    Two calls with the same key resolve to the same stride, padding, dilation, groups and
+    threads, so they pass or fail the same checks (for the same shapes and dtypes).  The key is
+    flat, (stride_h, stride_w, dilation_h, dilation_w, groups, threads, *padding), where padding
+    is ("same",) or (top, bottom, left, right), because it is hashed on every call.
+    """
+    if type(stride) is int and type(dilation) is int and type(groups) is int and (
+            threads is None or type(threads) is int):
+        if type(padding) is int:
+            return (stride, stride, dilation, dilation, groups, threads, padding, padding,
+                    padding, padding)
+        p = _padding_key(padding)
+        return None if p is None else (stride, stride, dilation, dilation, groups, threads) + p
+    s = _pair_key(stride)
+    d = _pair_key(dilation)
+    g = _exact_int(groups)
+    t = None if threads is None else _exact_int(threads)
+    p = _padding_key(padding)
+    if s is None or d is None or g is None or p is None or (t is None and threads is not None):
+        return None
+    return s + d + (g, t) + p
+
+
 def _pad_side(value, name: str) -> tuple[int, int]:
     """One axis of padding: an int (both sides) or a (before, after) pair."""
     if isinstance(value, (tuple, list)):

@@ -10,7 +10,7 @@ import pytest
 
 import cconv
 from cconv.oracle import conv2d_oracle
-from conftest import assert_matches_oracle, needs_torch
+from conftest import HAVE_TORCH, assert_matches_oracle, needs_torch
 
 
 def _data(rng, dtype=np.float64, shape=(2, 3, 7, 6), wshape=(4, 3, 3, 3)):
@@ -455,3 +455,145 @@ def test_repeated_calls_take_the_cached_plan_and_still_check_everything(rng):
     unbatched = cconv.conv2d(x[0], w, padding=1)
     np.testing.assert_array_equal(cconv.conv2d(x[0], w, padding=1), unbatched)
     np.testing.assert_array_equal(unbatched, first[0])
+
+
+def _tiny(dtype=np.float32):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((1, 3, 8, 8)).astype(dtype)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    return x, w, b
+
+
+def _forms_of_the_tiny_call():
+    """(id, dtype, call) for each spelling of the tiny call that the cached plan must replay.
+
+    Each spelling shares the plan of the plain-int call conv2d(x, w, b, padding=1), except
+    "same" (a plan per string, as its padding depends on the shapes), "valid" (the plan of
+    padding=0) and threads=np.int64(1) (the plan of threads=1)."""
+    one = np.int64(1)
+    forms = [
+        ("padding-pair", np.float32, lambda x, w, b: cconv.conv2d(x, w, b, padding=(1, 1))),
+        ("padding-list", np.float32, lambda x, w, b: cconv.conv2d(x, w, b, padding=[1, 1])),
+        ("padding-1-tuple", np.float32, lambda x, w, b: cconv.conv2d(x, w, b, padding=(1,))),
+        ("padding-sides", np.float32,
+         lambda x, w, b: cconv.conv2d(x, w, b, padding=((1, 1), (1, 1)))),
+        ("padding-same", np.float32, lambda x, w, b: cconv.conv2d(x, w, b, padding="same")),
+        ("padding-valid", np.float32, lambda x, w, b: cconv.conv2d(
+            np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), w, b, padding="valid")),
+        ("stride-pair", np.float32,
+         lambda x, w, b: cconv.conv2d(x, w, b, stride=(1, 1), padding=1)),
+        ("stride-1-list", np.float32, lambda x, w, b: cconv.conv2d(x, w, b, stride=[1], padding=1)),
+        ("dilation-pair", np.float32,
+         lambda x, w, b: cconv.conv2d(x, w, b, dilation=(1, np.int32(1)), padding=1)),
+        ("np.int64-parameters", np.float32,
+         lambda x, w, b: cconv.conv2d(x, w, b, stride=one, padding=one, dilation=one, groups=one)),
+        ("np.uint8-padding", np.float32, lambda x, w, b: cconv.conv2d(x, w, b, padding=np.uint8(1))),
+        ("list-bias", np.float64, lambda x, w, b: cconv.conv2d(x, w, b.tolist(), padding=1)),
+        ("list-input", np.float64, lambda x, w, b: cconv.conv2d(x.tolist(), w, b, padding=1)),
+        ("threads-np.int64", np.float32,
+         lambda x, w, b: cconv.conv2d(x, w, b, padding=1, threads=np.int64(1))),
+        ("out", np.float32,
+         lambda x, w, b: cconv.conv2d(x, w, b, padding=1, out=np.empty((1, 4, 8, 8), x.dtype))),
+        ("unbatched-out", np.float32,
+         lambda x, w, b: cconv.conv2d(x[0], w, b, padding=1, out=np.empty((4, 8, 8), x.dtype))),
+    ]
+    if HAVE_TORCH:
+        import torch
+        forms.append(("torch-tensors", np.float32, lambda x, w, b: cconv.conv2d(
+            torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), padding=1)))
+    return forms
+
+
+@pytest.mark.parametrize("form", [pytest.param(f, id=f[0]) for f in _forms_of_the_tiny_call()])
+def test_every_spelling_of_a_cached_call_replays_the_plan(form, monkeypatch):
+    """Ints in tuples, NumPy ints, lists, tensors and out= reach the cached plan: the full path
+    (_conv2d) is not called again, and the answer is the plain-int call's."""
+    from cconv import _conv
+
+    _, dtype, call = form
+    x, w, b = _tiny(dtype)
+    monkeypatch.setattr(_conv, "_PLAN_CACHE", {})
+    first = cconv.conv2d(x, w, b, padding=1)
+    cconv.conv2d(x[0], w, b, padding=1)  # the unbatched plan too
+    cconv.conv2d(x, w, b, padding="same")
+    cconv.conv2d(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), w, b, padding=0)
+    cconv.conv2d(x, w, b, padding=1, threads=1)
+    assert len(_conv._PLAN_CACHE) == 5
+
+    def full_path(*args, **kwargs):
+        raise AssertionError("the call did not take the cached plan")
+
+    monkeypatch.setattr(_conv, "_conv2d", full_path)
+    got = call(x, w, b)
+    assert len(_conv._PLAN_CACHE) == 5
+    np.testing.assert_array_equal(got.reshape(first.shape), first)
+
+
+def _look_alikes():
+    """Arguments that compare (and often hash) equal to the cached call's, but that a fresh call
+    refuses; the cache must refuse them with the same error."""
+    cases = []
+    for name in ("stride", "dilation", "groups"):
+        cases += [(name, True), (name, np.True_), (name, 1.0), (name, np.float64(1.0)),
+                  (name, np.timedelta64(1)), (name, np.array(1.0)), (name, 1 + 0j)]
+    for name in ("stride", "dilation"):
+        cases += [(name, (1, 1, 1)), (name, ()), (name, (True, 1)), (name, [1.0]), (name, (1, True)),
+                  (name, (np.True_,)), (name, (0, 1)), (name, -1), (name, [np.timedelta64(1)])]
+    cases += [("groups", -1), ("groups", 0)]
+    cases += [("padding", v) for v in (
+        True, np.True_, 1.0, np.float32(1.0), -1, (1, 1, 1), (), (1, True), (True,), [1.0],
+        ((1, 1), (1, True)), ((1, 1),) * 3, ((1, 1, 1),), "SAME", "Same", np.timedelta64(1),
+        (-1, 1), ((1, -1),))]
+    cases += [("threads", v) for v in (True, np.True_, 1.0, 0, -1, 2**40, np.timedelta64(1))]
+    return [pytest.param(name, value, id=f"{name}={value!r}") for name, value in cases]
+
+
+@pytest.mark.parametrize("name, value", _look_alikes())
+def test_look_alikes_of_a_cached_call_raise_as_a_fresh_call_does(name, value, monkeypatch):
+    from cconv import _conv
+
+    x, w, b = _tiny()
+    base = {"stride": 1, "padding": 1, "dilation": 1, "groups": 1, "threads": None}
+    kwargs = dict(base, **{name: value})
+    monkeypatch.setattr(_conv, "_PLAN_CACHE", {})
+    with pytest.raises((TypeError, ValueError)) as fresh:
+        cconv.conv2d(x, w, b, **kwargs)
+    assert not _conv._PLAN_CACHE
+    cconv.conv2d(x, w, b, **base)
+    cconv.conv2d(x, w, b, padding=(1, 1), stride=(1,), threads=1)
+    assert _conv._PLAN_CACHE
+    with pytest.raises(fresh.type) as cached:
+        cconv.conv2d(x, w, b, **kwargs)
+    assert str(cached.value) == str(fresh.value)
+
+
+@pytest.mark.parametrize("which", ["input-exactly", "input-before", "input-after", "weight",
+                                   "bias"])
+def test_cached_plan_with_out_overlapping_an_operand(which, monkeypatch):
+    """out= takes the cached plan only when it shares no memory with what is read; otherwise the
+    result is computed aside and copied, as on the full path.  (With the input 2 rows before
+    out, writing out in place corrupts the rows still to be read.)"""
+    from cconv import _conv
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 4, 32, 32)).astype(np.float32)
+    w = rng.standard_normal((4, 4, 1, 1)).astype(np.float32)  # out has the input's shape
+    b = rng.standard_normal(4).astype(np.float32)
+    expected = conv2d_oracle(x, w, b)
+    monkeypatch.setattr(_conv, "_PLAN_CACHE", {})
+    cconv.conv2d(x, w, b)                                     # caches the plan
+    n = x.size
+    pool = np.zeros(n + 192, np.float32)
+    out = pool[64:64 + n].reshape(x.shape)
+    place = {"input-exactly": slice(64, 64 + n), "input-before": slice(0, n),
+             "input-after": slice(128, 128 + n), "weight": slice(70, 70 + w.size),
+             "bias": slice(100, 100 + b.size)}[which]
+    operands = {"input": x, "weight": w, "bias": b}
+    name = which.split("-")[0]
+    alias = pool[place].reshape(operands[name].shape)
+    alias[...] = operands[name]
+    operands[name] = alias
+    got = cconv.conv2d(operands["input"], operands["weight"], operands["bias"], out=out)
+    assert got is out
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
