@@ -4,6 +4,8 @@ from typing import Any, Literal, SupportsIndex, TypedDict, TypeVar, overload
 import numpy as np
 import numpy.typing as npt
 
+from . import oracle as oracle
+
 __version__: str
 __all__ = ["conv2d", "conv2d_output_shape", "get_config", "show_config", "__version__"]
 

@@ -371,6 +371,16 @@ def test_forced_simd_path_and_unknown_name(tmp_path):
     assert "CCONV_SIMD=sse9: unknown SIMD path 'sse9'" in done.stderr
 
 
+def test_import_cconv_makes_the_oracle_reachable(tmp_path):
+    # A fresh interpreter: in this one the tests have imported cconv.oracle themselves.
+    code = ("import sys, cconv; assert 'cconv.oracle' in sys.modules; "
+            "print(cconv.oracle.conv2d_oracle([[[1.0]]], [[[[2.0]]]]).tolist())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[[[2.0]]]"
+
+
 def test_demo_runs(tmp_path):
     # Run outside the source tree so the installed package is the one imported.
     done = subprocess.run([sys.executable, "-m", "cconv", "--no-preview"], capture_output=True,

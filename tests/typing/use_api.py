@@ -38,6 +38,10 @@ def main() -> None:
     cconv.conv2d_output_shape(image.shape, filters.shape, padding=(1,))
     cconv.conv2d_output_shape([3, 8, 8], [2, 3, 3, 3], padding="valid")
 
+    # The NumPy twin, reachable after `import cconv` alone.
+    reference: npt.NDArray[np.float64] = cconv.oracle.conv2d_oracle(image, filters, bias, 2, "same")
+    assert reference.shape == shape
+
     config = cconv.get_config()
     paths: list[str] = config["simd_paths"]
     threads: int = config["max_threads"]
