@@ -381,6 +381,21 @@ def test_import_cconv_makes_the_oracle_reachable(tmp_path):
     assert done.stdout.strip() == "[[[2.0]]]"
 
 
+def test_import_beside_a_folder_named_cconv(tmp_path):
+    """Python run in a folder that holds a folder named cconv without an __init__.py (such as the
+    folder that holds a clone named cconv) must still import the installed cconv, not that
+    folder as an empty namespace package.  This is what breaks with setuptools' default
+    editable install (an import hook behind the path finder); pyproject.toml's package-dir
+    makes `pip install -e` put the project root on sys.path instead, where the regular package
+    wins over the namespace folder."""
+    (tmp_path / "cconv" / "src_c").mkdir(parents=True)
+    code = "import cconv; print(cconv.conv2d_output_shape((1, 1, 3, 3), (1, 1, 3, 3)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(1, 1, 1, 1)"
+
+
 def test_demo_runs(tmp_path):
     # Run outside the source tree so the installed package is the one imported.
     done = subprocess.run([sys.executable, "-m", "cconv", "--no-preview"], capture_output=True,
