@@ -47,3 +47,13 @@ def test_files_named_in_the_docs_exist(name):
     named = set(_PATH.findall(doc.read_text()))
     missing = sorted(p for p in named if not (ROOT / p).exists() and not (doc.parent / p).exists())
     assert not missing, f"{name} names files that do not exist: {missing}"
+
+
+def test_readme_speaks_to_users():
+    """The README says what was measured and how; it does not point at the project's internal
+    briefs or issue numbers, which a user cannot read."""
+    if not README.exists():
+        pytest.skip("tests run outside the source tree")
+    text = README.read_text()
+    found = re.findall(r"(?i)\bproject brief\b|\bthe brief\b|\bbrief's\b|\bissue \d+", text)
+    assert not found, found
