@@ -513,7 +513,8 @@ def _forms_of_the_tiny_call():
          lambda x, w, b: cconv.conv2d(x, w, b, dilation=(1, np.int32(1)), padding=1)),
         ("np.int64-parameters", np.float32,
          lambda x, w, b: cconv.conv2d(x, w, b, stride=one, padding=one, dilation=one, groups=one)),
-        ("np.uint8-padding", np.float32, lambda x, w, b: cconv.conv2d(x, w, b, padding=np.uint8(1))),
+        ("np.uint8-padding", np.float32,
+         lambda x, w, b: cconv.conv2d(x, w, b, padding=np.uint8(1))),
         ("list-bias", np.float64, lambda x, w, b: cconv.conv2d(x, w, b.tolist(), padding=1)),
         ("list-input", np.float64, lambda x, w, b: cconv.conv2d(x.tolist(), w, b, padding=1)),
         ("threads-np.int64", np.float32,
@@ -563,8 +564,9 @@ def _look_alikes():
         cases += [(name, True), (name, np.True_), (name, 1.0), (name, np.float64(1.0)),
                   (name, np.timedelta64(1)), (name, np.array(1.0)), (name, 1 + 0j)]
     for name in ("stride", "dilation"):
-        cases += [(name, (1, 1, 1)), (name, ()), (name, (True, 1)), (name, [1.0]), (name, (1, True)),
-                  (name, (np.True_,)), (name, (0, 1)), (name, -1), (name, [np.timedelta64(1)])]
+        cases += [(name, (1, 1, 1)), (name, ()), (name, (True, 1)), (name, [1.0]),
+                  (name, (1, True)), (name, (np.True_,)), (name, (0, 1)), (name, -1),
+                  (name, [np.timedelta64(1)])]
     cases += [("groups", -1), ("groups", 0)]
     cases += [("padding", v) for v in (
         True, np.True_, 1.0, np.float32(1.0), -1, (1, 1, 1), (), (1, True), (True,), [1.0],

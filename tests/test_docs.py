@@ -34,7 +34,8 @@ def test_readme_examples():
 
 
 # A repository path in prose: folders, then a file name with a source or documentation suffix.
-_PATH = re.compile(r"(?<![\w/.<-])(?:\.?[\w-]+/)+[\w.-]*\w\.(?:md|py|toml|txt|sh|c|h|pyx|pxd|pyi|ini)\b")
+_PATH = re.compile(r"(?<![\w/.<-])(?:\.?[\w-]+/)+[\w.-]*\w"
+                   r"\.(?:md|py|toml|txt|sh|c|h|pyx|pxd|pyi|ini)\b")
 
 
 @pytest.mark.parametrize("name", ["README.md", "pyproject.toml", "benchmarks/README.md"])
