@@ -26,8 +26,8 @@ import cconv._conv
 from conv_layers import DENSE_3X3, make_arrays, select
 from conv_peers import ALL
 from interleaved_timing import interleaved_medians
-from machine_info import (CEILING_F32_PER_THREAD, OtherLoad, describe, openblas_notes,
-                          thread_limits)
+from machine_info import OtherLoad, describe, openblas_notes, thread_limits
+from peak import measure_peak
 
 PEER_KEYS = ("torch", "ort", "cv2", "numpy")
 # Issue 3's limit on temporary memory per call: max(8 MB, 25% of the output's size).
@@ -46,9 +46,10 @@ def parse_args(argv=None):
                              "(default 15; fewer, not below 3, when a layer is very slow)")
     parser.add_argument("--layers", nargs="+", metavar="SUBSTRING",
                         help="run only the layers whose name contains one of these")
-    parser.add_argument("--ceiling", type=float, default=CEILING_F32_PER_THREAD, metavar="GFLOPS",
-                        help="float32 peak of one core for the %%ceil column; float64 uses half "
-                             "(default 270, issue 3's figure)")
+    parser.add_argument("--ceiling", type=float, default=None, metavar="GFLOPS",
+                        help="float32 peak of one core for the %%ceil column, float64 then uses "
+                             "half (default: both peaks measured on this machine at the start, "
+                             "from compute-bound one-thread calls: see benchmarks/peak.py)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     parser.add_argument("--no-bias", action="store_true",
                         help="call every implementation without a bias (default: with one)")
@@ -65,7 +66,23 @@ def parse_args(argv=None):
         parser.error("--threads must be >= 1")
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
+    if args.ceiling is not None and args.ceiling <= 0:
+        parser.error("--ceiling must be > 0")
     return args
+
+
+def peaks_per_core(args):
+    """({dtype name: peak GFLOP/s of one core}, lines saying where the figures come from)."""
+    if args.ceiling is not None:
+        return ({"float32": args.ceiling, "float64": args.ceiling / 2},
+                [f"peak of one core from --ceiling: float32 {args.ceiling:.1f} GFLOP/s, float64 "
+                 f"{args.ceiling / 2:.1f} (half)"])
+    peaks = {name: measure_peak(name) for name in ("float32", "float64")}
+    lines = ["peak of one core, measured here (best GFLOP/s of compute-bound calls at 1 thread, "
+             "benchmarks/peak.py):"]
+    lines += [f"  {peak.describe()}" for peak in peaks.values()]
+    lines += [f"  note: {note}" for note in peaks["float32"].notes]
+    return {name: peak.gflops for name, peak in peaks.items()}, lines
 
 
 def workspace(layer, dtype, threads):
@@ -133,7 +150,7 @@ def run_layer(layer, args, impls):
     ws_limit = max(WORKSPACE_FLOOR_BYTES, out_bytes // 4)
     t = medians["cconv"]
     gflops = layer.flops / t / 1e9
-    ceiling = args.ceiling * (1.0 if dtype == np.float32 else 0.5) * args.threads
+    ceiling = args.peaks[dtype.name] * args.threads
     valid = {k: v for k, v in medians.items() if k == "cconv" or checks[k][0]}
     ratios = {k: valid[k] / t for k in PEER_KEYS if k in valid}
     best = [i.key for i in impls if i.best_peer and i.key in valid]
@@ -281,7 +298,9 @@ def main(argv=None):
     if not layers:
         sys.exit(f"no layer name contains any of {args.layers}")
     impls = [cls() for cls in ALL]
-    notes = [impl.missing for impl in impls if impl.missing] + openblas_notes()
+    # Measured before any peer runs, at one thread, so that no other pool competes with it.
+    args.peaks, peak_lines = peaks_per_core(args)
+    notes = peak_lines + [impl.missing for impl in impls if impl.missing] + openblas_notes()
     if args.threads > os.cpu_count():
         notes.append(f"note: --threads {args.threads} is more than the {os.cpu_count()} cores")
     load = OtherLoad().start()

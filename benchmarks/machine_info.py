@@ -16,9 +16,6 @@ import cconv
 RELEVANT_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CCONV_SIMD",
                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
-# float32 peak of one core, GFLOP/s: issue 3's figure for the benchmark machine (float64: half).
-CEILING_F32_PER_THREAD = 270.0
-
 
 def cpu_model() -> str:
     try:

@@ -13,6 +13,7 @@ except ImportError as exc:  # pragma: no cover - only hit in an unbuilt source t
         "build it in place with `pip install -e .`, or run Python from outside the checkout so "
         "that an installed cconv is imported instead.") from exc
 
+from . import oracle  # noqa: F401  (cconv.oracle.conv2d_oracle, the slow NumPy twin)
 from ._config import get_config, show_config
 from ._conv import conv2d, conv2d_output_shape
 from ._version import __version__

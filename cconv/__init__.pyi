@@ -4,18 +4,23 @@ from typing import Any, Literal, SupportsIndex, TypedDict, TypeVar, overload
 import numpy as np
 import numpy.typing as npt
 
+from . import oracle as oracle
+
 __version__: str
 __all__ = ["conv2d", "conv2d_output_shape", "get_config", "show_config", "__version__"]
 
-# An int parameter (Python or NumPy int, never bool/float at run time), or an (h, w) pair of them.
+# An int parameter (Python or NumPy int, never bool/float at run time), a 1-element sequence of
+# one (both axes), or an (h, w) pair of them.
 _Int = SupportsIndex
-_IntPair = _Int | tuple[_Int, _Int] | list[_Int]
-# int, (h, w), ((top, bottom), (left, right)), "valid" or "same".
+_IntPair = _Int | tuple[_Int] | tuple[_Int, _Int] | list[_Int]
+# int, (p,), (h, w), ((before, after),), ((top, bottom), (left, right)), "valid" or "same".
 _Side = _Int | tuple[_Int, _Int] | list[_Int]
 _Padding = (
     _Int
+    | tuple[_Int]
     | tuple[_Int, _Int]
     | list[_Int]
+    | tuple[_Side]
     | tuple[_Side, _Side]
     | list[_Side]
     | Literal["valid", "same"]

@@ -67,15 +67,141 @@ def as_int(value, name: str, minimum: int, maximum: int = _MAX_PARAMETER) -> int
 
 
 def as_pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """An int, or an (h, w) pair of ints."""
+    """An int, a 1-element sequence (the same for both axes, as in PyTorch), or an (h, w) pair
+    of ints."""
     if isinstance(value, (tuple, list)):
+        if len(value) == 1:
+            return (as_int(value[0], f"{name}[0]", minimum),) * 2
         if len(value) != 2:
             raise ValueError(
-                f"{name} must be an int or an (h, w) pair, got {len(value)} values: {value!r}")
+                f"{name} must be an int, a 1-element sequence or an (h, w) pair, got "
+                f"{len(value)} values: {value!r}")
         return as_int(value[0], f"{name}[0]", minimum), as_int(value[1], f"{name}[1]", minimum)
     if isinstance(value, np.ndarray) and value.ndim == 1:
         return as_pair(value.tolist(), name, minimum)
     return (as_int(value, name, minimum),) * 2
+
+
+# ---------------------------------------------------------------- exact keys of parameters
+# The repeated-call cache (cconv/_conv.py) keys a call on its parameters.  A key must only ever be
+# shared by spellings that resolve to the same values and so pass or fail the same checks:
+# each parameter becomes exact Python ints (Python and NumPy integers; never bool or np.bool_,
+# since True == 1 and hashes alike while a bool stride is an error), and anything else has no key
+# (None) and takes the full path.  None of these functions raises.
+
+def _is_index_type(kind) -> bool:
+    """Whether as_int accepts values of this NumPy scalar type (np.timedelta64 is an np.integer
+    subclass that operator.index refuses)."""
+    try:
+        return operator.index(kind(1)) == 1
+    except TypeError:
+        return False
+
+
+# NumPy's integer scalar types that as_int accepts: never np.bool_ (not an np.integer) nor
+# np.timedelta64; a set lookup on the exact type is the cheapest test.
+_NUMPY_INTS = frozenset(t for t in set(np.sctypeDict.values())
+                        if issubclass(t, np.integer) and _is_index_type(t))
+
+
+def _exact_int(value):
+    """A Python or NumPy integer (not a bool) as an exact int, else None."""
+    if type(value) is int:
+        return value
+    if type(value) in _NUMPY_INTS:
+        return int(value)
+    return None
+
+
+def _pair_key(value):
+    """(h, w) of exact ints for an int, or a 1- or 2-element tuple/list of ints; else None."""
+    kind = type(value)
+    if kind is int:
+        return value, value
+    if kind is tuple or kind is list:
+        if len(value) == 2:
+            h, w = value
+            if type(h) is not int or type(w) is not int:
+                h, w = _exact_int(h), _exact_int(w)
+                if h is None or w is None:
+                    return None
+            return h, w
+        if len(value) == 1:
+            h = _exact_int(value[0])
+            return None if h is None else (h, h)
+        return None
+    if kind in _NUMPY_INTS:
+        h = int(value)
+        return h, h
+    return None
+
+
+def _side_key(value):
+    """(before, after) of exact ints for an int or a 2-element tuple/list of ints, else None."""
+    kind = type(value)
+    if kind is int:
+        return value, value
+    if kind is tuple or kind is list:
+        if len(value) != 2:
+            return None
+        before, after = _exact_int(value[0]), _exact_int(value[1])
+        return None if before is None or after is None else (before, after)
+    if kind in _NUMPY_INTS:
+        v = int(value)
+        return v, v
+    return None
+
+
+def _padding_key(padding):
+    """("same",), or (top, bottom, left, right) of exact ints, as resolve_padding reads
+    `padding`; None for anything else."""
+    kind = type(padding)
+    if kind is int:
+        return padding, padding, padding, padding
+    if kind is str:
+        if padding == "same":
+            return ("same",)
+        return (0, 0, 0, 0) if padding == "valid" else None
+    if kind is tuple or kind is list:
+        if len(padding) == 2:
+            h, w = padding
+            if type(h) is int and type(w) is int:
+                return h, h, w, w
+            h, w = _side_key(h), _side_key(w)
+            return None if h is None or w is None else h + w
+        if len(padding) == 1:
+            h = _side_key(padding[0])
+            return None if h is None else h + h
+        return None
+    if kind in _NUMPY_INTS:
+        v = int(padding)
+        return v, v, v, v
+    return None
+
+
+def params_key(stride, padding, dilation, groups, threads):
+    """An exact, hashable key of conv2d's parameters, or None when one of them has no exact key.
+
+    Two calls with the same key resolve to the same stride, padding, dilation, groups and
+    threads, so they pass or fail the same checks (for the same shapes and dtypes).  The key is
+    flat, (stride_h, stride_w, dilation_h, dilation_w, groups, threads, *padding), where padding
+    is ("same",) or (top, bottom, left, right), because it is hashed on every call.
+    """
+    if type(stride) is int and type(dilation) is int and type(groups) is int and (
+            threads is None or type(threads) is int):
+        if type(padding) is int:
+            return (stride, stride, dilation, dilation, groups, threads, padding, padding,
+                    padding, padding)
+        p = _padding_key(padding)
+        return None if p is None else (stride, stride, dilation, dilation, groups, threads) + p
+    s = _pair_key(stride)
+    d = _pair_key(dilation)
+    g = _exact_int(groups)
+    t = None if threads is None else _exact_int(threads)
+    p = _padding_key(padding)
+    if s is None or d is None or g is None or p is None or (t is None and threads is not None):
+        return None
+    return s + d + (g, t) + p
 
 
 def _pad_side(value, name: str) -> tuple[int, int]:
@@ -91,7 +217,12 @@ def _pad_side(value, name: str) -> tuple[int, int]:
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """Padding that makes the output ceil(size / stride); the odd pixel goes after (bottom/right)."""
+    """Padding that makes the output ceil(size / stride); the odd pixel goes after (bottom/right).
+
+    An axis of size 0 gets no padding: its output, ceil(0 / stride) = 0, needs none.
+    """
+    if size == 0:
+        return 0, 0
     out = -(-size // stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
@@ -106,15 +237,21 @@ def resolve_padding(padding, in_hw, kernel_hw, stride, dilation) -> tuple[int, i
             top, bottom = _same_padding(in_hw[0], kernel_hw[0], stride[0], dilation[0])
             left, right = _same_padding(in_hw[1], kernel_hw[1], stride[1], dilation[1])
             return top, bottom, left, right
-        raise ValueError(f"padding must be 'valid', 'same', an int, an (h, w) pair or "
-                         f"((top, bottom), (left, right)), got the string {padding!r}")
+        raise ValueError(f"padding must be 'valid', 'same', an int, a 1-element sequence, an "
+                         f"(h, w) pair or ((top, bottom), (left, right)), got the string "
+                         f"{padding!r}")
     if isinstance(padding, np.ndarray):
         padding = padding.tolist()
     if isinstance(padding, (tuple, list)):
+        if len(padding) == 1:
+            # One element means the same for both axes, as for stride and dilation: (p,) is p,
+            # ((before, after),) is that pair on both axes.
+            top, bottom = _pad_side(padding[0], "padding[0]")
+            return top, bottom, top, bottom
         if len(padding) != 2:
             raise ValueError(
-                f"padding must be an int, an (h, w) pair or ((top, bottom), (left, right)), "
-                f"got {len(padding)} values: {padding!r}")
+                f"padding must be an int, a 1-element sequence, an (h, w) pair or "
+                f"((top, bottom), (left, right)), got {len(padding)} values: {padding!r}")
         top, bottom = _pad_side(padding[0], "padding[0]")
         left, right = _pad_side(padding[1], "padding[1]")
         return top, bottom, left, right
@@ -201,6 +338,10 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
                 f"kernel {axis} {span}; such padding adds only outputs that see nothing but "
                 f"zeros")
     if span > padded:
+        if size == 0:
+            # An empty axis (H or W = 0) that padding alone does not fill: no position for the
+            # kernel, so no outputs along it (a non-empty axis that is too small stays an error).
+            return 0
         dilated = f" (dilated by {dilation})" if dilation > 1 else ""
         raise ValueError(
             f"kernel {axis} {kernel}{dilated} spans {span} pixels, more than the padded input "

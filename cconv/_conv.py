@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
 from . import _core, _simd
-from ._args import Geometry, as_int, resolve, result_dtype
+from ._args import Geometry, as_int, n_elements, params_key, resolve, result_dtype
 
 _CORE = {np.dtype(np.float32): _core.conv2d_f32, np.dtype(np.float64): _core.conv2d_f64}
 
@@ -53,9 +54,12 @@ def _as_shape(value, name: str) -> tuple:
 
 
 # Repeated calls with the same shapes and parameters (a network's layers, a video's frames) skip
-# argument resolution: the checked result is cached under a key that only ever holds exact ints,
-# strings, shapes and dtypes, so a cache hit has passed every check a fresh call would make.
-# Plain dict operations are atomic, so this needs no lock; it is cleared when it grows too big.
+# argument resolution: the checked result is cached under a key of the arrays' shapes and dtypes
+# and the exact parameters (_args.params_key: exact ints, or "same"), so that calls spelling the
+# same parameters differently share a plan, and a cache hit has passed every check a fresh call
+# would make.  A plan is only stored after a successful call, and only replayed on arrays that
+# the C core can read in place.  Plain dict operations are atomic, so this needs no lock; it is
+# cleared when it grows too big.
 _PLAN_CACHE: dict = {}
 _PLAN_CACHE_MAX = 512
 
@@ -115,20 +119,22 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     bias : array_like, optional
         (O,), added to each output feature map.
     stride : int or (int, int), default 1
-        Step between filter positions, >= 1.
+        Step between filter positions, >= 1. A 1-element sequence such as ``(2,)`` means the
+        same for both axes, as in PyTorch (for padding and dilation too).
     padding : int, (int, int), ((int, int), (int, int)), "valid" or "same", default 0
         Zero pixels added around the input: the same on all sides, (h, w) per axis,
-        ((top, bottom), (left, right)), none ("valid"), or "same": output size
-        ceil(input / stride) for any stride, with the odd pixel at the bottom/right.
-        A side may pad at most the input size plus the dilated kernel size (more only adds
-        outputs that see nothing but zeros).
+        ((top, bottom), (left, right)), ((before, after),) for both axes, none ("valid"), or
+        "same": output size ceil(input / stride) for any stride, with the odd pixel at the
+        bottom/right (an axis of size 0 gets no padding). A side may pad at most the input size
+        plus the dilated kernel size (more only adds outputs that see nothing but zeros).
     dilation : int or (int, int), default 1
         Spacing between kernel taps, >= 1.
     groups : int, default 1
         Input channels and filters are split into `groups` groups that do not mix; both C and O
         must be divisible by it. ``groups == C`` is the depthwise convolution.
     out : numpy.ndarray, optional
-        C-contiguous, writable array of exactly the output shape and dtype, filled and returned.
+        C-contiguous, writable array of exactly the output shape and dtype, filled and returned
+        (anything that is not a numpy.ndarray is a TypeError).
     threads : int, optional
         Threads to use, 1 to 1024; default: OMP_NUM_THREADS, else all usable cores.
 
@@ -142,9 +148,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     ------
     ValueError
         A shape, size or parameter is out of range (the message names it and the numbers), or
-        `out` does not fit.
+        `out` (an ndarray) has the wrong shape or dtype, is not C-contiguous or is read-only.
     TypeError
-        An argument has the wrong type, e.g. complex data or a float stride.
+        An argument has the wrong type, e.g. complex data, a float stride, or an `out` that is
+        not a numpy.ndarray.
     MemoryError
         The result and contiguous copies of the inputs would not fit in RAM (checked before
         allocating), or the driver's scratch for an extreme stride, dilation or padding would.
@@ -168,23 +175,45 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
            [18., 27., 27., 18.],
            [12., 18., 18., 12.]], dtype=float32)
     """
-    if (out is None and type(input) is np.ndarray and type(weight) is np.ndarray
-            and type(stride) is int and type(dilation) is int and type(groups) is int):
-        key = _plan_key(input, weight, bias, stride, padding, dilation, groups, threads)
-        plan = _PLAN_CACHE.get(key) if key is not None else None
+    params = params_key(stride, padding, dilation, groups, threads)
+    if params is not None:
+        x, w, b = input, weight, bias
+        if type(x) is not np.ndarray or type(w) is not np.ndarray or not (
+                b is None or type(b) is np.ndarray):
+            # Converted once, here: the full path below gets the converted arrays.
+            x, w, b = _as_arrays(x, w, b)
+        plan = _PLAN_CACHE.get((x.shape, x.dtype, w.shape, w.dtype,
+                                None if b is None else (b.shape, b.dtype), params))
         # Aligned as well as contiguous: the C core's typed loads need it (see _compute).
-        if plan is not None and _c_ready(input) and _c_ready(weight) and (
-                bias is None or _c_ready(bias)):
-            core, geometry, shape, n_threads, batched = plan
-            result = np.empty(shape, input.dtype)
-            if batched:
-                core(input, weight, bias, result, geometry, n_threads, _simd.ACTIVE, False)
-            else:
-                core(input[None], weight, bias, result[None], geometry, n_threads, _simd.ACTIVE,
-                     False)
-            return result
+        if plan is not None and _c_ready(x) and _c_ready(w) and (b is None or _c_ready(b)):
+            core, geometry, shape, dtype, n_threads, batched = plan
+            if out is None:
+                result = np.empty(shape, dtype)
+            elif _out_ready(out, shape, dtype, x, w, b):
+                result = out
+            else:  # out= that needs a check, a copy or an error: the full path
+                result = None
+            if result is not None:
+                if batched:
+                    core(x, w, b, result, geometry, n_threads, _simd.ACTIVE, False)
+                else:
+                    core(x[None], w, b, result[None], geometry, n_threads, _simd.ACTIVE, False)
+                return result
+        input, weight, bias = x, w, b
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
-                   _simd.ACTIVE, False)
+                   _simd.ACTIVE, False, params)
+
+
+def _as_arrays(input, weight, bias):
+    """np.asarray of each (bias may be None).  A CPU torch.Tensor is converted by its numpy()
+    method, which is what np.asarray gets from the tensor's __array__, without the detour
+    through the __array__ protocol (it costs as much as the rest of a tiny call)."""
+    tensor = getattr(sys.modules.get("torch"), "Tensor", None)
+    x = input.numpy() if type(input) is tensor else np.asarray(input)
+    w = weight.numpy() if type(weight) is tensor else np.asarray(weight)
+    if bias is not None:
+        bias = bias.numpy() if type(bias) is tensor else np.asarray(bias)
+    return x, w, bias
 
 
 def _c_ready(a) -> bool:
@@ -193,26 +222,23 @@ def _c_ready(a) -> bool:
     return flags.c_contiguous and flags.aligned
 
 
-def _plan_key(input, weight, bias, stride, padding, dilation, groups, threads):
-    """The cache key of a call whose every parameter is an exact int (or a padding string), or
-    None.  Exact types matter: True == 1 and hashes alike, but a bool stride is an error."""
-    if type(padding) is not int and type(padding) is not str:
-        return None
-    if threads is not None and type(threads) is not int:
-        return None
-    if bias is None:
-        bias_sig = None
-    elif type(bias) is np.ndarray:
-        bias_sig = (bias.shape, bias.dtype)
-    else:
-        return None
-    return (input.shape, input.dtype, weight.shape, weight.dtype, bias_sig, stride, padding,
-            dilation, groups, threads)
+def _out_ready(out, shape, dtype, x, w, b) -> bool:
+    """Whether a cached plan may write straight into `out`: exactly an ndarray of the result's
+    shape and dtype, C-contiguous, writeable, aligned, sharing no memory with what is read.
+    Anything else goes through the full path, which checks, copies aside or raises."""
+    if type(out) is not np.ndarray or out.shape != shape or out.dtype != dtype:
+        return False
+    flags = out.flags
+    return (flags.c_contiguous and flags.writeable and flags.aligned
+            and not np.may_share_memory(out, x) and not np.may_share_memory(out, w)
+            and (b is None or not np.may_share_memory(out, b)))
 
 
 def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads, simd,
-            reference):
-    """conv2d on an explicit SIMD path index (or the C reference kernel): the tests' entry."""
+            reference, params=None):
+    """conv2d on an explicit SIMD path index (or the C reference kernel): the tests' entry.
+
+    `params` is the call's params_key, given by conv2d so that a successful call is cached."""
     x = np.asarray(input)
     w = np.asarray(weight)
     b = None if bias is None else np.asarray(bias)
@@ -237,8 +263,8 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     if target4.size:
         _compute(x if batched else x[np.newaxis], w, b, geom, target4, dtype, n_threads, simd,
                  reference)
-        _remember_plan(input, weight, bias, stride, padding, dilation, groups, threads, out,
-                       dtype, geom, result_shape, n_threads, batched)
+        if params is not None:
+            _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched)
     if result is None:
         return target
     if target is not result:
@@ -246,24 +272,22 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     return result
 
 
-def _remember_plan(input, weight, bias, stride, padding, dilation, groups, threads, out, dtype,
-                   geom, result_shape, n_threads, batched):
-    """Caches a successful call's resolution for the fast path in conv2d, when that path can
-    replay it exactly: ndarray arguments already of the result dtype, exact-int parameters."""
-    if out is not None or type(input) is not np.ndarray or type(weight) is not np.ndarray:
+def _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched):
+    """Caches a successful call's resolution for conv2d's repeated-call path, when that path can
+    replay it exactly: arrays already of the result dtype (the key holds their shapes and dtypes,
+    `params` the exact parameters), and a result that fits in RAM (a call with out= was not
+    checked for that)."""
+    if x.dtype != dtype or w.dtype != dtype or (b is not None and b.dtype != dtype):
         return
-    if type(stride) is not int or type(dilation) is not int or type(groups) is not int:
+    if x.size == 0:  # answered without the C core (see _compute), which would refuse it
         return
-    if input.dtype != dtype or weight.dtype != dtype or input.size == 0:
-        return
-    if bias is not None and (type(bias) is not np.ndarray or bias.dtype != dtype):
-        return
-    key = _plan_key(input, weight, bias, stride, padding, dilation, groups, threads)
-    if key is None:
+    ram = _physical_memory()
+    if ram is not None and n_elements(result_shape) * dtype.itemsize > ram:
         return
     if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
         _PLAN_CACHE.clear()
-    _PLAN_CACHE[key] = (_CORE[dtype], geom.core_tuple, result_shape, n_threads, batched)
+    key = (x.shape, x.dtype, w.shape, w.dtype, None if b is None else (b.shape, b.dtype), params)
+    _PLAN_CACHE[key] = (_CORE[dtype], geom.core_tuple, result_shape, dtype, n_threads, batched)
 
 
 def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
@@ -284,7 +308,7 @@ def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
 
 def _check_out(out, shape, dtype) -> np.ndarray:
     if not isinstance(out, np.ndarray):
-        raise ValueError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
     if out.shape != tuple(shape):
         raise ValueError(f"out has shape {out.shape}, but the result has shape {tuple(shape)}")
     if out.dtype != dtype:

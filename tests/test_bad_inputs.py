@@ -84,11 +84,10 @@ SHAPE_ERRORS = [
      r"input has 4 channels, which groups=8 does not divide"),
     ("unbatched-depth-mismatch", dict(input=np.ones((3, 6, 7))),
      r"kernel depth 4 .*input has 3 channels"),
-    ("no-pixels-no-padding", dict(input=np.ones((1, 4, 0, 7))),
-     r"kernel height 3 spans 3 pixels, more than the padded input height 0"),
-    ("no-pixels-too-little-padding", dict(input=np.ones((2, 4, 6, 0)), padding=(0, 1)),
-     r"kernel width 3 spans 3 pixels, more than the padded input width 2 \(= 0 \+ padding 1 "
-     r"\+ 1\)"),
+    # An empty axis gives an empty output axis; the other axis is still checked.
+    ("no-pixels-and-too-narrow", dict(input=np.ones((1, 4, 0, 2))),
+     r"kernel width 3 spans 3 pixels, more than the padded input width 2 \(= 2 \+ padding 0 "
+     r"\+ 0\)"),
     ("bias-too-short", dict(bias=np.ones(5)), r"bias must have shape \(6,\).*got shape \(5,\)"),
     ("bias-too-long", dict(bias=np.ones(7)), r"bias must have shape \(6,\).*got shape \(7,\)"),
     ("bias-column", dict(bias=np.ones((6, 1))), r"bias must have shape \(6,\).*\(6, 1\)"),
@@ -114,6 +113,12 @@ SHAPE_RESULTS = [
                                groups=3), (2, 6, 4, 5)),
     ("height-0-padded", dict(input=np.ones((2, 4, 0, 7)), padding=2, bias=B), (2, 6, 2, 9)),
     ("width-0-padded-enough", dict(input=np.ones((2, 4, 6, 0)), padding=(0, 2)), (2, 6, 4, 2)),
+    ("no-pixels-no-padding", dict(input=np.ones((1, 4, 0, 7)), bias=B), (1, 6, 0, 5)),
+    ("no-pixels-too-little-padding", dict(input=np.ones((2, 4, 6, 0)), padding=(0, 1)),
+     (2, 6, 4, 0)),
+    ("no-pixels-same", dict(input=np.ones((2, 4, 0, 7)), padding="same", bias=B), (2, 6, 0, 7)),
+    ("no-pixels-at-all-same", dict(input=np.ones((2, 4, 0, 0)), padding="same", stride=2),
+     (2, 6, 0, 0)),
     ("unbatched", dict(input=X[0]), (6, 4, 5)),
     ("unbatched-0-channels", dict(input=np.ones((0, 6, 7)), weight=np.ones((6, 0, 3, 3))),
      (6, 4, 5)),
@@ -152,9 +157,16 @@ def _int_param_errors(name, pair=True):
     ]
     if pair:
         cases += [
-            ((1,), ValueError, rf"{name} must be an int or an \(h, w\) pair, got 1 values: \(1,\)"),
-            ((1, 2, 3), ValueError, rf"{name} must be an int or an \(h, w\) pair, got 3 values"),
-            ((), ValueError, rf"{name} must be an int or an \(h, w\) pair, got 0 values"),
+            ((1, 2, 3), ValueError, rf"{name} must be an int, a 1-element sequence or an "
+                                    rf"\(h, w\) pair, got 3 values: \(1, 2, 3\)"),
+            ((), ValueError, rf"{name} must be an int, a 1-element sequence or an \(h, w\) "
+                             rf"pair, got 0 values: \(\)"),
+            ((0,), ValueError, rf"{name}\[0\] must be >= 1, got 0"),
+            ((True,), TypeError, rf"{name}\[0\] must be an int, got bool True"),
+            ([np.bool_(True)], TypeError, rf"{name}\[0\] must be an int, got bool"),
+            ((1.0,), TypeError, rf"{name}\[0\] must be an int, got float 1.0"),
+            (((1, 1),), TypeError, rf"{name}\[0\] must be an int, got tuple"),
+            (np.array([2.0]), TypeError, rf"{name}\[0\] must be an int, got float 2.0"),
             ([1, 1, 1, 1], ValueError, rf"{name} must be .*got 4 values"),
             ((1, 0), ValueError, rf"{name}\[1\] must be >= 1, got 0"),
             ((-2, 1), ValueError, rf"{name}\[0\] must be >= 1, got -2"),
@@ -179,6 +191,11 @@ def test_int_parameter_errors(name, value, exc, pattern):
     pytest.param(dict(stride=np.array(2)), id="stride-0d-array"),
     pytest.param(dict(stride=np.array([1, 2])), id="stride-1d-array"),
     pytest.param(dict(stride=[2, 1]), id="stride-list"),
+    pytest.param(dict(stride=(2,)), id="stride-1-tuple"),
+    pytest.param(dict(stride=[np.int8(3)]), id="stride-1-list"),
+    pytest.param(dict(stride=np.array([2])), id="stride-1-array"),
+    pytest.param(dict(dilation=(2,)), id="dilation-1-tuple"),
+    pytest.param(dict(dilation=np.array([2], np.uint8), padding=(1,)), id="dilation-1-array"),
     pytest.param(dict(stride=(np.uint8(2), np.int32(3))), id="stride-numpy-int-pair"),
     pytest.param(dict(stride=6), id="stride-larger-than-input"),
     pytest.param(dict(stride=2**62), id="stride-2**62"),         # one output; C must not overflow
@@ -202,8 +219,16 @@ PADDING_ERRORS = [
     ("SAME", ValueError, r"padding must be 'valid', 'same', .*got the string 'SAME'"),
     ("full", ValueError, r"got the string 'full'"),
     ("", ValueError, r"got the string ''"),
-    ((1,), ValueError, r"padding must be an int, an \(h, w\) pair or .*got 1 values"),
-    ((1, 2, 3), ValueError, r"padding must be .*got 3 values: \(1, 2, 3\)"),
+    ((1, 2, 3), ValueError, r"padding must be an int, a 1-element sequence, an \(h, w\) pair "
+                            r"or \(\(top, bottom\), \(left, right\)\), got 3 values: \(1, 2, 3\)"),
+    ((-1,), ValueError, r"padding\[0\] must be >= 0, got -1"),
+    ((True,), TypeError, r"padding\[0\] must be an int, got bool True"),
+    ((1.0,), TypeError, r"padding\[0\] must be an int, got float 1.0"),
+    (((1, 2, 3),), ValueError, r"padding\[0\] must be an int or a \(before, after\) pair, "
+                               r"got 3 values"),
+    (("same",), TypeError, r"padding\[0\] must be an int, got str 'same'"),
+    (((1,),), ValueError, r"padding\[0\] must be an int or a \(before, after\) pair, got 1 "
+                          r"values"),
     ((1, 2, 3, 4), ValueError, r"padding must be .*got 4 values: \(1, 2, 3, 4\)"),
     ((), ValueError, r"padding must be .*got 0 values"),
     ((1, -1), ValueError, r"padding\[1\] must be >= 0, got -1"),
@@ -240,6 +265,11 @@ def test_padding_errors(value, exc, pattern):
     pytest.param([[0, 2], [3, 1]], id="nested-lists"),
     pytest.param(np.array([[0, 2], [3, 1]]), id="2d-array"),
     pytest.param(((0, 1), 2), id="mixed-pair-and-int"),
+    pytest.param((2,), id="1-tuple"),
+    pytest.param([np.int16(1)], id="1-list"),
+    pytest.param(np.array([2]), id="1-array"),
+    pytest.param(((0, 2),), id="one-before-after-pair"),
+    pytest.param(np.array([[2, 1]]), id="one-before-after-pair-array"),
     pytest.param(9, id="as-large-as-allowed"),                       # = H + kernel span
     pytest.param("valid", id="valid"),
     pytest.param("same", id="same"),
@@ -409,8 +439,6 @@ def _readonly(shape, dtype=np.float64):
 
 
 OUT_ERRORS = [
-    ("list", [0.0], r"out must be a numpy.ndarray, got list"),
-    ("scalar", 0.0, r"out must be a numpy.ndarray, got float"),
     ("wrong-shape", np.zeros((2, 6, 4, 4)),
      r"out has shape \(2, 6, 4, 4\), but the result has shape \(2, 6, 4, 5\)"),
     ("no-batch-axis", np.zeros((6, 4, 5)), r"out has shape \(6, 4, 5\), but the result has "
@@ -431,6 +459,28 @@ OUT_ERRORS = [
 @pytest.mark.parametrize("out,pattern", [pytest.param(o, p, id=i) for i, o, p in OUT_ERRORS])
 def test_out_errors(out, pattern):
     _expect(ValueError, pattern, out=out)
+
+
+def _torch_out():
+    torch = pytest.importorskip("torch")
+    return torch.zeros((2, 6, 4, 5), dtype=torch.float64)
+
+
+# Not an ndarray at all: a TypeError, as NumPy's ufuncs raise for such an out=.
+OUT_TYPE_ERRORS = [
+    ("list", lambda: np.zeros((2, 6, 4, 5)).tolist(), r"out must be a numpy.ndarray, got list"),
+    ("tuple", lambda: (0.0,) * 5, r"out must be a numpy.ndarray, got tuple"),
+    ("scalar", lambda: 0.0, r"out must be a numpy.ndarray, got float"),
+    ("numpy-scalar", lambda: np.float64(0.0), r"out must be a numpy.ndarray, got float64"),
+    ("memoryview", lambda: memoryview(np.zeros((2, 6, 4, 5))),
+     r"out must be a numpy.ndarray, got memoryview"),
+    ("torch-tensor", _torch_out, r"out must be a numpy.ndarray, got Tensor"),
+]
+
+
+@pytest.mark.parametrize("make,pattern", [pytest.param(m, p, id=i) for i, m, p in OUT_TYPE_ERRORS])
+def test_out_type_errors(make, pattern):
+    _expect(TypeError, pattern, out=make())
 
 
 def test_out_float32_result_needs_float32_out():

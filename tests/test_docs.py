@@ -2,13 +2,15 @@
 
 import doctest
 import pathlib
+import re
 
 import pytest
 
 import cconv
 from cconv import _config, _conv
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 @pytest.mark.parametrize("module", [cconv, _conv, _config], ids=lambda m: m.__name__)
@@ -29,3 +31,30 @@ def test_readme_examples():
     result = runner.summarize(verbose=False)
     assert result.failed == 0
     assert result.attempted >= 8
+
+
+# A repository path in prose: folders, then a file name with a source or documentation suffix.
+_PATH = re.compile(r"(?<![\w/.<-])(?:\.?[\w-]+/)+[\w.-]*\w"
+                   r"\.(?:md|py|toml|txt|sh|c|h|pyx|pxd|pyi|ini)\b")
+
+
+@pytest.mark.parametrize("name", ["README.md", "pyproject.toml", "benchmarks/README.md"])
+def test_files_named_in_the_docs_exist(name):
+    """Every path that README.md, pyproject.toml and benchmarks/README.md name exists (relative
+    to the repository root or to the naming file)."""
+    doc = ROOT / name
+    if not doc.exists():
+        pytest.skip("tests run outside the source tree")
+    named = set(_PATH.findall(doc.read_text()))
+    missing = sorted(p for p in named if not (ROOT / p).exists() and not (doc.parent / p).exists())
+    assert not missing, f"{name} names files that do not exist: {missing}"
+
+
+def test_readme_speaks_to_users():
+    """The README says what was measured and how; it does not point at the project's internal
+    briefs or issue numbers, which a user cannot read."""
+    if not README.exists():
+        pytest.skip("tests run outside the source tree")
+    text = README.read_text()
+    found = re.findall(r"(?i)\bproject brief\b|\bthe brief\b|\bbrief's\b|\bissue \d+", text)
+    assert not found, found

@@ -12,7 +12,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, note, strategies as st  # noqa: E402
 
 import cconv  # noqa: E402
-from cconv._args import resolve  # noqa: E402
+from cconv._args import as_int, params_key, resolve  # noqa: E402
 from conftest import IMPLEMENTATIONS, assert_matches_oracle, run_impl  # noqa: E402
 
 IMPLS = [p.values[0] for p in IMPLEMENTATIONS]
@@ -168,3 +168,47 @@ def test_arbitrary_arguments_end_cleanly(h, w, c, o, kh, kw, depth, stride, padd
             message)
         return
     assert_matches_oracle(got, x, wt, **params)
+
+
+# Spellings of an int parameter: ints, NumPy ints, and look-alikes a fresh call refuses (picked
+# by index: Hypothesis hashes sampled values, and a generic timedelta64 cannot be hashed).
+_LOOK_ALIKES = (True, False, np.True_, 1.0, np.float64(2.0), np.timedelta64(1), None, "1",
+                np.array(1), 2**63)
+_int_spelling = st.one_of(
+    st.integers(-1, 4), st.integers(-1, 4).map(np.int64), st.integers(0, 4).map(np.uint8),
+    st.integers(0, len(_LOOK_ALIKES) - 1).map(_LOOK_ALIKES.__getitem__))
+
+
+def _sequences_of(elements):
+    return st.one_of(elements, st.lists(elements, max_size=3),
+                     st.lists(elements, max_size=3).map(tuple))
+
+
+@given(stride=_sequences_of(_int_spelling), dilation=_sequences_of(_int_spelling),
+       padding=st.one_of(_sequences_of(_sequences_of(_int_spelling)),
+                         st.sampled_from(["same", "valid", "full", "SAME"])),
+       groups=_int_spelling, threads=st.one_of(st.none(), _int_spelling),
+       shapes=st.sampled_from([((1, 2, 5, 6), (2, 1, 2, 3)), ((2, 4, 3, 0), (4, 2, 3, 1)),
+                               ((4, 7, 7), (2, 4, 3, 3))]))
+def test_params_key_is_exact(stride, dilation, padding, groups, threads, shapes):
+    """The repeated-call cache shares a plan between calls whose parameters have the same key:
+    every spelling with a key must pass or fail the checks exactly as the plain ints of its key,
+    and resolve to the same geometry."""
+    key = params_key(stride, padding, dilation, groups, threads)
+    if key is None:
+        return
+    sh, sw, dh, dw, g, t, *pad = key
+    canonical = dict(stride=(sh, sw), dilation=(dh, dw), groups=g, threads=t,
+                     padding="same" if pad == ["same"] else ((pad[0], pad[1]), (pad[2], pad[3])))
+    for value in (sh, sw, dh, dw, g, *(p for p in pad if p != "same")):
+        assert type(value) is int
+    assert t is None or type(t) is int
+
+    def outcome(stride, padding, dilation, groups, threads):
+        try:
+            geometry = resolve(*shapes, stride, padding, dilation, groups)
+            return geometry, None if threads is None else as_int(threads, "threads", 1, 1024)
+        except (TypeError, ValueError) as exc:
+            return type(exc)
+
+    assert outcome(stride, padding, dilation, groups, threads) == outcome(**canonical)

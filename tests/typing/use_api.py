@@ -33,7 +33,14 @@ def main() -> None:
     # Every padding form, nested lists and NumPy ints included.
     cconv.conv2d(image[0], filters, padding=((1, 0), (0, 1)))
     cconv.conv2d(image.tolist(), filters, padding=[1, np.int64(2)], stride=np.int32(1))
+    # One-element sequences: the same for both axes.
+    cconv.conv2d(image, filters, stride=(2,), padding=((1, 0),), dilation=[1])
+    cconv.conv2d_output_shape(image.shape, filters.shape, padding=(1,))
     cconv.conv2d_output_shape([3, 8, 8], [2, 3, 3, 3], padding="valid")
+
+    # The NumPy twin, reachable after `import cconv` alone.
+    reference: npt.NDArray[np.float64] = cconv.oracle.conv2d_oracle(image, filters, bias, 2, "same")
+    assert reference.shape == shape
 
     config = cconv.get_config()
     paths: list[str] = config["simd_paths"]
