@@ -276,7 +276,8 @@ def run_table(layers, args, impls, notes):
     info = describe(impls, args)
     print(f"cconv benchmark  {info['date_utc']}  {info['cpu_model']}, {info['cores']} cores")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
-    print(f"cconv: simd={info['cconv_config']['simd']} openmp={info['cconv_config']['openmp']}"
+    print(f"cconv: simd={info['cconv_config']['simd']} "
+          f"max_threads={info['cconv_config']['max_threads']}"
           f"   threads={args.threads} dtype={args.dtype} bias={not args.no_bias} "
           f"repeat={args.repeat}")
     for note in notes:

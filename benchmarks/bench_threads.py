@@ -41,9 +41,7 @@ def main(argv=None):
     counts = list(range(1, args.max_threads + 1))
     config = cconv.get_config()
     print(f"{cpu_model()}, {usable_cores()} cores; cconv {cconv.__version__} "
-          f"simd={config['simd']} openmp={config['openmp']} dtype={args.dtype}")
-    if not config["openmp"]:
-        print("note: serial build (no OpenMP): threads= cannot speed it up")
+          f"simd={config['simd']} max_threads={config['max_threads']} dtype={args.dtype}")
     print(f"\n{'layer':<16} {'MFLOP':>7} " + " ".join(f"{f'{t} thr ms':>10}" for t in counts)
           + " " + " ".join(f"{f'x{t}':>6}" for t in counts[1:]) + "  bitwise identical")
     all_identical = True

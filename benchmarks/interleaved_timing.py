@@ -9,9 +9,9 @@ Two things make multi-threaded libraries disturb each other when they take turns
 handled before every sample:
 
 - After a call, a library's worker threads keep spinning for a while (measured on the 2-core
-  benchmark machine: libgomp, used by cconv and PyTorch, about 8-10 ms; ONNX Runtime's pool about
-  35-40 ms), taking a core from whichever library runs next. ``wait_until_idle`` sleeps until the
-  process burns no CPU any more.
+  benchmark machine: libgomp, used by PyTorch, about 8-10 ms; ONNX Runtime's pool about 35-40 ms;
+  cconv's own pool 0.1 ms), taking a core from whichever library runs next. ``wait_until_idle``
+  sleeps until the process burns no CPU any more.
 - A worker thread that has gone to sleep can take milliseconds to wake (up to ~15 ms measured on
   that virtual machine), which would be charged to the first call of the next sample. One untimed
   call of the same implementation right before the sample wakes its threads, so every sample

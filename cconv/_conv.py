@@ -184,8 +184,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
             x, w, b = _as_arrays(x, w, b)
         plan = _PLAN_CACHE.get((x.shape, x.dtype, w.shape, w.dtype,
                                 None if b is None else (b.shape, b.dtype), params))
-        # Aligned as well as contiguous: the C core's typed loads need it (see _compute).
-        if plan is not None and _c_ready(x) and _c_ready(w) and (b is None or _c_ready(b)):
+        # The C core reads the input through its strides, but needs every array aligned for its
+        # typed loads, and weight and bias C-contiguous (see _compute).
+        if plan is not None and x.flags.aligned and _c_ready(w) and (b is None or _c_ready(b)):
             core, geometry, shape, dtype, n_threads, batched = plan
             if out is None:
                 result = np.empty(shape, dtype)

@@ -34,21 +34,41 @@ cdef extern from "Python.h":
 # - A call with less work than _GIL_FREE_WORK (a few tens of microseconds) keeps the GIL.
 # - Other calls release it, and time how long taking it back took.  A wait longer than
 #   _CONTENDED_WAIT means a thread busy in Python; for the next _PROBE_SECONDS this thread then
-#   (a) keeps the GIL in calls estimated shorter than one switch interval (that delays the busy
-#       thread no longer than its own switching does), and
+#   (a) keeps the GIL in calls expected to last less than half a switch interval (that delays
+#       the busy thread no longer than its own switching does, and the busy thread's turn then
+#       falls on fewer than half of the calls), and
 #   (b) lets longer calls take the GIL back one switch interval before they end: the C core's
 #       handoff callback blocks the calling thread on the GIL while a pool thread finishes the
 #       work, so the wait overlaps the computation instead of following it;
 #   after which one call releases the GIL plainly again, to see whether the busy thread is still
 #   there.
-# "Work" is multiply-adds plus elements read and written; _WORK_PER_SECOND (per thread) converts
-# it to time, about as fast as dense layers run (depthwise and memory-bound ones run slower).
+# A call is expected to last as long as the same call (same work, threads and kernel) last
+# time in this thread; failing that, its "work" (multiply-adds plus elements read and written)
+# divided by _WORK_PER_SECOND per thread, about as fast as dense layers run.
 cdef double _GIL_FREE_WORK = 1 << 20
 cdef double _WORK_PER_SECOND = 4e10
 cdef double _CONTENDED_WAIT = 1e-3
 cdef double _PROBE_SECONDS = 1.0
-# Per calling thread: contended_until (cconv_monotonic_time seconds) and handoffs (a count).
+cdef int _DURATIONS_KEPT = 256
+# Per calling thread: contended_until (cconv_monotonic_time seconds), durations ({(work,
+# threads, kernel): seconds}) and handoffs (a count, for the tests).
 _gil_state = threading.local()
+
+
+cdef double _expected_seconds(tuple key, double work, int threads):
+    durations = getattr(_gil_state, "durations", None)
+    if durations is not None:
+        seconds = durations.get(key)
+        if seconds is not None:
+            return seconds
+    return work / (_WORK_PER_SECOND * threads)
+
+
+cdef void _remember_seconds(tuple key, double seconds):
+    durations = getattr(_gil_state, "durations", None)
+    if durations is None or len(durations) >= _DURATIONS_KEPT:
+        durations = _gil_state.durations = {}
+    durations[key] = seconds
 
 # Python runs signal handlers only in the main thread: calls made elsewhere have nothing to poll.
 cdef unsigned long _MAIN_THREAD = threading.main_thread().ident
@@ -91,12 +111,18 @@ ctypedef cconv_status (*_runner)(const cconv_conv2d_params *p, const void *args)
 cdef cconv_status _run_core(_runner run, const void *args, cconv_conv2d_params *p) except *:
     """run(p, args) under the GIL policy above; returns its status."""
     cdef double work = _work(p)
-    cdef double now = cconv_monotonic_time()
+    if work < _GIL_FREE_WORK:
+        return run(p, args)
+    cdef double start = cconv_monotonic_time()
     cdef int threads = p.threads if p.threads > 0 else cconv_max_threads()
     cdef double switch = sys.getswitchinterval()
-    cdef bint contended = getattr(_gil_state, "contended_until", 0.0) > now
-    if work < _GIL_FREE_WORK or (contended and work < switch * _WORK_PER_SECOND * threads):
-        return run(p, args)
+    cdef bint contended = getattr(_gil_state, "contended_until", 0.0) > start
+    key = (work, threads, <size_t>run)
+    cdef cconv_status status
+    if contended and _expected_seconds(key, work, threads) < 0.5 * switch:
+        status = run(p, args)
+        _remember_seconds(key, cconv_monotonic_time() - start)
+        return status
     cdef _GilRelease release
     release.restored = False
     release.wait = 0.0
@@ -106,16 +132,16 @@ cdef cconv_status _run_core(_runner run, const void *args, cconv_conv2d_params *
     if contended:
         p.handoff = _take_gil_back
         p.handoff_seconds = switch
-    cdef cconv_status status
     cdef double done
     release.saved = PyEval_SaveThread()
     status = run(p, args)
+    done = cconv_monotonic_time()
     if release.restored:   # by the handoff: counted for the tests
         _gil_state.handoffs = getattr(_gil_state, "handoffs", 0) + 1
     else:
-        done = cconv_monotonic_time()
         PyEval_RestoreThread(release.saved)
         release.wait = cconv_monotonic_time() - done
+    _remember_seconds(key, done - start - (release.wait if release.restored else 0.0))
     if release.wait > _CONTENDED_WAIT:
         _gil_state.contended_until = cconv_monotonic_time() + _PROBE_SECONDS
     return status

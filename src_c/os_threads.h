@@ -170,6 +170,18 @@ static inline int cconv_at_fork(void (*prepare)(void), void (*parent)(void), voi
 }
 #endif
 
+/* A hint to the CPU inside a spin-wait loop (lets a sibling hyperthread run, saves power). */
+#if defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_IX86))
+#include <intrin.h>
+static inline void cconv_cpu_relax(void) { _mm_pause(); }
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+static inline void cconv_cpu_relax(void) { __builtin_ia32_pause(); }
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+static inline void cconv_cpu_relax(void) { __asm__ volatile("yield"); }
+#else
+static inline void cconv_cpu_relax(void) {}
+#endif
+
 /* Atomic operations on counters shared between the threads of one parallel loop. */
 #if defined(_MSC_VER) && !defined(__clang__)
 static inline int64_t cconv_atomic_fetch_add(volatile int64_t *p, int64_t v)

@@ -12,6 +12,12 @@
 /* More helpers than this are never started (threads= is capped at 1024 by the Python layer). */
 #define CCONV_MAX_HELPERS 1023
 
+/* How long a helper that runs out of work watches for the next loop before it sleeps.  Waking a
+ * sleeping thread can take a millisecond or more (a virtual CPU may have to be woken first), as
+ * long as a whole layer of a small network; a short watch covers the Python code between the
+ * calls of a network, and costs a neighbour little when no call follows. */
+#define CCONV_SPIN_SECONDS 1e-4
+
 static int parse_thread_count(const char *text)
 {
     if (!text) return 0;
@@ -68,7 +74,28 @@ static struct {
     int start_failed;     /* the OS refused a thread: run with the helpers there are */
     int fork_hooked;
     job *running;         /* every running loop, the ones wanting helpers first */
-} pool = {CCONV_MUTEX_INIT, CCONV_COND_INIT, 0, 0, 0, 0, NULL};
+    volatile int posted;  /* atomic: bumped whenever a loop starts wanting helpers */
+} pool = {CCONV_MUTEX_INIT, CCONV_COND_INIT, 0, 0, 0, 0, NULL, 0};
+
+/* Lock held: tells helpers that a loop wants them, the sleeping ones and the watching ones. */
+static void post_work(int wanted)
+{
+    cconv_atomic_store_int(&pool.posted, cconv_atomic_load_int(&pool.posted) + 1);
+    for (int i = 0; i < wanted && i < pool.idle; i++) cconv_cond_signal(&pool.work);
+}
+
+/* Lock not held: watches pool.posted for up to CCONV_SPIN_SECONDS; 1 when it moved. */
+static int watch_for_work(int seen)
+{
+    const double until = cconv_monotonic_seconds() + CCONV_SPIN_SECONDS;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (cconv_atomic_load_int(&pool.posted) != seen) return 1;
+            cconv_cpu_relax();
+        }
+        if (cconv_monotonic_seconds() > until) return 0;
+    }
+}
 
 static void start_helpers(int wanted);
 
@@ -77,16 +104,15 @@ static void recruit_helper(job *j)
 {
     cconv_mutex_lock(&pool.lock);
     j->helpers_wanted++;
-    if (pool.idle > 0) {
-        cconv_cond_signal(&pool.work);
-    } else {
-        start_helpers(pool.helpers + 1); /* a new helper looks for a loop as it starts */
-    }
+    /* With no helper asleep, one may be watching; if none is, a new one looks for a loop as it
+     * starts. */
+    if (pool.idle == 0) start_helpers(pool.helpers + 1);
+    post_work(1);
     cconv_mutex_unlock(&pool.lock);
 }
 
 /* The calling thread's checks between its items: Ctrl-C polling and the handoff.  Returns 1
- * when the loop must stop. */
+ * when the caller must take no more items (the loop stops, or helpers finish it). */
 typedef struct caller_state {
     double start, next_poll, poll_interval;
     int handoff_pending;
@@ -109,7 +135,13 @@ static int between_items(job *j, caller_state *c)
             if (done < loop->items) recruit_helper(j);
             loop->handoff(loop->handoff_context);
             c->next_poll = 1e300; /* the rest is shorter than a poll interval */
-            return 0;
+            /* The helpers inside take every item left; the caller joins them only when there
+             * are none (no thread could be started, or none has woken yet), so the call never
+             * runs more threads than it was given. */
+            cconv_mutex_lock(&pool.lock);
+            const int helped = j->helpers_inside > 0;
+            cconv_mutex_unlock(&pool.lock);
+            return helped;
         }
     }
     if (loop->poll && now >= c->next_poll) {
@@ -160,14 +192,26 @@ static void helper_main(void *unused)
 {
     (void)unused;
     cconv_mutex_lock(&pool.lock);
+    int watched = 0; /* whether a whole watch has passed with no loop posted */
     for (;;) {
         job *j = wanting_job();
+        if (!j && !watched) {
+            /* A loop posted during the watch may have been taken by another helper: then watch
+             * again, since more may follow (a network's next layer). */
+            const int seen = cconv_atomic_load_int(&pool.posted);
+            cconv_mutex_unlock(&pool.lock);
+            watched = !watch_for_work(seen);
+            cconv_mutex_lock(&pool.lock);
+            continue;
+        }
         if (!j) {
             pool.idle++;
             cconv_cond_wait(&pool.work, &pool.lock);
             pool.idle--;
+            watched = 0;
             continue;
         }
+        watched = 0;
         j->helpers_wanted--;
         j->helpers_inside++;
         const int slot = j->next_slot++;
@@ -195,6 +239,7 @@ static void after_fork_child(void)
     }
     pool.running = NULL; /* loops of threads that do not exist here are never touched again */
     pool.helpers = pool.idle = pool.start_failed = 0;
+    pool.posted = 0;
     cconv_cond_init(&pool.work); /* its waiters were not copied */
     cconv_mutex_unlock(&pool.lock);
 }
@@ -266,7 +311,7 @@ cconv_loop_result cconv_parallel_run(const cconv_parallel_loop *loop)
     if (helpers > 0) start_helpers((int)helpers);
     j.next = pool.running;
     pool.running = &j;
-    for (int i = 0; i < helpers && i < pool.idle; i++) cconv_cond_signal(&pool.work);
+    post_work((int)helpers);
     cconv_mutex_unlock(&pool.lock);
 
     caller_start(loop, &c);

@@ -522,6 +522,12 @@ def _forms_of_the_tiny_call():
          lambda x, w, b: cconv.conv2d(x, w, b, padding=1, out=np.empty((1, 4, 8, 8), x.dtype))),
         ("unbatched-out", np.float32,
          lambda x, w, b: cconv.conv2d(x[0], w, b, padding=1, out=np.empty((4, 8, 8), x.dtype))),
+        # The C core reads any strides in place, so a strided input replays the plan too.
+        ("channels-last-input", np.float32, lambda x, w, b: cconv.conv2d(
+            np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2), w, b,
+            padding=1)),
+        ("reversed-rows-input", np.float32, lambda x, w, b: cconv.conv2d(
+            np.ascontiguousarray(x[:, :, ::-1])[:, :, ::-1], w, b, padding=1)),
     ]
     if HAVE_TORCH:
         import torch
