@@ -99,12 +99,13 @@ class BuildExtWithKernelFlags(build_ext):
         super().build_extension(ext)
 
 
-core_sources = (
-    ["cconv/_core.pyx"]
-    + sorted(glob(os.path.join(SRC, "*.c")))
-    + sorted(glob(os.path.join(SRC, "ref", "*.c")))
-    + sorted(glob(os.path.join(SRC, "kernels", "generic", "*.c")))
-)
+# The core: every .c file under src_c/ built with the baseline flags (runtime/, each operation's
+# folder, ref/, kernels/generic/), but not the other kernel sets (built above with their own
+# flags) nor src_c/tests/ (stand-alone check programs).
+BASELINE_DIRS = ("runtime", "conv", "pool", "ref", "kernels/generic")
+core_sources = ["cconv/_core.pyx"] + sorted(
+    path for folder in BASELINE_DIRS
+    for path in glob(os.path.join(SRC, *folder.split("/"), "*.c")))
 
 setup(
     ext_modules=[Extension("cconv._core", sources=core_sources)],

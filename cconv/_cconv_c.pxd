@@ -49,6 +49,6 @@ cdef extern from "cconv.h" nogil:
                                               size_t *)
 
 
-# The thread pool's clock (src_c/thread_pool.h, internal to the C core but linked in).
-cdef extern from "thread_pool.h" nogil:
+# The thread pool's clock (src_c/runtime/thread_pool.h, internal to the C core but linked in).
+cdef extern from "runtime/thread_pool.h" nogil:
     double cconv_monotonic_time()

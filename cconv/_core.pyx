@@ -91,7 +91,7 @@ cdef void _take_gil_back(void *context) noexcept nogil:
 
 cdef int _poll_signals(void *context) noexcept nogil:
     """Lets Ctrl-C stop a long call: run between work items by the calling (main) thread, about
-    every 0.1 s (see src_c/thread_pool.h)."""
+    every 0.1 s (see src_c/runtime/thread_pool.h)."""
     with gil:
         if check_signals_keep_error() != 0:
             return 1

@@ -75,8 +75,17 @@ done <<< "$isa_flags"
 
 echo "== building the fuzz target (kernel sets: generic ${defines[*]:-})"
 # shellcheck disable=SC2086
-clang $COMMON $SAN "${defines[@]}" "$ROOT/fuzz/fuzz_conv2d.c" "$SRC"/*.c "$SRC"/ref/*.c \
-    "$SRC"/kernels/generic/*.c "${objects[@]}" -lm -o "$WORK/fuzz_conv2d"
+# The baseline sources: the folders of setup.py's BASELINE_DIRS.
+baseline=()
+dirs_py='import ast
+tree = ast.parse(open("setup.py").read())
+print(" ".join(next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                    and getattr(n.targets[0], "id", "") == "BASELINE_DIRS")))'
+for folder in $(cd "$ROOT" && python3 -c "$dirs_py"); do
+    for src in "$SRC/$folder"/*.c; do [ -e "$src" ] && baseline+=("$src"); done
+done
+clang $COMMON $SAN -pthread "${defines[@]}" "$ROOT/fuzz/fuzz_conv2d.c" "${baseline[@]}" \
+    "${objects[@]}" -lm -o "$WORK/fuzz_conv2d"
 
 NEW="${FUZZ_NEW_CORPUS:-$WORK/new-corpus}"
 mkdir -p "$NEW"

@@ -4,7 +4,7 @@
  * kernel, on random shapes, strides, paddings, dilations and groups; plus bitwise identity of
  * each path across thread counts and the workspace size query.  Exit status 0 when all pass.
  *
- *   build the core's .c files (src_c, src_c/ref, src_c/kernels/generic) with
+ *   build the core's .c files (the folders of setup.py's BASELINE_DIRS) with
  *     gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -pthread
  *         -Wall -Wextra -Isrc_c/include -Isrc_c -Isrc_c/kernels
  *         -DCCONV_HAVE_AVX2=1 -DCCONV_HAVE_AVX512=1

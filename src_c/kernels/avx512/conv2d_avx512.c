@@ -9,7 +9,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "cpu_features.h"
+#include "runtime/cpu_features.h"
 #include "kernel_list.h"
 #include "simd_ukernel_template.h"
 

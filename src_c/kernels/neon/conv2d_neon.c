@@ -9,7 +9,7 @@
 #if defined(__aarch64__) || defined(_M_ARM64)
 #include <arm_neon.h>
 
-#include "cpu_features.h"
+#include "runtime/cpu_features.h"
 #include "simd_ukernel_template.h"
 
 /* vfmaq(acc, b, c) = acc + b * c with one rounding; UK_FMA's argument order is (b, c, acc). */

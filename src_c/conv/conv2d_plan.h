@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "cconv.h"
+#include "runtime/aligned_alloc.h"
 
 typedef struct cconv_conv2d_plan {
     int64_t batch, in_channels, in_height, in_width, out_channels, groups;
@@ -81,12 +82,5 @@ void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
 /* 1 when every input channel is a C-contiguous H x W plane (rows of stride W, columns of stride
  * 1), wherever the channels themselves lie: what kernels that read whole planes in place need. */
 int cconv_conv2d_input_planes_contiguous(const cconv_conv2d_params *p);
-
-/* Per-thread scratch: the band buffer (zeroed once, so slack positions always hold finite values)
- * and one tile of mr_max x nr outputs.  Returns NULL on failure. */
-void *cconv_aligned_calloc(size_t bytes);
-/* What cconv_aligned_calloc(bytes) takes from the heap (alignment slack included). */
-size_t cconv_aligned_footprint(size_t bytes);
-void cconv_aligned_free(void *ptr);
 
 #endif

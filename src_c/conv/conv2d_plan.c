@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checked_math.h"
-#include "conv2d_plan.h"
+#include "runtime/checked_math.h"
+#include "conv/conv2d_plan.h"
 
 /* Target size of one thread's packed band: about a quarter of a typical 1-2 MB L2, so the band,
  * the weights being streamed and the output tile stay in L2 together. */
@@ -293,25 +293,4 @@ void cconv_conv2d_plan_free(cconv_conv2d_plan *plan)
     free(plan->row_phases); /* the tap offsets and phase lists are one block */
     plan->row_phases = plan->col_phases = NULL;
     plan->tap_offsets = NULL;
-}
-
-/* 64-byte alignment (one cache line, one AVX-512 vector), done by hand for portability:
- * the pointer malloc returned is stored just before the aligned block. */
-void *cconv_aligned_calloc(size_t bytes)
-{
-    const size_t align = 64;
-    if (bytes > SIZE_MAX - align - sizeof(void *)) return NULL;
-    void *raw = calloc(1, bytes + align + sizeof(void *));
-    if (!raw) return NULL;
-    uintptr_t start = (uintptr_t)raw + sizeof(void *);
-    uintptr_t aligned = (start + align - 1) & ~(uintptr_t)(align - 1);
-    ((void **)aligned)[-1] = raw;
-    return (void *)aligned;
-}
-
-size_t cconv_aligned_footprint(size_t bytes) { return bytes + 64 + sizeof(void *); }
-
-void cconv_aligned_free(void *ptr)
-{
-    if (ptr) free(((void **)ptr)[-1]);
 }

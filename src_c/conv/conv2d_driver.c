@@ -4,8 +4,8 @@
 
 #include "cconv.h"
 #include "conv2d_kernels.h"
-#include "conv2d_plan.h"
-#include "thread_pool.h"
+#include "conv/conv2d_plan.h"
+#include "runtime/thread_pool.h"
 
 #define DRV_T float
 #define DRV_SUFFIX f32

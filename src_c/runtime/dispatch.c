@@ -6,7 +6,7 @@
 
 #include "cconv.h"
 #include "kernel_list.h"
-#include "thread_pool.h"
+#include "runtime/thread_pool.h"
 
 #define CCONV_TABLE_ENTRY(isa) &cconv_kernels_##isa,
 static const cconv_kernel_set *const kernel_table[] = {CCONV_KERNEL_SETS(CCONV_TABLE_ENTRY)};

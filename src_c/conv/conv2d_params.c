@@ -1,6 +1,6 @@
 /* Validation of the parameter struct and the output-size formula, all in checked 64-bit math. */
 #include "cconv.h"
-#include "checked_math.h"
+#include "runtime/checked_math.h"
 
 int64_t cconv_conv2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before,
                                  int64_t pad_after, int64_t dilation)
