@@ -12,6 +12,14 @@ cdef extern from "cconv.h" nogil:
 
     ctypedef int (*cconv_poll_fn)(void *context) noexcept nogil
 
+    ctypedef struct cconv_run_options:
+        int threads
+        int simd
+        cconv_poll_fn poll
+        void *poll_context
+        void (*handoff)(void *) noexcept nogil
+        double handoff_seconds
+
     ctypedef struct cconv_conv2d_params:
         int64_t batch, in_channels, in_height, in_width, out_channels
         int64_t kernel_height, kernel_width
@@ -21,12 +29,7 @@ cdef extern from "cconv.h" nogil:
         int64_t groups
         int64_t out_height, out_width
         const int64_t *input_strides
-        int threads
-        int simd
-        cconv_poll_fn poll
-        void *poll_context
-        void (*handoff)(void *) noexcept nogil
-        double handoff_seconds
+        cconv_run_options run
 
     int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)
     cconv_status cconv_conv2d_check(const cconv_conv2d_params *)

@@ -98,43 +98,49 @@ cdef int _poll_signals(void *context) noexcept nogil:
     return 0
 
 
-cdef double _work(const cconv_conv2d_params *p) noexcept:
-    """Multiply-adds plus elements read and written: the size of a call."""
+cdef double _conv2d_work(const cconv_conv2d_params *p) noexcept:
+    """Multiply-adds plus elements read and written: the size of a call (for _run_core)."""
     cdef double outputs = <double>p.batch * p.out_channels * p.out_height * p.out_width
     return (outputs * (p.in_channels // p.groups) * p.kernel_height * p.kernel_width + outputs
             + <double>p.batch * p.in_channels * p.in_height * p.in_width)
 
 
-ctypedef cconv_status (*_runner)(const cconv_conv2d_params *p, const void *args) noexcept nogil
+# One C entry point with its arguments: each operation wraps its own in a struct.
+ctypedef cconv_status (*_runner)(const void *args) noexcept nogil
 
 
-cdef cconv_status _run_core(_runner run, const void *args, cconv_conv2d_params *p) except *:
-    """run(p, args) under the GIL policy above; returns its status."""
-    cdef double work = _work(p)
+cdef cconv_status _run_core(_runner run, const void *args, cconv_run_options *opts,
+                            double work) except *:
+    """run(args) under the GIL policy above, with opts (the run options inside args) filled in;
+    `work` sizes the call (see _work).  Returns the C status."""
+    opts.poll = NULL
+    opts.poll_context = NULL
+    opts.handoff = NULL
+    opts.handoff_seconds = 0.0
     if work < _GIL_FREE_WORK:
-        return run(p, args)
+        return run(args)
     cdef double start = cconv_monotonic_time()
-    cdef int threads = p.threads if p.threads > 0 else cconv_max_threads()
+    cdef int threads = opts.threads if opts.threads > 0 else cconv_max_threads()
     cdef double switch = sys.getswitchinterval()
     cdef bint contended = getattr(_gil_state, "contended_until", 0.0) > start
     key = (work, threads, <size_t>run)
     cdef cconv_status status
     if contended and _expected_seconds(key, work, threads) < 0.5 * switch:
-        status = run(p, args)
+        status = run(args)
         _remember_seconds(key, cconv_monotonic_time() - start)
         return status
     cdef _GilRelease release
     release.restored = False
     release.wait = 0.0
     if PyThread_get_thread_ident() == _MAIN_THREAD:
-        p.poll = _poll_signals
-    p.poll_context = &release
+        opts.poll = _poll_signals
+    opts.poll_context = &release
     if contended:
-        p.handoff = _take_gil_back
-        p.handoff_seconds = switch
+        opts.handoff = _take_gil_back
+        opts.handoff_seconds = switch
     cdef double done
     release.saved = PyEval_SaveThread()
-    status = run(p, args)
+    status = run(args)
     done = cconv_monotonic_time()
     if release.restored:   # by the handoff: counted for the tests
         _gil_state.handoffs = getattr(_gil_state, "handoffs", 0) + 1
@@ -188,12 +194,8 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
     p.out_height, p.out_width = shape_out[2], shape_out[3]
     (p.stride_h, p.stride_w, p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
      p.dilation_h, p.dilation_w, p.groups) = geometry
-    p.threads = threads
-    p.simd = simd
-    p.poll = NULL
-    p.poll_context = NULL
-    p.handoff = NULL
-    p.handoff_seconds = 0.0
+    p.run.threads = threads
+    p.run.simd = simd
     # The Python layer has checked all of this already; re-checked here because these shapes are
     # what keeps the C core inside its buffers.
     if (shape_out[0] != shape_in[0] or shape_out[1] != shape_w[0] or p.groups < 1
@@ -203,6 +205,7 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
 
 
 cdef struct _Conv2dArgs:
+    cconv_conv2d_params p
     const void *input
     const void *weight
     const void *bias
@@ -210,8 +213,9 @@ cdef struct _Conv2dArgs:
     bint reference
 
 
-cdef cconv_status _conv2d_f32(const cconv_conv2d_params *p, const void *args) noexcept nogil:
+cdef cconv_status _conv2d_f32(const void *args) noexcept nogil:
     cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
+    cdef const cconv_conv2d_params *p = &a.p
     if a.reference:
         return cconv_conv2d_ref_f32(p, <const float *>a.input, <const float *>a.weight,
                                     <const float *>a.bias, <float *>a.out)
@@ -219,8 +223,9 @@ cdef cconv_status _conv2d_f32(const cconv_conv2d_params *p, const void *args) no
                             <const float *>a.bias, <float *>a.out)
 
 
-cdef cconv_status _conv2d_f64(const cconv_conv2d_params *p, const void *args) noexcept nogil:
+cdef cconv_status _conv2d_f64(const void *args) noexcept nogil:
     cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
+    cdef const cconv_conv2d_params *p = &a.p
     if a.reference:
         return cconv_conv2d_ref_f64(p, <const double *>a.input, <const double *>a.weight,
                                     <const double *>a.bias, <double *>a.out)
@@ -236,17 +241,17 @@ def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
 
     geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
                 dilation_h, dilation_w, groups); simd is an index from simd_paths()."""
-    cdef cconv_conv2d_params p
+    cdef _Conv2dArgs args
     cdef int64_t strides[4]
-    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
+    _fill(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
           sizeof(float), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
-    cdef _Conv2dArgs args
     args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
     args.reference = reference
-    cdef cconv_status status = _run_core(_conv2d_f32, &args, &p)
+    cdef cconv_status status = _run_core(_conv2d_f32, &args, &args.p.run,
+                                         _conv2d_work(&args.p))
     if status != CCONV_OK:
         _raise_for(status)
 
@@ -255,17 +260,17 @@ def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight
                const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
                int threads, int simd, bint reference=False):
     """The float64 twin of conv2d_f32."""
-    cdef cconv_conv2d_params p
+    cdef _Conv2dArgs args
     cdef int64_t strides[4]
-    _fill(&p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
+    _fill(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
           sizeof(double), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
-    cdef _Conv2dArgs args
     args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
     args.reference = reference
-    cdef cconv_status status = _run_core(_conv2d_f64, &args, &p)
+    cdef cconv_status status = _run_core(_conv2d_f64, &args, &args.p.run,
+                                         _conv2d_work(&args.p))
     if status != CCONV_OK:
         _raise_for(status)
 

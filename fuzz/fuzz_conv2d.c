@@ -70,7 +70,7 @@ static void print_params(const cconv_conv2d_params *p)
             (long long)p->kernel_width, (long long)p->stride_h, (long long)p->stride_w,
             (long long)p->pad_top, (long long)p->pad_bottom, (long long)p->pad_left,
             (long long)p->pad_right, (long long)p->dilation_h, (long long)p->dilation_w,
-            (long long)p->groups, (long long)p->out_height, (long long)p->out_width, p->simd);
+            (long long)p->groups, (long long)p->out_height, (long long)p->out_width, p->run.simd);
 }
 
 /* The biggest array a run may allocate (elements), so each execution stays fast. */
@@ -171,7 +171,7 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
         cconv_status s_fast = cconv_conv2d_##SUFFIX(&q, xs + origin, w, b, fast);               \
         cconv_status s_ref = cconv_conv2d_ref_##SUFFIX(&q, xs + origin, w, b, ref);             \
         cconv_status s_bound = cconv_conv2d_ref_##SUFFIX(p, ax, aw, ab, bound);                 \
-        const int simd_ok = p->simd < 0 || cconv_simd_supported(p->simd);                       \
+        const int simd_ok = p->run.simd < 0 || cconv_simd_supported(p->run.simd);                  \
         if (!simd_ok) {                                                                         \
             if (s_fast != CCONV_ERR_UNSUPPORTED_SIMD) FAIL("unsupported simd gave %d", s_fast); \
         } else if (s_fast == CCONV_ERR_NO_MEMORY) {                                             \
@@ -285,10 +285,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                p.pad_left, p.pad_right, p.dilation_w);
         if (take(&r, 1) == 0xFE) p.out_width += 1; /* an out= of the wrong width */
     }
-    p.threads = (int)take_range(&r, -1, 3);
-    p.simd = (int)take_range(&r, -1, cconv_simd_count()); /* one past the table: refused */
-    p.poll = NULL;
-    p.poll_context = NULL;
+    p.run.threads = (int)take_range(&r, -1, 3);
+    p.run.simd = (int)take_range(&r, -1, cconv_simd_count()); /* one past the table: refused */
     run_checked(&p, &r);
     return 0;
 }

@@ -390,7 +390,7 @@ static cconv_status DRV_FN(resolve_set_)(const cconv_conv2d_params *p,
 {
     cconv_status status = cconv_conv2d_check(p);
     if (status != CCONV_OK) return status;
-    const int simd = p->simd < 0 ? cconv_simd_best() : p->simd;
+    const int simd = p->run.simd < 0 ? cconv_simd_best() : p->run.simd;
     if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
     *set = cconv_kernel_set_at(simd);
     return CCONV_OK;
@@ -475,15 +475,16 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     if (status != CCONV_OK) return status;
     DRV_FN(call_) call = {&plan, set, input, weight, bias, output, NULL};
     /* One slot per thread, and one more for the helper a handoff recruits. */
-    const int slots = plan.threads + (p->handoff != NULL);
+    const int slots = plan.threads + (p->run.handoff != NULL);
     call.scratch = (DRV_FN(scratch_) *)calloc((size_t)slots, sizeof(DRV_FN(scratch_)));
     if (!call.scratch) {
         cconv_conv2d_plan_free(&plan);
         return CCONV_ERR_NO_MEMORY;
     }
     const cconv_parallel_loop loop = {plan.items,       plan.threads,     DRV_FN(run_one_),
-                                      &call,            p->poll,          p->poll_context,
-                                      p->handoff,       p->poll_context,  p->handoff_seconds};
+                                      &call,            p->run.poll,      p->run.poll_context,
+                                      p->run.handoff,   p->run.poll_context,
+                                      p->run.handoff_seconds};
     const cconv_loop_result result = cconv_parallel_run(&loop);
     for (int t = 0; t < slots; t++) {
         cconv_aligned_free(call.scratch[t].band_buf);

@@ -88,7 +88,7 @@ static int64_t phase_slot(const int64_t *phases, int64_t count, int64_t phase)
  * when to call it). */
 static int64_t split_threads(const cconv_conv2d_params *p, int threads)
 {
-    return p->handoff && threads < 2 ? 2 : threads;
+    return p->run.handoff && threads < 2 ? 2 : threads;
 }
 
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
@@ -184,7 +184,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     /* Work split.  Units of (image, group, band) come first; when they are too few to keep every
      * thread busy, each unit's output channels are cut into chunks too.  The split never changes
      * the arithmetic: each output's sum is computed by the same micro-kernel in the same order. */
-    int threads = p->threads > 0 ? p->threads : cconv_max_threads();
+    int threads = p->run.threads > 0 ? p->run.threads : cconv_max_threads();
     if (threads < 1) threads = 1;
     int64_t units;
     const int64_t unit_dims[] = {p->batch, p->groups, plan->bands};
@@ -255,7 +255,7 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
     if (!cconv_mul(p->kernel_height, p->kernel_width, &plan->taps)) return CCONV_ERR_NO_MEMORY;
     plan->out_chunk = plan->out_chunks = 1;
 
-    int threads = p->threads > 0 ? p->threads : cconv_max_threads();
+    int threads = p->run.threads > 0 ? p->run.threads : cconv_max_threads();
     if (threads < 1) threads = 1;
     int64_t units;
     if (!cconv_mul(p->batch, p->out_channels, &units)) return CCONV_ERR_NO_MEMORY;

@@ -35,6 +35,21 @@ typedef enum cconv_status {
  * with CCONV_ERR_INTERRUPTED (how Python's Ctrl-C reaches a running call). */
 typedef int (*cconv_poll_fn)(void *context);
 
+/* How a call runs, the same for every operation. */
+typedef struct cconv_run_options {
+    int threads;            /* <= 0: cconv_max_threads() */
+    int simd;               /* index into the instruction-set table; -1: best usable path */
+    cconv_poll_fn poll;     /* optional, NULL for none */
+    void *poll_context;     /* passed to poll and handoff */
+    /* Optional (NULL for none): called once on the calling thread near the end of a long call,
+     * when about handoff_seconds of work remain; the rest goes on on a pool thread meanwhile
+     * (even at threads = 1), so a callback that blocks overlaps its wait with the computation.
+     * (The Python binding takes the GIL back there when a busy thread holds it.)  It may not
+     * be called at all, e.g. in a call cut into a single work item. */
+    void (*handoff)(void *context);
+    double handoff_seconds;
+} cconv_run_options;
+
 typedef struct cconv_conv2d_params {
     int64_t batch;          /* N */
     int64_t in_channels;    /* C */
@@ -54,17 +69,7 @@ typedef struct cconv_conv2d_params {
      * w*s[3]], where `input` points at element (0, 0, 0, 0).  The output and the weight are
      * always C-contiguous. */
     const int64_t *input_strides;
-    int threads;            /* <= 0: cconv_max_threads() */
-    int simd;               /* index into the instruction-set table; -1: best usable path */
-    cconv_poll_fn poll;     /* optional, NULL for none */
-    void *poll_context;     /* passed to poll and handoff */
-    /* Optional (NULL for none): called once on the calling thread near the end of a long call,
-     * when about handoff_seconds of work remain; the rest goes on on a pool thread meanwhile
-     * (even at threads = 1), so a callback that blocks overlaps its wait with the computation.
-     * (The Python binding takes the GIL back there when a busy thread holds it.)  It may not
-     * be called at all, e.g. in a call cut into a single work item. */
-    void (*handoff)(void *context);
-    double handoff_seconds;
+    cconv_run_options run;
 } cconv_conv2d_params;
 
 /* floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride) + 1, or -1 when the

@@ -1,6 +1,6 @@
 /*
  * The instruction-set table, built once from kernels/kernel_list.h.  It holds no mutable state:
- * callers pick a path per call (cconv_conv2d_params.simd), so nothing here needs a lock.
+ * callers pick a path per call (cconv_run_options.simd), so nothing here needs a lock.
  */
 #include <string.h>
 

@@ -54,9 +54,9 @@ static double rnd_value(void) { return (double)rnd(2001) / 1000.0 - 1.0; }
         }                                                                                         \
         for (int simd = 0; simd < cconv_simd_count() && !failures; simd++) {                      \
             if (!cconv_simd_supported(simd)) continue;                                            \
-            q.simd = simd;                                                                        \
+            q.run.simd = simd;                                                                        \
             for (int threads = 1; threads <= 3; threads++) {                                      \
-                q.threads = threads;                                                              \
+                q.run.threads = threads;                                                              \
                 for (size_t i = 0; i < nout; i++) got[i] = (T)NAN;                                \
                 size_t ws = 0;                                                                    \
                 if (cconv_conv2d_workspace_bytes(&q, sizeof(T), &ws) != CCONV_OK) failures++;     \
