@@ -1,4 +1,5 @@
-"""Argument normalisation and validation for conv2d, shared by the public API and the oracle.
+"""Argument normalisation and validation shared by every public function and the oracle: ints,
+pairs and padding forms, convolution geometry, dtype promotion, shapes, out= and threads=.
 
 Every check happens here, before any C work, and every message names the argument and the numbers
 involved, in the vocabulary of the design notes (feature map, channel, kernel, filter, depth).
@@ -49,6 +50,8 @@ class Geometry(NamedTuple):
 _MAX_ELEMENTS = 2**62 // 8
 # Every parameter travels to C as an int64; sums of two of them must still fit.
 _MAX_PARAMETER = 2**62
+# More threads than this is a mistake rather than a request (and would not fit the C int).
+MAX_THREADS = 1024
 
 
 def as_int(value, name: str, minimum: int, maximum: int = _MAX_PARAMETER) -> int:
@@ -349,15 +352,14 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
     return (padded - span) // stride + 1
 
 
-def result_dtype(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.dtype:
+def result_dtype(*named_arrays: tuple[str, np.ndarray | None]) -> np.dtype:
     """float32 when every array is float32, else float64 (never lower than an input's precision).
 
+    `named_arrays` are (argument name, array or None) pairs; None (an absent bias) is skipped.
     Bools and integers become float64; complex, object, string and extended-precision data are
     refused rather than silently converted.
     """
-    arrays = [("input", input), ("weight", weight)]
-    if bias is not None:
-        arrays.append(("bias", bias))
+    arrays = [(name, a) for name, a in named_arrays if a is not None]
     for name, a in arrays:
         kind = a.dtype.kind
         if kind not in "biuf" or (kind == "f" and a.dtype.itemsize > 8):
@@ -366,3 +368,35 @@ def result_dtype(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None)
     if all(a.dtype.kind == "f" and a.dtype.itemsize == 4 for _, a in arrays):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
+
+
+def resolve_threads(threads) -> int:
+    """threads= as the C core takes it: 0 for the default (None), else an int in 1..MAX_THREADS."""
+    return 0 if threads is None else as_int(threads, "threads", 1, MAX_THREADS)
+
+
+def as_shape(value, name: str) -> tuple:
+    """A shape given as any iterable of ints (the ints themselves are checked by the caller)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a tuple of ints, got {type(value).__name__} {value!r}")
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of ints, got {type(value).__name__} "
+                        f"{value!r}") from None
+
+
+def check_out(out, shape, dtype) -> np.ndarray:
+    """out= checked against the result it must hold: a C-contiguous, writeable ndarray of exactly
+    its shape and dtype (TypeError for anything that is not an ndarray, as in NumPy)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out has shape {out.shape}, but the result has shape {tuple(shape)}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, but the result has dtype {dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    return out

@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import numpy as np
 
 from . import _core, _simd
-from ._args import Geometry, as_int, n_elements, params_key, resolve, result_dtype
+from ._args import (Geometry, as_int, as_shape, check_out, n_elements, params_key, resolve,
+                    resolve_threads, result_dtype)
+from ._memory import check_memory, physical_memory
 
 _CORE = {np.dtype(np.float32): _core.conv2d_f32, np.dtype(np.float64): _core.conv2d_f64}
-
-# More threads than this is a mistake rather than a request (and would not fit the C int).
-_MAX_THREADS = 1024
-
-
-def _physical_memory() -> int | None:
-    """Bytes of RAM of this machine, or None where the OS does not say."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _check_memory(arrays, result_shape, dtype, allocate_result) -> None:
-    """MemoryError before allocating when the result and the contiguous copies of the inputs
-    cannot fit in RAM (e.g. a broadcast view of 2**34 pixels): failing fast beats swapping."""
-    need = int(np.prod(result_shape, dtype=object)) * dtype.itemsize if allocate_result else 0
-    for i, a in enumerate(arrays):
-        # The C core reads the input (arrays[0]) with any strides, in place when it has the
-        # result dtype and is aligned; weight and bias are copied unless C-contiguous.
-        in_place = a is not None and a.dtype == dtype and a.flags.aligned and (
-            i == 0 or a.flags.c_contiguous)
-        if a is not None and not in_place:
-            need += a.size * dtype.itemsize
-    ram = _physical_memory()
-    if ram is not None and need > ram:
-        raise MemoryError(f"conv2d would allocate {need} bytes for the result of shape "
-                          f"{tuple(result_shape)} and contiguous {dtype} copies of its inputs, "
-                          f"more than the {ram} bytes of RAM")
-
-
-def _as_shape(value, name: str) -> tuple:
-    """A shape given as any iterable of ints (the ints themselves are checked by resolve)."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a tuple of ints, got {type(value).__name__} {value!r}")
-    try:
-        return tuple(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a tuple of ints, got {type(value).__name__} "
-                        f"{value!r}") from None
-
 
 # Repeated calls with the same shapes and parameters (a network's layers, a video's frames) skip
 # argument resolution: the checked result is cached under a key of the arrays' shapes and dtypes
@@ -95,8 +55,8 @@ def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation
     >>> cconv.conv2d_output_shape((3, 32, 32), (16, 3, 5, 5), padding="same")
     (16, 32, 32)
     """
-    input_shape = _as_shape(input_shape, "input_shape")
-    geom = resolve(input_shape, _as_shape(weight_shape, "weight_shape"), stride, padding,
+    input_shape = as_shape(input_shape, "input_shape")
+    geom = resolve(input_shape, as_shape(weight_shape, "weight_shape"), stride, padding,
                    dilation, groups)
     return geom.out_shape if len(input_shape) == 4 else geom.out_shape[1:]
 
@@ -243,21 +203,21 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     x = np.asarray(input)
     w = np.asarray(weight)
     b = None if bias is None else np.asarray(bias)
-    dtype = result_dtype(x, w, b)
+    dtype = result_dtype(("input", x), ("weight", w), ("bias", b))
     geom = resolve(x.shape, w.shape, stride, padding, dilation, groups)
     if b is not None and b.shape != (geom.out_channels,):
         raise ValueError(f"bias must have shape ({geom.out_channels},), one value per filter, "
                          f"got shape {b.shape}")
-    n_threads = 0 if threads is None else as_int(threads, "threads", 1, _MAX_THREADS)
+    n_threads = resolve_threads(threads)
     batched = x.ndim == 4
     result_shape = geom.out_shape if batched else geom.out_shape[1:]
-    result = _check_out(out, result_shape, dtype) if out is not None else None
+    result = check_out(out, result_shape, dtype) if out is not None else None
     # Writing straight into `out` is only safe when it cannot alias what is being read (and is
     # aligned for the C core's typed stores).
     target = result
     allocate = result is None or not result.flags.aligned or any(
         np.may_share_memory(result, a) for a in (x, w, b) if a is not None)
-    _check_memory((x, w, b) if x.size else (), result_shape, dtype, allocate)
+    check_memory("conv2d", (x, w, b) if x.size else (), result_shape, dtype, allocate)
     if allocate:
         target = np.empty(result_shape, dtype)
     target4 = target if batched else target[np.newaxis]
@@ -282,7 +242,7 @@ def _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batche
         return
     if x.size == 0:  # answered without the C core (see _compute), which would refuse it
         return
-    ram = _physical_memory()
+    ram = physical_memory()
     if ram is not None and n_elements(result_shape) * dtype.itemsize > ram:
         return
     if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
@@ -305,20 +265,6 @@ def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
     if b is not None:
         b = np.require(b, dtype, "CA")
     _CORE[dtype](x, w, b, target, geom.core_tuple, threads, simd, reference)
-
-
-def _check_out(out, shape, dtype) -> np.ndarray:
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-    if out.shape != tuple(shape):
-        raise ValueError(f"out has shape {out.shape}, but the result has shape {tuple(shape)}")
-    if out.dtype != dtype:
-        raise ValueError(f"out has dtype {out.dtype}, but the result has dtype {dtype}")
-    if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous")
-    if not out.flags.writeable:
-        raise ValueError("out is read-only")
-    return out
 
 
 def workspace_bytes(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1,

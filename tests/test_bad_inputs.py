@@ -14,7 +14,7 @@ import pytest
 
 import cconv
 from cconv import _core, _simd
-from cconv._conv import _physical_memory
+from cconv._memory import physical_memory
 from cconv.oracle import conv2d_oracle
 from conftest import IMPLEMENTATIONS, assert_matches_oracle, run_impl
 
@@ -569,9 +569,9 @@ def test_output_past_64_bit_bytes_is_refused():
         cconv.conv2d(x, w)
 
 
-@pytest.mark.skipif(_physical_memory() is None, reason="the OS does not report its RAM")
+@pytest.mark.skipif(physical_memory() is None, reason="the OS does not report its RAM")
 def test_broadcast_larger_than_ram_is_a_memory_error_before_allocating():
-    side = int((_physical_memory() / 4) ** 0.5) + 1           # side^2 float32 > RAM
+    side = int((physical_memory() / 4) ** 0.5) + 1           # side^2 float32 > RAM
     x = np.broadcast_to(np.float32(1), (1, 1, side, side))     # 32-bit pixel counts overflow
     t0 = time.perf_counter()
     with pytest.raises(MemoryError, match=r"conv2d would allocate \d+ bytes for the result of "
