@@ -35,15 +35,16 @@ parent = layers(4)           # starts the thread pool's helpers in the parent
 """
 
 
-def _run(body, timeout=90):
+def _run(body, tmp_path, timeout=90):
     code = textwrap.dedent(_SETUP) + textwrap.dedent(body)
+    # Run outside the source tree, whose unbuilt cconv/ would shadow the installed package.
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, cwd=tmp_path)
     assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     return done.stdout
 
 
-def test_child_of_os_fork_computes_at_every_thread_count():
+def test_child_of_os_fork_computes_at_every_thread_count(tmp_path):
     out = _run("""
         pid = os.fork()
         if pid == 0:
@@ -53,11 +54,11 @@ def test_child_of_os_fork_computes_at_every_thread_count():
         assert os.waitstatus_to_exitcode(status) == 0, status
         assert same(layers(4), parent)       # the parent's pool still works
         print("ok")
-    """)
+    """, tmp_path)
     assert out.strip() == "ok"
 
 
-def test_multiprocessing_pool_with_fork_start_method():
+def test_multiprocessing_pool_with_fork_start_method(tmp_path):
     out = _run("""
         def work(threads):
             return same(layers(threads), parent)
@@ -66,11 +67,11 @@ def test_multiprocessing_pool_with_fork_start_method():
             results = pool.map(work, [1, 2, 4, None, 2, 3])
         assert all(results), results
         print("ok")
-    """)
+    """, tmp_path)
     assert out.strip() == "ok"
 
 
-def test_fork_of_a_fork_and_calls_from_several_threads_in_the_child():
+def test_fork_of_a_fork_and_calls_from_several_threads_in_the_child(tmp_path):
     out = _run("""
         import threading
 
@@ -93,11 +94,11 @@ def test_fork_of_a_fork_and_calls_from_several_threads_in_the_child():
             os._exit(0 if ok else 4)
         assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
         print("ok")
-    """)
+    """, tmp_path)
     assert out.strip() == "ok"
 
 
-def test_fork_while_another_thread_is_inside_a_call():
+def test_fork_while_another_thread_is_inside_a_call(tmp_path):
     """A fork taken while some thread of the parent runs a threaded call: the child's pool must
     not wait for that call's helpers, which do not exist in the child."""
     out = _run("""
@@ -125,5 +126,5 @@ def test_fork_while_another_thread_is_inside_a_call():
         t.join()
         assert codes == [0] * 5, codes
         print("ok")
-    """)
+    """, tmp_path)
     assert out.strip() == "ok"
