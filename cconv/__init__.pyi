@@ -26,6 +26,13 @@ _Padding = (
     | Literal["valid", "same"]
 )
 _Shape = tuple[_Int, ...] | list[_Int]
+# What conv2d applies to its output tile: see conv2d's docstring.
+_Activation = (
+    Literal["relu", "relu6", "leaky_relu"]
+    | tuple[Literal["leaky_relu"], float]
+    | tuple[Literal["clamp"], float, float]
+    | None
+)
 _FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 _Out = TypeVar("_Out", npt.NDArray[np.float32], npt.NDArray[np.float64])
 
@@ -45,6 +52,8 @@ def conv2d(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    activation: _Activation = None,
+    residual: npt.ArrayLike | None = None,
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -58,6 +67,8 @@ def conv2d(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    activation: _Activation = None,
+    residual: npt.ArrayLike | None = None,
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...

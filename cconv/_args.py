@@ -400,3 +400,60 @@ def check_out(out, shape, dtype) -> np.ndarray:
     if not out.flags.writeable:
         raise ValueError("out is read-only")
     return out
+
+
+# The output stage of a convolution (cconv_activation in src_c/include/cconv.h): the numbers are
+# the C enum's.
+ACTIVATION_NONE, ACTIVATION_RELU, ACTIVATION_RELU6, ACTIVATION_LEAKY_RELU, ACTIVATION_CLAMP = range(5)
+_ACTIVATION_FORMS = ('None, "relu", "relu6", "leaky_relu", ("leaky_relu", negative_slope) or '
+                     '("clamp", min, max)')
+
+
+def _finite_float(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    result = float(value)
+    if not np.isfinite(result):
+        raise ValueError(f"{name} must be finite, got {result}")
+    return result
+
+
+def resolve_activation(activation) -> tuple[int, float, float]:
+    """(kind, alpha, beta) of an activation= argument, as the C core takes it."""
+    if activation is None:
+        return ACTIVATION_NONE, 0.0, 0.0
+    if isinstance(activation, str):
+        simple = {"relu": (ACTIVATION_RELU, 0.0, 0.0), "relu6": (ACTIVATION_RELU6, 0.0, 0.0),
+                  "leaky_relu": (ACTIVATION_LEAKY_RELU, 0.01, 0.0)}
+        if activation in simple:
+            return simple[activation]
+        raise ValueError(f"activation must be {_ACTIVATION_FORMS}, got {activation!r}")
+    if isinstance(activation, tuple) and activation and isinstance(activation[0], str):
+        name, params = activation[0], activation[1:]
+        if name == "leaky_relu" and len(params) == 1:
+            return ACTIVATION_LEAKY_RELU, _finite_float(params[0], "negative_slope"), 0.0
+        if name == "clamp" and len(params) == 2:
+            lo = _finite_float(params[0], "clamp min")
+            hi = _finite_float(params[1], "clamp max")
+            if lo > hi:
+                raise ValueError(f"clamp min {lo} is more than clamp max {hi}")
+            return ACTIVATION_CLAMP, lo, hi
+    raise (TypeError if not isinstance(activation, tuple) else ValueError)(
+        f"activation must be {_ACTIVATION_FORMS}, got {activation!r}")
+
+
+def apply_activation(y: np.ndarray, stage: tuple[int, float, float]) -> np.ndarray:
+    """The activation of `stage` applied to y in place, as the C core applies it (NaN passes)."""
+    kind, alpha, beta = stage
+    if kind == ACTIVATION_RELU:
+        np.copyto(y, 0, where=y < 0)
+    elif kind == ACTIVATION_RELU6:
+        np.copyto(y, 0, where=y < 0)
+        np.copyto(y, 6, where=y > 6)
+    elif kind == ACTIVATION_LEAKY_RELU:
+        np.copyto(y, y * y.dtype.type(alpha), where=y < 0)
+    elif kind == ACTIVATION_CLAMP:
+        np.copyto(y, alpha, where=y < alpha)
+        np.copyto(y, beta, where=y > beta)
+    return y

@@ -20,6 +20,13 @@ cdef extern from "cconv.h" nogil:
         void (*handoff)(void *) noexcept nogil
         double handoff_seconds
 
+    ctypedef enum cconv_activation:
+        CCONV_ACTIVATION_NONE
+        CCONV_ACTIVATION_RELU
+        CCONV_ACTIVATION_RELU6
+        CCONV_ACTIVATION_LEAKY_RELU
+        CCONV_ACTIVATION_CLAMP
+
     ctypedef struct cconv_conv2d_params:
         int64_t batch, in_channels, in_height, in_width, out_channels
         int64_t kernel_height, kernel_width
@@ -29,6 +36,10 @@ cdef extern from "cconv.h" nogil:
         int64_t groups
         int64_t out_height, out_width
         const int64_t *input_strides
+        const int64_t *output_strides
+        const void *residual
+        cconv_activation activation
+        double activation_alpha, activation_beta
         cconv_run_options run
 
     int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)

@@ -7,8 +7,9 @@ import sys
 import numpy as np
 
 from . import _core, _simd
-from ._args import (Geometry, as_int, as_shape, check_out, n_elements, params_key, resolve,
-                    resolve_threads, result_dtype)
+from ._args import (ACTIVATION_NONE, Geometry, apply_activation, as_int, as_shape, check_out,
+                    n_elements, params_key, resolve, resolve_activation, resolve_threads,
+                    result_dtype)
 from ._memory import check_memory, physical_memory
 
 _CORE = {np.dtype(np.float32): _core.conv2d_f32, np.dtype(np.float64): _core.conv2d_f64}
@@ -61,8 +62,8 @@ def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation
     return geom.out_shape if len(input_shape) == 4 else geom.out_shape[1:]
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, out=None,
-           threads=None):
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           activation=None, residual=None, out=None, threads=None):
     """2-D convolution (cross-correlation) of a stack of feature maps with a bank of filters.
 
     The same meaning and argument order as ``torch.nn.functional.conv2d``: each of the O filters
@@ -92,6 +93,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     groups : int, default 1
         Input channels and filters are split into `groups` groups that do not mix; both C and O
         must be divisible by it. ``groups == C`` is the depthwise convolution.
+    activation : None, "relu", "relu6", "leaky_relu", ("leaky_relu", slope) or ("clamp", lo, hi)
+        Applied to each output as it is computed (in the kernel's output tile, so a
+        conv + bias + activation layer makes one pass over its output): ``max(y, 0)``,
+        ``min(max(y, 0), 6)``, ``y if y >= 0 else slope * y`` (slope 0.01 by default, as in
+        PyTorch), or ``min(max(y, lo), hi)``. NaN stays NaN.
+    residual : array_like, optional
+        Of the output's shape, added before the activation: ``activation(conv + bias +
+        residual)``, a ResNet block's skip connection in the same pass.
     out : numpy.ndarray, optional
         C-contiguous, writable array of exactly the output shape and dtype, filled and returned
         (anything that is not a numpy.ndarray is a TypeError).
@@ -136,6 +145,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
            [12., 18., 18., 12.]], dtype=float32)
     """
     params = params_key(stride, padding, dilation, groups, threads)
+    if params is not None and activation is not None:
+        try:
+            params = (params, resolve_activation(activation))
+        except (TypeError, ValueError):
+            params = None  # the full path raises it
     if params is not None:
         x, w, b = input, weight, bias
         if type(x) is not np.ndarray or type(w) is not np.ndarray or not (
@@ -147,22 +161,29 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         # The C core reads the input through its strides, but needs every array aligned for its
         # typed loads, and weight and bias C-contiguous (see _compute).
         if plan is not None and x.flags.aligned and _c_ready(w) and (b is None or _c_ready(b)):
-            core, geometry, shape, dtype, n_threads, batched = plan
+            core, geometry, shape, dtype, n_threads, batched, stage = plan
             if out is None:
                 result = np.empty(shape, dtype)
             elif _out_ready(out, shape, dtype, x, w, b):
                 result = out
             else:  # out= that needs a check, a copy or an error: the full path
                 result = None
+            if residual is not None and result is not None and not (
+                    type(residual) is np.ndarray and residual.shape == shape
+                    and residual.dtype == dtype and _c_ready(residual)
+                    and not np.may_share_memory(residual, result)):
+                result = None  # a residual to convert, copy or refuse: the full path
             if result is not None:
                 if batched:
-                    core(x, w, b, result, geometry, n_threads, _simd.ACTIVE, False)
+                    core(x, w, b, result, geometry, n_threads, _simd.ACTIVE, False, residual,
+                         stage)
                 else:
-                    core(x[None], w, b, result[None], geometry, n_threads, _simd.ACTIVE, False)
+                    core(x[None], w, b, result[None], geometry, n_threads, _simd.ACTIVE, False,
+                         None if residual is None else residual[None], stage)
                 return result
         input, weight, bias = x, w, b
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
-                   _simd.ACTIVE, False, params)
+                   _simd.ACTIVE, False, params, activation, residual)
 
 
 def _as_arrays(input, weight, bias):
@@ -196,36 +217,43 @@ def _out_ready(out, shape, dtype, x, w, b) -> bool:
 
 
 def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads, simd,
-            reference, params=None):
+            reference, params=None, activation=None, residual=None):
     """conv2d on an explicit SIMD path index (or the C reference kernel): the tests' entry.
 
-    `params` is the call's params_key, given by conv2d so that a successful call is cached."""
+    `params` is the call's key for the repeated-call path (params_key, with the activation when
+    there is one), given by conv2d so that a successful call is cached."""
     x = np.asarray(input)
     w = np.asarray(weight)
     b = None if bias is None else np.asarray(bias)
-    dtype = result_dtype(("input", x), ("weight", w), ("bias", b))
+    r = None if residual is None else np.asarray(residual)
+    dtype = result_dtype(("input", x), ("weight", w), ("bias", b), ("residual", r))
     geom = resolve(x.shape, w.shape, stride, padding, dilation, groups)
     if b is not None and b.shape != (geom.out_channels,):
         raise ValueError(f"bias must have shape ({geom.out_channels},), one value per filter, "
                          f"got shape {b.shape}")
+    stage = resolve_activation(activation)
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
     result_shape = geom.out_shape if batched else geom.out_shape[1:]
+    if r is not None and r.shape != tuple(result_shape):
+        raise ValueError(f"residual must have the output's shape {tuple(result_shape)}, got "
+                         f"shape {r.shape}")
     result = check_out(out, result_shape, dtype) if out is not None else None
     # Writing straight into `out` is only safe when it cannot alias what is being read (and is
     # aligned for the C core's typed stores).
     target = result
     allocate = result is None or not result.flags.aligned or any(
-        np.may_share_memory(result, a) for a in (x, w, b) if a is not None)
-    check_memory("conv2d", (x, w, b) if x.size else (), result_shape, dtype, allocate)
+        np.may_share_memory(result, a) for a in (x, w, b, r) if a is not None)
+    check_memory("conv2d", (x, w, b, r) if x.size else (), result_shape, dtype, allocate)
     if allocate:
         target = np.empty(result_shape, dtype)
     target4 = target if batched else target[np.newaxis]
     if target4.size:
         _compute(x if batched else x[np.newaxis], w, b, geom, target4, dtype, n_threads, simd,
-                 reference)
-        if params is not None:
-            _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched)
+                 reference, None if r is None else (r if batched else r[np.newaxis]), stage)
+        if params is not None and (r is None or r.dtype == dtype):
+            _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched,
+                           stage)
     if result is None:
         return target
     if target is not result:
@@ -233,7 +261,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     return result
 
 
-def _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched):
+def _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched, stage):
     """Caches a successful call's resolution for conv2d's repeated-call path, when that path can
     replay it exactly: arrays already of the result dtype (the key holds their shapes and dtypes,
     `params` the exact parameters), and a result that fits in RAM (a call with out= was not
@@ -248,13 +276,19 @@ def _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batche
     if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
         _PLAN_CACHE.clear()
     key = (x.shape, x.dtype, w.shape, w.dtype, None if b is None else (b.shape, b.dtype), params)
-    _PLAN_CACHE[key] = (_CORE[dtype], geom.core_tuple, result_shape, dtype, n_threads, batched)
+    _PLAN_CACHE[key] = (_CORE[dtype], geom.core_tuple, result_shape, dtype, n_threads, batched,
+                        stage)
 
 
-def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
+def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference, r=None,
+             stage=(0, 0.0, 0.0)):
     if x.size == 0:
-        # No input pixels (C, H or W is 0): every output pixel sums only zero padding.
+        # No input pixels (C, H or W is 0): every output pixel sums only zero padding, then
+        # goes through the output stage.
         target[...] = 0 if b is None else b.astype(dtype).reshape(-1, 1, 1)
+        if r is not None:
+            target += r.astype(dtype, copy=False)
+        apply_activation(target, stage)
         return
     # Aligned: the C core reads float/double through typed pointers, and a misaligned one is
     # undefined behaviour (a bus error on some CPUs), e.g. np.frombuffer at an odd offset.  The
@@ -264,7 +298,10 @@ def _compute(x, w, b, geom: Geometry, target, dtype, threads, simd, reference):
     w = np.require(w, dtype, "CA")
     if b is not None:
         b = np.require(b, dtype, "CA")
-    _CORE[dtype](x, w, b, target, geom.core_tuple, threads, simd, reference)
+    if r is not None:
+        r = np.require(r, dtype, "CA")
+    _CORE[dtype](x, w, b, target, geom.core_tuple, threads, simd, reference, r,
+                 None if stage[0] == ACTIVATION_NONE else stage)
 
 
 def workspace_bytes(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1,

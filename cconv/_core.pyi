@@ -1,5 +1,6 @@
-# Type stubs for the compiled binding cconv/_core.pyx.  Arrays must be C-contiguous, of exactly
-# the dtype named, 4-D (bias 1-D); the Python layer (cconv/_conv.py) guarantees it.
+# Type stubs for the compiled binding cconv/_core.pyx.  Arrays must be of exactly the dtype named,
+# 4-D (bias 1-D), C-contiguous but for conv2d's input (any strides); the Python layer
+# (cconv/_conv.py) guarantees it.
 import numpy as np
 import numpy.typing as npt
 
@@ -15,6 +16,8 @@ def conv2d_f32(
     threads: int,
     simd: int,
     reference: bool = False,
+    residual: npt.NDArray[np.float32] | None = None,
+    stage: tuple[int, float, float] | None = None,
 ) -> None: ...
 def conv2d_f64(
     input: npt.NDArray[np.float64],
@@ -25,6 +28,8 @@ def conv2d_f64(
     threads: int,
     simd: int,
     reference: bool = False,
+    residual: npt.NDArray[np.float64] | None = None,
+    stage: tuple[int, float, float] | None = None,
 ) -> None: ...
 def workspace_bytes(
     in_shape: tuple[int, ...],

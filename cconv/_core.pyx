@@ -11,6 +11,7 @@ import sys
 import threading
 
 from libc.stdint cimport int64_t
+from libc.string cimport memset
 
 from cconv._cconv_c cimport *
 
@@ -177,9 +178,9 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
                int64_t *strides=NULL) except -1:
     """Fills p; with byte_strides, also the input's element strides (into `strides`, which must
     outlive p).  No callbacks: _run_core sets those."""
+    memset(p, 0, sizeof(cconv_conv2d_params))   # no output strides, no output stage
     p.batch, p.in_channels, p.in_height, p.in_width = (
         shape_in[0], shape_in[1], shape_in[2], shape_in[3])
-    p.input_strides = NULL
     if byte_strides != NULL:
         for i in range(4):
             # An axis of extent 1 is never stepped along, whatever its stride says.
@@ -201,6 +202,22 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
     if (shape_out[0] != shape_in[0] or shape_out[1] != shape_w[0] or p.groups < 1
             or shape_w[1] * p.groups != shape_in[1]):
         raise ValueError("cconv: input, weight and out shapes are inconsistent")
+    return 0
+
+
+cdef int _fill_stage(cconv_conv2d_params *p, const Py_ssize_t *shape_out,
+                     const Py_ssize_t *shape_residual, const void *residual,
+                     tuple stage) except -1:
+    """The output stage: residual (shaped like out) and stage = (activation, alpha, beta) as
+    _args.resolve_activation gives it (None: no activation)."""
+    if residual != NULL:
+        for i in range(4):
+            if shape_residual[i] != shape_out[i]:
+                raise ValueError("cconv: residual and out shapes differ")
+        p.residual = residual
+    if stage is not None:
+        p.activation = <cconv_activation><int>stage[0]
+        p.activation_alpha, p.activation_beta = stage[1], stage[2]
     return 0
 
 
@@ -235,7 +252,8 @@ cdef cconv_status _conv2d_f64(const void *args) noexcept nogil:
 
 def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
                const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
-               int threads, int simd, bint reference=False):
+               int threads, int simd, bint reference=False,
+               const float[:, :, :, ::1] residual=None, tuple stage=None):
     """out = conv2d(input, weight) + bias for float32 arrays (no empty axes): input of any
     strides, weight, bias and out C-contiguous.
 
@@ -247,6 +265,8 @@ def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
           sizeof(float), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
+    _fill_stage(&args.p, out.shape, residual.shape if residual is not None else NULL,
+                &residual[0, 0, 0, 0] if residual is not None else NULL, stage)
     args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
     args.reference = reference
@@ -258,7 +278,8 @@ def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
 
 def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
                const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
-               int threads, int simd, bint reference=False):
+               int threads, int simd, bint reference=False,
+               const double[:, :, :, ::1] residual=None, tuple stage=None):
     """The float64 twin of conv2d_f32."""
     cdef _Conv2dArgs args
     cdef int64_t strides[4]
@@ -266,6 +287,8 @@ def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight
           sizeof(double), strides)
     if bias is not None and bias.shape[0] != weight.shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
+    _fill_stage(&args.p, out.shape, residual.shape if residual is not None else NULL,
+                &residual[0, 0, 0, 0] if residual is not None else NULL, stage)
     args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
     args.reference = reference

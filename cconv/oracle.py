@@ -13,7 +13,25 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ._args import resolve
 
 
-def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def _activation_oracle(y, activation):
+    """The activations conv2d fuses, written with NumPy's own functions (NaN propagates)."""
+    if activation is None:
+        return y
+    name, *params = (activation,) if isinstance(activation, str) else activation
+    if name == "relu":
+        return np.maximum(y, 0.0)
+    if name == "relu6":
+        return np.minimum(np.maximum(y, 0.0), 6.0)
+    if name == "leaky_relu":
+        slope = params[0] if params else 0.01
+        return np.where(y < 0, y * slope, y)
+    if name == "clamp":
+        return np.clip(y, params[0], params[1])
+    raise ValueError(f"unknown activation {activation!r}")
+
+
+def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+                  activation=None, residual=None):
     """conv2d computed in float64 with NumPy only; same arguments and output shape as conv2d."""
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
@@ -39,4 +57,8 @@ def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, gro
                 optimize=True)
     if bias is not None:
         out += np.asarray(bias, dtype=np.float64).reshape(-1, 1, 1)
+    if residual is not None:
+        r = np.asarray(residual, dtype=np.float64)
+        out += r if batched else r[np.newaxis]
+    out = _activation_oracle(out, activation)
     return out if batched else out[0]

@@ -2,7 +2,7 @@
 import numpy as np
 import numpy.typing as npt
 
-from . import _IntPair, _Int, _Padding
+from . import _Activation, _IntPair, _Int, _Padding
 
 def conv2d_oracle(
     input: npt.ArrayLike,
@@ -12,4 +12,7 @@ def conv2d_oracle(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+    *,
+    activation: _Activation = None,
+    residual: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.float64]: ...

@@ -7,7 +7,8 @@
  *         path the bytes pick) and the reference kernel run on exactly-sized heap buffers, in
  *         float32 and float64, and must agree within the error bound of a sum of products; the
  *         input is laid out contiguously, channels-last, with padded rows or with reversed
- *         columns (read through input_strides, with NaN in every gap).  When
+ *         columns (read through input_strides, with NaN in every gap), and an output stage
+ *         (activation, residual) is drawn too.  When
  *         the check refuses it, every entry point must return the same error status.
  *   odd:  every field of the parameter struct is raw 64-bit data from the input; the entry
  *         points must return a status without touching memory (NULL arrays are passed unless the
@@ -124,7 +125,7 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
 /* Runs fast and reference in one element type and compares them; T is float or double. */
 #define DEFINE_RUN(T, SUFFIX, TOL)                                                              \
     static void run_##SUFFIX(const cconv_conv2d_params *p, reader *r, int64_t n_in,             \
-                             int64_t n_w, int64_t n_out, int use_bias, int layout)              \
+                             int64_t n_w, int64_t n_out, int use_bias, int layout, int stage)   \
     {                                                                                           \
         T *x = malloc(sizeof(T) * (size_t)(n_in ? n_in : 1));                                  \
         T *w = malloc(sizeof(T) * (size_t)(n_w ? n_w : 1));                                    \
@@ -168,9 +169,26 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
                wi * strides[3]] = x[i];                                                         \
         }                                                                                       \
         q.input_strides = layout == LAYOUT_CONTIGUOUS ? NULL : strides;                         \
+        /* The output stage: an activation (slopes <= 1, so the error bound still holds) and,  \
+         * for odd stages, a residual; the bound adds |residual|. */                           \
+        T *res = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                              \
+        T *ares = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                             \
+        if (!res || !ares) FAIL("malloc");                                                      \
+        for (int64_t i = 0; i < n_out; i++) {                                                   \
+            res[i] = (T)((int)take(r, 1) - 128) / (T)8;                                        \
+            ares[i] = (T)fabs((double)res[i]);                                                  \
+        }                                                                                       \
+        cconv_conv2d_params pb = *p;                                                            \
+        if (stage & 1) {                                                                        \
+            q.residual = res;                                                                   \
+            pb.residual = ares;                                                                 \
+        }                                                                                       \
+        q.activation = (cconv_activation)(stage >> 1);                                          \
+        q.activation_alpha = q.activation == CCONV_ACTIVATION_CLAMP ? -1.0 : 0.25;              \
+        q.activation_beta = 2.0;                                                                \
         cconv_status s_fast = cconv_conv2d_##SUFFIX(&q, xs + origin, w, b, fast);               \
         cconv_status s_ref = cconv_conv2d_ref_##SUFFIX(&q, xs + origin, w, b, ref);             \
-        cconv_status s_bound = cconv_conv2d_ref_##SUFFIX(p, ax, aw, ab, bound);                 \
+        cconv_status s_bound = cconv_conv2d_ref_##SUFFIX(&pb, ax, aw, ab, bound);               \
         const int simd_ok = p->run.simd < 0 || cconv_simd_supported(p->run.simd);                  \
         if (!simd_ok) {                                                                         \
             if (s_fast != CCONV_ERR_UNSUPPORTED_SIMD) FAIL("unsupported simd gave %d", s_fast); \
@@ -191,6 +209,8 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
         }                                                                                       \
         free(x);                                                                                \
         free(xs);                                                                               \
+        free(res);                                                                              \
+        free(ares);                                                                             \
         free(w);                                                                                \
         free(b);                                                                                \
         free(fast);                                                                             \
@@ -240,8 +260,10 @@ static void run_checked(cconv_conv2d_params *p, reader *r)
     /* An empty input (some extent 0, the others possibly huge) stays contiguous: its strides
      * could overflow, and no element is read anyway. */
     const int layout = n_in > 0 ? (int)(take(r, 1) % LAYOUT_COUNT) : LAYOUT_CONTIGUOUS;
-    run_f32(p, r, n_in, n_w, n_out, use_bias, layout);
-    run_f64(p, r, n_in, n_w, n_out, use_bias, layout);
+    /* Activation (0 .. CCONV_ACTIVATION_CLAMP) times 2, plus 1 for a residual. */
+    const int stage = (int)(take(r, 1) % (2 * (CCONV_ACTIVATION_CLAMP + 1)));
+    run_f32(p, r, n_in, n_w, n_out, use_bias, layout, stage);
+    run_f64(p, r, n_in, n_w, n_out, use_bias, layout, stage);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

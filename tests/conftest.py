@@ -17,18 +17,19 @@ IMPLEMENTATIONS = [pytest.param(name, id=name) for name in USABLE_PATHS] + [
 
 
 def run_impl(impl, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-             threads=None, out=None):
+             threads=None, out=None, activation=None, residual=None):
     """conv2d through one implementation: a SIMD path name or "reference" (the C ref kernel)."""
     if impl == "reference":
         return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
-                       _simd.ACTIVE, True)
+                       _simd.ACTIVE, True, None, activation, residual)
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
-                   _simd.path_index(impl), False)
+                   _simd.path_index(impl), False, None, activation, residual)
 
 
 def assert_matches_oracle(got, input, weight, bias=None, rtol=None, **params):
-    """|got - oracle| <= rtol * oracle(|input|, |weight|, |bias|): the error bound of a sum of
-    products, so it is tight for every output however much cancellation there is."""
+    """|got - oracle| <= rtol * oracle(|input|, |weight|, |bias|, |residual|): the error bound of
+    a sum of products, so it is tight for every output however much cancellation there is (an
+    activation only shrinks errors: each of them is 1-Lipschitz, or scales by a slope <= 1)."""
     ref = conv2d_oracle(input, weight, bias, **params)
     assert got.shape == ref.shape
     if rtol is None:
@@ -36,7 +37,10 @@ def assert_matches_oracle(got, input, weight, bias=None, rtol=None, **params):
     x = np.abs(np.asarray(input, dtype=np.float64))
     w = np.abs(np.asarray(weight, dtype=np.float64))
     b = None if bias is None else np.abs(np.asarray(bias, dtype=np.float64))
-    bound = conv2d_oracle(x, w, b, **params)
+    bound_params = dict(params, activation=None)
+    if params.get("residual") is not None:
+        bound_params["residual"] = np.abs(np.asarray(params["residual"], dtype=np.float64))
+    bound = conv2d_oracle(x, w, b, **bound_params)
     err = np.abs(got.astype(np.float64) - ref)
     worst = np.max(err - rtol * bound - 1e-300, initial=-1.0)
     assert worst <= 0, (

@@ -129,10 +129,36 @@ static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE dei
     }
 }
 
+/* The output stage on `count` outputs just written at dst (in the output), from src (dst itself,
+ * or the tile buffer they are copied from): out = clamp(leaky(src + residual)), the residual
+ * read at the same place as dst (the output is C-contiguous whenever a stage applies). */
+static void DRV_FN(stage_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                           const DRV_T *output, DRV_T *dst, const DRV_T *src, int64_t count)
+{
+    const DRV_T *residual = pl->residual ? (const DRV_T *)pl->residual + (dst - output) : NULL;
+    set->DRV_SET(epilogue)(dst, src, residual, (size_t)count, (DRV_T)pl->slope, (DRV_T)pl->lo,
+                           (DRV_T)pl->hi);
+}
+
+/* Copies `count` outputs of one output row from the tile buffer to dst (column stride
+ * out_stride_w), through the output stage when there is one. */
+static void DRV_FN(store_run_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const DRV_T *output, DRV_T *dst, const DRV_T *src, int64_t count)
+{
+    if (pl->staged) {
+        DRV_FN(stage_)(pl, set, output, dst, src, count);
+    } else if (pl->out_stride_w == 1) {
+        memcpy(dst, src, (size_t)count * sizeof(DRV_T));
+    } else {
+        for (int64_t x = 0; x < count; x++) dst[x * pl->out_stride_w] = src[x];
+    }
+}
+
 /* Copies the valid part of an mr x NR tile (flattened positions j0 .. j0+NR of the band) into the
- * output, skipping the thrown-away columns x >= out_width. */
-static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const DRV_T *tile, int64_t mr,
-                                int64_t j0, int64_t j_end, DRV_T *out_band, int64_t out_plane)
+ * output band (its first row, first channel), skipping the thrown-away columns x >= out_width. */
+static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                                const DRV_T *output, const DRV_T *tile, int64_t mr, int64_t j0,
+                                int64_t j_end, DRV_T *out_band)
 {
     const int64_t Wq = pl->sub_width, OW = pl->out_width, nr = pl->nr;
     int64_t y = j0 / Wq, x = j0 - y * Wq;
@@ -142,8 +168,10 @@ static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const DRV_T *tile, 
         int64_t valid = x < OW ? OW - x : 0;
         if (valid > run) valid = run;
         for (int64_t m = 0; m < mr && valid > 0; m++) {
-            memcpy(out_band + m * out_plane + y * OW + x, tile + m * nr + (j - j0),
-                   (size_t)valid * sizeof(DRV_T));
+            DRV_FN(store_run_)(pl, set, output,
+                               out_band + m * pl->out_stride_c + y * pl->out_stride_h +
+                                   x * pl->out_stride_w,
+                               tile + m * nr + (j - j0), valid);
         }
         j += run;
         x += run;
@@ -213,14 +241,14 @@ static DRV_FN(tile_) DRV_FN(tile_at_)(const cconv_conv2d_plan *pl, int64_t rows,
         t.nv = (t.valid + vl - 1) / vl;
         t.j0 = y * Wq + x0;
         t.at = y * OW + x0;
-        t.direct = t.at + t.nv * vl <= rows * OW;
+        t.direct = pl->out_rows_contiguous && t.at + t.nv * vl <= rows * OW;
     } else {
         const int64_t j_total = rows * Wq;
         t.j0 = k * nr;
         t.valid = j_total - t.j0 < nr ? j_total - t.j0 : nr;
         t.nv = (t.valid + vl - 1) / vl;
         t.at = t.j0;
-        t.direct = Wq == OW && t.j0 + t.nv * vl <= j_total;
+        t.direct = pl->out_rows_contiguous && Wq == OW && t.j0 + t.nv * vl <= j_total;
     }
     return t;
 }
@@ -243,10 +271,16 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
         const int64_t H = pl->in_height, W = pl->in_width, OH = pl->out_height;
         const int64_t OW = pl->out_width, y0 = band * pl->band_rows;
         const int64_t y1 = y0 + pl->band_rows < OH ? y0 + pl->band_rows : OH;
+        /* (This path is only planned for outputs with contiguous rows.) */
+        DRV_T *out_plane = output + n * pl->out_stride_n + o * pl->out_stride_c;
         set->DRV_SET(dw3x3s2)(DRV_FN(channel_)(pl, input, n, g), (size_t)H, (size_t)W,
                               (size_t)pl->pad_top, (size_t)pl->pad_left, weight + o * 9,
-                              bias ? bias + o : NULL, output + plane * OH * OW, (size_t)OW,
-                              (size_t)y0, (size_t)y1);
+                              bias ? bias + o : NULL, out_plane, (size_t)OW, (size_t)y0,
+                              (size_t)y1);
+        if (pl->staged) {
+            DRV_T *rows_at = out_plane + y0 * OW;
+            DRV_FN(stage_)(pl, set, output, rows_at, rows_at, (y1 - y0) * OW);
+        }
         return;
     }
     const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
@@ -266,10 +300,10 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
     int64_t o_end = o_begin + pl->out_chunk;
     if (o_end > (g + 1) * Og) o_end = (g + 1) * Og;
 
-    const int64_t out_plane = pl->out_height * pl->out_width, mr_max = pl->mr_max;
+    const int64_t out_plane = pl->out_stride_c, mr_max = pl->mr_max;
     const size_t taps = (size_t)pl->taps, weight_stride = (size_t)(Cg * pl->taps);
-    DRV_T *const out_first = output + (n * pl->out_channels + o_begin) * out_plane +
-                             first_row * pl->out_width;
+    DRV_T *const out_first = output + n * pl->out_stride_n + o_begin * out_plane +
+                             first_row * pl->out_stride_h;
     const DRV_T *const w_first = weight + o_begin * (int64_t)weight_stride;
     const int64_t tiles = DRV_FN(tile_count_)(pl, rows);
     const int64_t blocks = (o_end - o_begin + mr_max - 1) / mr_max;
@@ -293,8 +327,16 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
                                        weight_stride, bias ? bias + o0 : NULL,
                                        t.direct ? out_band + t.at : tile,
                                        t.direct ? (size_t)out_plane : (size_t)pl->nr);
-            if (!t.direct)
-                DRV_FN(store_tile_)(pl, tile, mr, t.j0, t.j0 + t.valid, out_band, out_plane);
+            if (!t.direct) {
+                DRV_FN(store_tile_)(pl, set, output, tile, mr, t.j0, t.j0 + t.valid, out_band);
+            } else if (pl->staged) {
+                /* The valid outputs are one run from t.at (rows are contiguous); the extra lanes
+                 * past it are overwritten later, and staged then. */
+                for (int64_t m = 0; m < mr; m++) {
+                    DRV_T *at = out_band + m * out_plane + t.at;
+                    DRV_FN(stage_)(pl, set, output, at, at, t.valid);
+                }
+            }
         }
     }
 }
@@ -318,8 +360,8 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
     if (rows > pl->band_rows) rows = pl->band_rows;
     const int64_t OW = pl->out_width, Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
     const int64_t R = pl->mr_max, kernel_width = pl->taps / 3;
-    const int64_t out_plane = pl->out_height * OW, band_end = rows * OW;
-    DRV_T *out_band = output + (n * pl->out_channels + g) * out_plane + first_row * OW;
+    const int64_t band_end = rows * OW, out_row = pl->out_stride_h;
+    DRV_T *out_band = output + n * pl->out_stride_n + g * pl->out_stride_c + first_row * out_row;
     const DRV_T *filter = weight + g * pl->taps;
     const DRV_T *b = bias ? bias + g : NULL;
     const int64_t tiles_per_row = (OW + nr - 1) / nr;
@@ -330,7 +372,8 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
             const int64_t valid = OW - x0 < nr ? OW - x0 : nr;
             const int64_t nv = (valid + vl - 1) / vl;
             const int64_t at = y * OW + x0;
-            const int direct = (y + rr - 1) * OW + x0 + nv * vl <= band_end;
+            const int direct =
+                pl->out_rows_contiguous && (y + rr - 1) * OW + x0 + nv * vl <= band_end;
             size_t cs;
             const DRV_T *src = DRV_FN(tile_input_)(pl, set->DRV_SET(deinterleave2), input, unit,
                                                    y * Wq + x0,
@@ -340,9 +383,12 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
                                                 pl->tap_offsets, filter, b,
                                                 direct ? out_band + at : tile,
                                                 direct ? (size_t)OW : (size_t)nr);
-            if (!direct) {
-                for (int64_t r = 0; r < rr; r++) {
-                    memcpy(out_band + at + r * OW, tile + r * nr, (size_t)valid * sizeof(DRV_T));
+            for (int64_t r = 0; r < rr && (!direct || pl->staged); r++) {
+                DRV_T *dst = out_band + (y + r) * out_row + x0 * pl->out_stride_w;
+                if (direct) {
+                    DRV_FN(stage_)(pl, set, output, dst, dst, valid);
+                } else {
+                    DRV_FN(store_run_)(pl, set, output, dst, tile + r * nr, valid);
                 }
             }
         }
@@ -359,7 +405,7 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
     const int single_filter = p->out_channels == p->groups;
     /* Depthwise (filters of depth 1, any multiplier) 3x3 stride 2: the set's in-place kernel,
      * which reads whole contiguous planes. */
-    if (set->DRV_SET(dw3x3s2) && cconv_conv2d_input_planes_contiguous(p) &&
+    if (set->DRV_SET(dw3x3s2) && cconv_conv2d_input_planes_contiguous(p) && !p->output_strides &&
         p->in_channels == p->groups && p->kernel_height == 3 &&
         p->kernel_width == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
         p->dilation_w == 1 && p->pad_top <= 2 && p->pad_bottom <= 2 && p->pad_left <= 2 &&
@@ -458,13 +504,23 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
         return CCONV_OK;
     if (p->in_channels == 0) {
-        /* Filters of depth 0: every output is its bias.  Handled here because the kernel size
-         * is then unbounded by the weight's (empty) memory and must not size any table. */
+        /* Filters of depth 0: every output is its bias (then the output stage).  Handled here
+         * because the kernel size is then unbounded by the weight's (empty) memory and must not
+         * size any table. */
         if (!output) return CCONV_ERR_INVALID_ARGUMENT;
-        const int64_t plane = p->out_height * p->out_width;
-        for (int64_t no = 0; no < p->batch * p->out_channels; no++) {
-            const DRV_T value = bias ? bias[no % p->out_channels] : (DRV_T)0;
-            for (int64_t i = 0; i < plane; i++) output[no * plane + i] = value;
+        cconv_conv2d_plan plan;
+        memset(&plan, 0, sizeof(plan));
+        cconv_conv2d_plan_layout(&plan, p);
+        for (int64_t n = 0; n < p->batch; n++) {
+            for (int64_t o = 0; o < p->out_channels; o++) {
+                const DRV_T value = bias ? bias[o] : (DRV_T)0;
+                for (int64_t y = 0; y < p->out_height; y++) {
+                    DRV_T *row = output + n * plan.out_stride_n + o * plan.out_stride_c +
+                                 y * plan.out_stride_h;
+                    for (int64_t x = 0; x < p->out_width; x++) row[x * plan.out_stride_w] = value;
+                    if (plan.staged) DRV_FN(stage_)(&plan, set, output, row, row, p->out_width);
+                }
+            }
         }
         return CCONV_OK;
     }

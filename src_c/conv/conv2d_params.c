@@ -22,6 +22,12 @@ cconv_status cconv_conv2d_check(const cconv_conv2d_params *p)
         return CCONV_ERR_INVALID_ARGUMENT;
     if (p->in_channels % p->groups != 0 || p->out_channels % p->groups != 0)
         return CCONV_ERR_INVALID_ARGUMENT;
+    if ((int)p->activation < (int)CCONV_ACTIVATION_NONE ||
+        (int)p->activation > (int)CCONV_ACTIVATION_CLAMP)
+        return CCONV_ERR_INVALID_ARGUMENT;
+    /* The output stage runs on contiguous outputs only (see cconv_conv2d_params). */
+    if (p->output_strides && (p->residual || p->activation != CCONV_ACTIVATION_NONE))
+        return CCONV_ERR_INVALID_ARGUMENT;
     const int64_t oh = cconv_conv2d_output_size(p->in_height, p->kernel_height, p->stride_h,
                                                 p->pad_top, p->pad_bottom, p->dilation_h);
     const int64_t ow = cconv_conv2d_output_size(p->in_width, p->kernel_width, p->stride_w,

@@ -1,4 +1,5 @@
 /* Geometry and work split of a conv2d call; see conv2d_plan.h for the band layout. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,41 @@ static void plan_copy_sizes(cconv_conv2d_plan *plan, const cconv_conv2d_params *
     plan->in_contiguous = (p->batch <= 1 || plan->in_stride_n == p->in_channels * H * W) &&
                           (p->in_channels <= 1 || plan->in_stride_c == H * W) &&
                           (H <= 1 || plan->in_stride_h == W) && (W <= 1 || plan->in_stride_w == 1);
+
+    cconv_conv2d_plan_layout(plan, p);
+}
+
+void cconv_conv2d_plan_layout(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
+{
+    /* For non-empty outputs, whose element count the check has bounded. */
+    const int64_t OH = p->out_height, OW = p->out_width;
+    if (p->output_strides) {
+        plan->out_stride_n = p->output_strides[0];
+        plan->out_stride_c = p->output_strides[1];
+        plan->out_stride_h = p->output_strides[2];
+        plan->out_stride_w = p->output_strides[3];
+    } else {
+        plan->out_stride_n = p->out_channels * OH * OW;
+        plan->out_stride_c = OH * OW;
+        plan->out_stride_h = OW;
+        plan->out_stride_w = 1;
+    }
+    plan->out_rows_contiguous = (OH <= 1 || plan->out_stride_h == OW) &&
+                                (OW <= 1 || plan->out_stride_w == 1);
+
+    plan->residual = p->residual;
+    plan->slope = 1.0;
+    plan->lo = -HUGE_VAL;
+    plan->hi = HUGE_VAL;
+    switch (p->activation) {
+    case CCONV_ACTIVATION_RELU: plan->lo = 0.0; break;
+    case CCONV_ACTIVATION_RELU6: plan->lo = 0.0; plan->hi = 6.0; break;
+    case CCONV_ACTIVATION_LEAKY_RELU: plan->slope = p->activation_alpha; break;
+    case CCONV_ACTIVATION_CLAMP: plan->lo = p->activation_alpha; plan->hi = p->activation_beta;
+        break;
+    default: break;
+    }
+    plan->staged = p->residual != NULL || p->activation != CCONV_ACTIVATION_NONE;
 }
 
 static int compare_int64(const void *a, const void *b)

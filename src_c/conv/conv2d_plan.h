@@ -34,6 +34,17 @@ typedef struct cconv_conv2d_plan {
      * (which the paths that read the input in place need). */
     int64_t in_stride_n, in_stride_c, in_stride_h, in_stride_w;
     int in_contiguous;
+    /* Element strides of the output along N, O, OH, OW, and whether its rows are contiguous
+     * (stride OW between rows, 1 between columns): only then may tiles store straight into it,
+     * with their rounded-up rows spilling into the next row; otherwise every tile goes through
+     * the tile buffer. */
+    int64_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
+    int out_rows_contiguous;
+    /* The output stage (see cconv_conv2d_params): applied to each tile's outputs right after they
+     * are written, when `staged`: out = clamp(leaky(out + residual)). */
+    int staged;
+    const void *residual;
+    double slope, lo, hi;
     /* The row and column phases some tap reads, ascending; sub-image (row_phases[a],
      * col_phases[b]) is number a * col_phase_count + b of a packed plane. */
     int64_t row_phase_count, col_phase_count;
@@ -79,6 +90,8 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
  * few planes; the outputs do not depend on them. */
 cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
+/* Fills only the output layout and the output stage of plan (part of both inits above). */
+void cconv_conv2d_plan_layout(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 /* 1 when every input channel is a C-contiguous H x W plane (rows of stride W, columns of stride
  * 1), wherever the channels themselves lie: what kernels that read whole planes in place need. */
 int cconv_conv2d_input_planes_contiguous(const cconv_conv2d_params *p);

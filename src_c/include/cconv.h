@@ -50,6 +50,15 @@ typedef struct cconv_run_options {
     double handoff_seconds;
 } cconv_run_options;
 
+/* What a convolution's output stage applies after the residual: y = f(conv + bias + residual). */
+typedef enum cconv_activation {
+    CCONV_ACTIVATION_NONE = 0,
+    CCONV_ACTIVATION_RELU = 1,       /* max(y, 0) */
+    CCONV_ACTIVATION_RELU6 = 2,      /* min(max(y, 0), 6) */
+    CCONV_ACTIVATION_LEAKY_RELU = 3, /* y < 0 ? alpha * y : y */
+    CCONV_ACTIVATION_CLAMP = 4       /* min(max(y, alpha), beta) (hardtanh) */
+} cconv_activation;
+
 typedef struct cconv_conv2d_params {
     int64_t batch;          /* N */
     int64_t in_channels;    /* C */
@@ -69,6 +78,17 @@ typedef struct cconv_conv2d_params {
      * w*s[3]], where `input` points at element (0, 0, 0, 0).  The output and the weight are
      * always C-contiguous. */
     const int64_t *input_strides;
+    /* NULL: the output is C-contiguous.  Otherwise its element strides along N, O, OH and OW (a
+     * strided view into a larger array, such as every other row and column of it; elements of
+     * the view must not overlap).  An output stage (residual, activation) needs a C-contiguous
+     * output. */
+    const int64_t *output_strides;
+    /* The output stage: out = activation(conv + bias + residual).  residual: NULL, or an array
+     * of the output's shape and element type, C-contiguous, overlapping neither the output nor
+     * the other operands. */
+    const void *residual;
+    cconv_activation activation;
+    double activation_alpha, activation_beta;
     cconv_run_options run;
 } cconv_conv2d_params;
 

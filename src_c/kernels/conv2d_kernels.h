@@ -87,6 +87,15 @@ typedef void (*cconv_f64_dw3x3s2_ukernel)(const double *input, size_t in_height,
                                           double *output, size_t out_width, size_t row_begin,
                                           size_t row_end);
 
+/* The output stage, kernels/epilogue_template.h compiled with the set's flags:
+ *   out[i] = clamp(leaky(src[i] + (residual ? residual[i] : 0)), lo, hi),
+ *   leaky(x) = x < 0 ? x * slope : x.
+ * out may be src (in place); residual does not overlap either. */
+typedef void (*cconv_f32_epilogue)(float *out, const float *src, const float *residual, size_t n,
+                                   float slope, float lo, float hi);
+typedef void (*cconv_f64_epilogue)(double *out, const double *src, const double *residual,
+                                   size_t n, double slope, double lo, double hi);
+
 /* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
  * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
  * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
@@ -110,6 +119,9 @@ typedef struct cconv_kernel_set {
     /* Optional (NULL: the general path handles these layers). */
     cconv_f32_dw3x3s2_ukernel f32_dw3x3s2;
     cconv_f64_dw3x3s2_ukernel f64_dw3x3s2;
+    /* Required. */
+    cconv_f32_epilogue f32_epilogue;
+    cconv_f64_epilogue f64_epilogue;
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

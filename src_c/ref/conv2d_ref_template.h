@@ -18,6 +18,12 @@ cconv_status REF_NAME(const cconv_conv2d_params *p, const REF_T *input, const RE
     const int64_t *st = p->input_strides;
     const int64_t sn = st ? st[0] : empty ? 0 : C * H * W, sc = st ? st[1] : empty ? 0 : H * W;
     const int64_t sy = st ? st[2] : W, sx = st ? st[3] : 1;
+    const int64_t *ost = p->output_strides;
+    const int out_empty = p->batch == 0 || O == 0 || OH == 0 || OW == 0;
+    const int64_t osn = ost ? ost[0] : out_empty ? 0 : O * OH * OW;
+    const int64_t osc = ost ? ost[1] : out_empty ? 0 : OH * OW;
+    const int64_t osy = ost ? ost[2] : OW, osx = ost ? ost[3] : 1;
+    const REF_T *residual = (const REF_T *)p->residual;
 
     for (int64_t n = 0; n < p->batch; n++) {
         for (int64_t o = 0; o < O; o++) {
@@ -45,7 +51,25 @@ cconv_status REF_NAME(const cconv_conv2d_params *p, const REF_T *input, const RE
                         }
                     }
                     if (bias) sum += (double)bias[o];
-                    output[((n * O + o) * OH + oy) * OW + ox] = (REF_T)sum;
+                    /* The output stage, straight from its definition (NaN passes through). */
+                    REF_T y = (REF_T)sum;
+                    if (residual) y += residual[((n * O + o) * OH + oy) * OW + ox];
+                    switch (p->activation) {
+                    case CCONV_ACTIVATION_RELU: y = y < 0 ? (REF_T)0 : y; break;
+                    case CCONV_ACTIVATION_RELU6:
+                        y = y < 0 ? (REF_T)0 : y;
+                        y = y > 6 ? (REF_T)6 : y;
+                        break;
+                    case CCONV_ACTIVATION_LEAKY_RELU:
+                        y = y < 0 ? y * (REF_T)p->activation_alpha : y;
+                        break;
+                    case CCONV_ACTIVATION_CLAMP:
+                        y = y < (REF_T)p->activation_alpha ? (REF_T)p->activation_alpha : y;
+                        y = y > (REF_T)p->activation_beta ? (REF_T)p->activation_beta : y;
+                        break;
+                    default: break;
+                    }
+                    output[n * osn + o * osc + oy * osy + ox * osx] = y;
                 }
             }
         }

@@ -178,6 +178,19 @@ F64_ROWS3(UK_DEFINE_ROWS3)
 #undef DW_NAME
 #undef DW_KERNEL
 
+/* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
+ * flags. */
+#define EP_T float
+#define EP_NAME cconv_f32_epilogue__avx2
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+#define EP_T double
+#define EP_NAME cconv_f64_epilogue__avx2
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+
 const cconv_kernel_set cconv_kernels_avx2 = {
     "avx2",
     cconv_cpu_has_avx2_fma,
@@ -193,4 +206,6 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     NULL,
     cconv_f32_dwconv3x3s2_4x8__avx2,
     cconv_f64_dwconv3x3s2_4x4__avx2,
+    cconv_f32_epilogue__avx2,
+    cconv_f64_epilogue__avx2,
 };

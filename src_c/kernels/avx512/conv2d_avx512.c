@@ -231,6 +231,19 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #undef DW_NAME
 #undef DW_KERNEL
 
+/* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
+ * flags. */
+#define EP_T float
+#define EP_NAME cconv_f32_epilogue__avx512
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+#define EP_T double
+#define EP_NAME cconv_f64_epilogue__avx512
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+
 const cconv_kernel_set cconv_kernels_avx512 = {
     "avx512",
     cconv_cpu_has_avx512,
@@ -246,4 +259,6 @@ const cconv_kernel_set cconv_kernels_avx512 = {
     cconv_f64_deinterleave2__avx512,
     cconv_f32_dwconv3x3s2_4x16__avx512,
     cconv_f64_dwconv3x3s2_4x8__avx512,
+    cconv_f32_epilogue__avx512,
+    cconv_f64_epilogue__avx512,
 };

@@ -56,6 +56,19 @@
 
 /* One tile width per type (nv_max = wide_nv = 1, the "vector" being the whole 16- or 8-wide
  * row the compiler vectorises). */
+/* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
+ * flags. */
+#define EP_T float
+#define EP_NAME cconv_f32_epilogue__generic
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+#define EP_T double
+#define EP_NAME cconv_f64_epilogue__generic
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+
 const cconv_kernel_set cconv_kernels_generic = {
     "generic",
     NULL, /* runs everywhere */
@@ -71,4 +84,6 @@ const cconv_kernel_set cconv_kernels_generic = {
     NULL,
     NULL, /* depthwise 3x3 stride 2: the general path */
     NULL,
+    cconv_f32_epilogue__generic,
+    cconv_f64_epilogue__generic,
 };

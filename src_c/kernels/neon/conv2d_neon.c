@@ -154,6 +154,19 @@ static void cconv_f64_deinterleave2__neon(const double *src, size_t n, double *e
     }
 }
 
+/* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
+ * flags. */
+#define EP_T float
+#define EP_NAME cconv_f32_epilogue__neon
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+#define EP_T double
+#define EP_NAME cconv_f64_epilogue__neon
+#include "epilogue_template.h"
+#undef EP_T
+#undef EP_NAME
+
 const cconv_kernel_set cconv_kernels_neon = {
     "neon",
     cconv_cpu_has_neon,
@@ -169,5 +182,7 @@ const cconv_kernel_set cconv_kernels_neon = {
     cconv_f64_deinterleave2__neon,
     NULL, /* depthwise 3x3 stride 2: the general path */
     NULL,
+    cconv_f32_epilogue__neon,
+    cconv_f64_epilogue__neon,
 };
 #endif
