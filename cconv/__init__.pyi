@@ -7,7 +7,8 @@ import numpy.typing as npt
 from . import oracle as oracle
 
 __version__: str
-__all__ = ["conv2d", "conv2d_output_shape", "get_config", "show_config", "__version__"]
+__all__ = ["conv2d", "conv2d_output_shape", "conv_transpose2d", "conv_transpose2d_output_shape",
+           "conv2d_input", "get_config", "show_config", "__version__"]
 
 # An int parameter (Python or NumPy int, never bool/float at run time), a 1-element sequence of
 # one (both axes), or an (h, w) pair of them.
@@ -82,3 +83,77 @@ def conv2d_output_shape(
 ) -> tuple[int, ...]: ...
 def get_config() -> _Config: ...
 def show_config() -> None: ...
+
+# Transposed padding: int, (p,), (h, w), ((before, after),) or ((top, bottom), (left, right)).
+_TransposePadding = (
+    _Int | tuple[_Int] | tuple[_Int, _Int] | list[_Int] | tuple[_Side] | tuple[_Side, _Side]
+    | list[_Side]
+)
+
+@overload
+def conv_transpose2d(
+    input: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: _IntPair = 1,
+    padding: _TransposePadding = 0,
+    output_padding: _IntPair = 0,
+    groups: _Int = 1,
+    dilation: _IntPair = 1,
+    *,
+    output_size: _Shape | None = None,
+    out: None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+@overload
+def conv_transpose2d(
+    input: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None = None,
+    stride: _IntPair = 1,
+    padding: _TransposePadding = 0,
+    output_padding: _IntPair = 0,
+    groups: _Int = 1,
+    dilation: _IntPair = 1,
+    *,
+    output_size: _Shape | None = None,
+    out: _Out,
+    threads: _Int | None = None,
+) -> _Out: ...
+def conv_transpose2d_output_shape(
+    input_shape: _Shape,
+    weight_shape: _Shape,
+    stride: _IntPair = 1,
+    padding: _TransposePadding = 0,
+    output_padding: _IntPair = 0,
+    groups: _Int = 1,
+    dilation: _IntPair = 1,
+    *,
+    output_size: _Shape | None = None,
+) -> tuple[int, ...]: ...
+@overload
+def conv2d_input(
+    input_size: _Shape,
+    weight: npt.ArrayLike,
+    grad_output: npt.ArrayLike,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+    *,
+    out: None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+@overload
+def conv2d_input(
+    input_size: _Shape,
+    weight: npt.ArrayLike,
+    grad_output: npt.ArrayLike,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+    *,
+    out: _Out,
+    threads: _Int | None = None,
+) -> _Out: ...

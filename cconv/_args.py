@@ -457,3 +457,112 @@ def apply_activation(y: np.ndarray, stage: tuple[int, float, float]) -> np.ndarr
         np.copyto(y, alpha, where=y < alpha)
         np.copyto(y, beta, where=y > beta)
     return y
+
+
+class TransposeGeometry(NamedTuple):
+    """A fully resolved transposed convolution (all ints, all checked): input (N, C, H, W),
+    weight (C, O/groups, kH, kW), output (N, O, OH, OW)."""
+
+    batch: int
+    in_channels: int
+    in_height: int
+    in_width: int
+    out_channels: int
+    kernel_height: int
+    kernel_width: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_left: int
+    dilation_h: int
+    dilation_w: int
+    groups: int
+    out_height: int
+    out_width: int
+
+    @property
+    def out_shape(self) -> tuple[int, int, int, int]:
+        return (self.batch, self.out_channels, self.out_height, self.out_width)
+
+    @property
+    def core_tuple(self) -> tuple[int, ...]:
+        """The layout the Cython binding takes."""
+        return (self.stride_h, self.stride_w, self.pad_top, self.pad_left, self.dilation_h,
+                self.dilation_w, self.groups)
+
+
+def _transpose_extent(axis, size, kernel, stride, before, after, dilation, extra):
+    """(H - 1) * stride - padding + dilation * (kernel - 1) + extra + 1: 0 is an empty output,
+    less is an error (an empty input gives no output)."""
+    extent = (size - 1) * stride - before - after + dilation * (kernel - 1) + extra + 1
+    if extent < 0 and size > 0:
+        raise ValueError(
+            f"the output {axis} would be {extent} (= ({size} - 1) * stride {stride} - padding "
+            f"{before} - {after} + dilation {dilation} * (kernel {kernel} - 1) + "
+            f"output_padding {extra} + 1): the padding removes the whole output")
+    return max(extent, 0)
+
+
+def resolve_transpose(input_shape, weight_shape, stride=1, padding=0, output_padding=0,
+                      groups=1, dilation=1, output_size=None) -> TransposeGeometry:
+    """Checks conv_transpose2d's shapes and parameters (PyTorch's rules) and returns the
+    resolved geometry.  input_shape is (N, C, H, W) or (C, H, W); weight_shape (C, O/groups,
+    kH, kW)."""
+    in_shape = _check_shape(input_shape, "input", (3, 4), "(N, C, H, W) or (C, H, W)")
+    if len(in_shape) == 3:
+        in_shape = (1,) + in_shape
+    w_shape = _check_shape(weight_shape, "weight", (4,), "(C, O/groups, kH, kW)")
+    n, c, h, w = in_shape
+    stacks, og, kh, kw = w_shape
+    if kh < 1 or kw < 1:
+        raise ValueError(f"weight kernels must be at least 1x1, got kH={kh}, kW={kw} "
+                         f"(weight.shape={w_shape})")
+    groups = as_int(groups, "groups", 1)
+    sh, sw = as_pair(stride, "stride", 1)
+    dh, dw = as_pair(dilation, "dilation", 1)
+    if stacks != c:
+        raise ValueError(
+            f"weight has {stacks} kernel stacks (weight.shape[0]) but input has {c} channels; "
+            f"conv_transpose2d's weight is (C, O/groups, kH, kW), one stack of O/groups "
+            f"kernels per input channel")
+    if c % groups:
+        raise ValueError(f"input has {c} channels, which groups={groups} does not divide")
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int, a 1-element sequence, an (h, w) pair or "
+                         f"((top, bottom), (left, right)) for a transposed convolution, got "
+                         f"the string {padding!r}")
+    top, bottom, left, right = resolve_padding(padding, (h, w), (kh, kw), (sh, sw), (dh, dw))
+    oph, opw = as_pair(output_padding, "output_padding", 0)
+    for axis, extra, s, d in (("height", oph, sh, dh), ("width", opw, sw, dw)):
+        if extra >= s and extra >= d:
+            raise ValueError(f"output_padding {extra} along the {axis} must be smaller than "
+                             f"either the stride {s} or the dilation {d}")
+    out_h = _transpose_extent("height", h, kh, sh, top, bottom, dh, oph)
+    out_w = _transpose_extent("width", w, kw, sw, left, right, dw, opw)
+    if output_size is not None:
+        if oph or opw:
+            raise ValueError("give output_padding or output_size, not both")
+        size = as_shape(output_size, "output_size")
+        if len(size) not in (2, 3, 4):
+            raise ValueError(f"output_size must be (OH, OW), or a whole output shape whose "
+                             f"last two values are those, got {len(size)} values: {size!r}")
+        want_h, want_w = (as_int(v, f"output_size[{i}]", 0)
+                          for i, v in zip((-2, -1), size[-2:]))
+        for axis, want, least, s, d in (("height", want_h, out_h, sh, dh),
+                                        ("width", want_w, out_w, sw, dw)):
+            most = least + max(s, d) - 1
+            if not least <= want <= most:
+                raise ValueError(f"output_size asks for an output {axis} of {want}, but "
+                                 f"this input, kernel, stride and padding give {least} to "
+                                 f"{most}")
+        out_h, out_w = want_h, want_w
+    o = og * groups
+    for label, shape in (("the input has", (n, c, h, w)), ("the weight has", w_shape),
+                         ("the output would have", (n, o, out_h, out_w))):
+        extent = n_elements(d for d in shape if d)
+        if extent > _MAX_ELEMENTS:
+            raise ValueError(f"{label} shape {shape}, whose axes multiply to {extent}, more "
+                             f"than the {_MAX_ELEMENTS} that cconv can address in 64-bit byte "
+                             f"offsets")
+    return TransposeGeometry(n, c, h, w, o, kh, kw, sh, sw, top, left, dh, dw, groups, out_h,
+                             out_w)

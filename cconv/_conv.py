@@ -6,11 +6,10 @@ import sys
 
 import numpy as np
 
-from . import _core, _simd
-from ._args import (ACTIVATION_NONE, Geometry, apply_activation, as_int, as_shape, check_out,
-                    n_elements, params_key, resolve, resolve_activation, resolve_threads,
-                    result_dtype)
-from ._memory import check_memory, physical_memory
+from . import _core, _simd, _target
+from ._args import (ACTIVATION_NONE, Geometry, apply_activation, as_int, as_shape, n_elements,
+                    params_key, resolve, resolve_activation, resolve_threads, result_dtype)
+from ._memory import physical_memory
 
 _CORE = {np.dtype(np.float32): _core.conv2d_f32, np.dtype(np.float64): _core.conv2d_f64}
 
@@ -238,15 +237,8 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     if r is not None and r.shape != tuple(result_shape):
         raise ValueError(f"residual must have the output's shape {tuple(result_shape)}, got "
                          f"shape {r.shape}")
-    result = check_out(out, result_shape, dtype) if out is not None else None
-    # Writing straight into `out` is only safe when it cannot alias what is being read (and is
-    # aligned for the C core's typed stores).
-    target = result
-    allocate = result is None or not result.flags.aligned or any(
-        np.may_share_memory(result, a) for a in (x, w, b, r) if a is not None)
-    check_memory("conv2d", (x, w, b, r) if x.size else (), result_shape, dtype, allocate)
-    if allocate:
-        target = np.empty(result_shape, dtype)
+    result, target = _target.prepare("conv2d", out, result_shape, dtype,
+                                     (x, w, b, r) if x.size else ())
     target4 = target if batched else target[np.newaxis]
     if target4.size:
         _compute(x if batched else x[np.newaxis], w, b, geom, target4, dtype, n_threads, simd,
@@ -254,11 +246,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
         if params is not None and (r is None or r.dtype == dtype):
             _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched,
                            stage)
-    if result is None:
-        return target
-    if target is not result:
-        result[...] = target
-    return result
+    return _target.finish(result, target)
 
 
 def _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched, stage):

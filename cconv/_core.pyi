@@ -31,6 +31,27 @@ def conv2d_f64(
     residual: npt.NDArray[np.float64] | None = None,
     stage: tuple[int, float, float] | None = None,
 ) -> None: ...
+# (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
+def conv_transpose2d_f32(
+    input: npt.NDArray[np.float32],
+    weight: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32] | None,
+    out: npt.NDArray[np.float32],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def conv_transpose2d_f64(
+    input: npt.NDArray[np.float64],
+    weight: npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float64] | None,
+    out: npt.NDArray[np.float64],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
 def workspace_bytes(
     in_shape: tuple[int, ...],
     w_shape: tuple[int, ...],

@@ -298,6 +298,119 @@ def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight
         _raise_for(status)
 
 
+# ------------------------------------------------------------------------------------------------
+# conv_transpose2d (and conv2d's input gradient)
+
+cdef int _fill_transpose(cconv_conv_transpose2d_params *p, const Py_ssize_t *shape_in,
+                         const Py_ssize_t *shape_w, const Py_ssize_t *shape_out, tuple geometry,
+                         int threads, int simd, const Py_ssize_t *byte_strides,
+                         Py_ssize_t itemsize, int64_t *strides) except -1:
+    """Fills p from the (N, C, H, W) input, (C, O/groups, kH, kW) weight and (N, O, OH, OW)
+    output shapes; geometry = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w,
+    groups)."""
+    memset(p, 0, sizeof(cconv_conv_transpose2d_params))
+    p.batch, p.in_channels, p.in_height, p.in_width = (
+        shape_in[0], shape_in[1], shape_in[2], shape_in[3])
+    (p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.dilation_h, p.dilation_w,
+     p.groups) = geometry
+    p.out_channels, p.kernel_height, p.kernel_width = shape_out[1], shape_w[2], shape_w[3]
+    p.out_height, p.out_width = shape_out[2], shape_out[3]
+    for i in range(4):
+        if shape_in[i] <= 1:
+            strides[i] = 0
+        elif byte_strides[i] % itemsize:
+            raise ValueError("cconv: input strides are not whole elements")
+        else:
+            strides[i] = byte_strides[i] // itemsize
+    p.input_strides = strides
+    p.run.threads = threads
+    p.run.simd = simd
+    if (shape_out[0] != shape_in[0] or shape_w[0] != shape_in[1] or p.groups < 1
+            or shape_w[1] * p.groups != shape_out[1]):
+        raise ValueError("cconv: input, weight and out shapes are inconsistent")
+    return 0
+
+
+cdef double _transpose_work(const cconv_conv_transpose2d_params *p) noexcept:
+    """Multiply-adds plus elements read and written (for _run_core)."""
+    cdef double inputs = <double>p.batch * p.in_channels * p.in_height * p.in_width
+    return (inputs * (p.out_channels // p.groups) * p.kernel_height * p.kernel_width + inputs
+            + <double>p.batch * p.out_channels * p.out_height * p.out_width)
+
+
+cdef struct _TransposeArgs:
+    cconv_conv_transpose2d_params p
+    const void *input
+    const void *weight
+    const void *bias
+    void *out
+    bint reference
+
+
+cdef cconv_status _transpose_f32(const void *args) noexcept nogil:
+    cdef const _TransposeArgs *a = <const _TransposeArgs *>args
+    if a.reference:
+        return cconv_conv_transpose2d_ref_f32(&a.p, <const float *>a.input,
+                                              <const float *>a.weight, <const float *>a.bias,
+                                              <float *>a.out)
+    return cconv_conv_transpose2d_f32(&a.p, <const float *>a.input, <const float *>a.weight,
+                                      <const float *>a.bias, <float *>a.out)
+
+
+cdef cconv_status _transpose_f64(const void *args) noexcept nogil:
+    cdef const _TransposeArgs *a = <const _TransposeArgs *>args
+    if a.reference:
+        return cconv_conv_transpose2d_ref_f64(&a.p, <const double *>a.input,
+                                              <const double *>a.weight, <const double *>a.bias,
+                                              <double *>a.out)
+    return cconv_conv_transpose2d_f64(&a.p, <const double *>a.input, <const double *>a.weight,
+                                      <const double *>a.bias, <double *>a.out)
+
+
+def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
+                         const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
+                         int threads, int simd, bint reference=False):
+    """out = conv_transpose2d(input, weight) + bias for float32 arrays with no empty axis but
+    possibly C: input of any strides, weight (C, O/groups, kH, kW), bias and out C-contiguous;
+    geometry = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)."""
+    cdef _TransposeArgs args
+    cdef int64_t strides[4]
+    _fill_transpose(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd,
+                    input.strides, sizeof(float), strides)
+    if bias is not None and bias.shape[0] != out.shape[1]:
+        raise ValueError("cconv: bias length does not match the output channels")
+    args.input = &input[0, 0, 0, 0] if input.size else NULL
+    args.weight = &weight[0, 0, 0, 0] if weight.size else NULL
+    args.out = &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    args.reference = reference
+    cdef cconv_status status = _run_core(_transpose_f32, &args, &args.p.run,
+                                         _transpose_work(&args.p))
+    if status != CCONV_OK:
+        _raise_for(status)
+
+
+def conv_transpose2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
+                         const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
+                         int threads, int simd, bint reference=False):
+    """The float64 twin of conv_transpose2d_f32."""
+    cdef _TransposeArgs args
+    cdef int64_t strides[4]
+    _fill_transpose(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd,
+                    input.strides, sizeof(double), strides)
+    if bias is not None and bias.shape[0] != out.shape[1]:
+        raise ValueError("cconv: bias length does not match the output channels")
+    args.input = &input[0, 0, 0, 0] if input.size else NULL
+    args.weight = &weight[0, 0, 0, 0] if weight.size else NULL
+    args.out = &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    args.reference = reference
+    cdef cconv_status status = _run_core(_transpose_f64, &args, &args.p.run,
+                                         _transpose_work(&args.p))
+    if status != CCONV_OK:
+        _raise_for(status)
+
+
 def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before,
                 int64_t pad_after, int64_t dilation):
     """The C core's output-size formula; -1 when the arguments are invalid or overflow."""

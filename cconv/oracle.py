@@ -1,8 +1,11 @@
-"""The slow, obviously-correct NumPy twin of conv2d, used by the tests as the reference.
+"""The slow, obviously-correct NumPy twins of cconv's functions, used by the tests as the
+reference.
 
-It shares only the argument resolution with the fast path (so both agree on what "same" padding
-or a pair means); the arithmetic is independent: explicit np.pad, sliding_window_view and one
-einsum per group, all in float64.
+They share only the argument resolution with the fast paths (so both agree on what "same"
+padding or a pair means); the arithmetic is independent and in float64: conv2d by explicit np.pad,
+sliding_window_view and one einsum per group; the transposed convolution by scattering each
+input pixel's contribution (the definition, the other way round from conv2d); the gradients by
+those two.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._args import resolve
+from ._args import TransposeGeometry, resolve, resolve_transpose
 
 
 def _activation_oracle(y, activation):
@@ -61,4 +64,59 @@ def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, gro
         r = np.asarray(residual, dtype=np.float64)
         out += r if batched else r[np.newaxis]
     out = _activation_oracle(out, activation)
+    return out if batched else out[0]
+
+
+def _conv_transpose_scatter(x, w, geom: TransposeGeometry):
+    """Transposed convolution of a batched float64 x by scattering: each input pixel (i, j) adds
+    x[i, j] * kernel at output (i * stride - pad + k * dilation) for every tap k."""
+    g = geom
+    cg, og = g.in_channels // g.groups, g.out_channels // g.groups
+    # Scatter into an output big enough for every tap, then crop the padding off.
+    full_h = (g.in_height - 1) * g.stride_h + g.dilation_h * (g.kernel_height - 1) + 1
+    full_w = (g.in_width - 1) * g.stride_w + g.dilation_w * (g.kernel_width - 1) + 1
+    rows = max(full_h, g.pad_top + g.out_height)
+    cols = max(full_w, g.pad_left + g.out_width)
+    full = np.zeros((g.batch, g.out_channels, rows, cols))
+    for k in range(g.groups):
+        xs = x[:, k * cg:(k + 1) * cg]
+        ws = w[k * cg:(k + 1) * cg]
+        for ky in range(g.kernel_height):
+            for kx in range(g.kernel_width):
+                # contribution[n, o, i, j] = sum_c x[n, c, i, j] * w[c, o, ky, kx]
+                contribution = np.einsum("ncij,co->noij", xs, ws[:, :, ky, kx])
+                y0, x0 = ky * g.dilation_h, kx * g.dilation_w
+                full[:, k * og:(k + 1) * og,
+                     y0:y0 + (g.in_height - 1) * g.stride_h + 1:g.stride_h,
+                     x0:x0 + (g.in_width - 1) * g.stride_w + 1:g.stride_w] += contribution
+    return full[:, :, g.pad_top:g.pad_top + g.out_height, g.pad_left:g.pad_left + g.out_width]
+
+
+def conv_transpose2d_oracle(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                            groups=1, dilation=1, *, output_size=None):
+    """conv_transpose2d in float64 with NumPy only; same arguments and output shape."""
+    x = np.asarray(input, dtype=np.float64)
+    w = np.asarray(weight, dtype=np.float64)
+    geom = resolve_transpose(x.shape, w.shape, stride, padding, output_padding, groups,
+                             dilation, output_size)
+    batched = x.ndim == 4
+    out = _conv_transpose_scatter(x if batched else x[np.newaxis], w, geom)
+    if bias is not None:
+        out = out + np.asarray(bias, dtype=np.float64).reshape(-1, 1, 1)
+    return out if batched else out[0]
+
+
+def conv2d_input_oracle(input_size, weight, grad_output, stride=1, padding=0, dilation=1,
+                        groups=1):
+    """conv2d_input in float64 with NumPy only: the scattered transposed convolution."""
+    w = np.asarray(weight, dtype=np.float64)
+    gy = np.asarray(grad_output, dtype=np.float64)
+    size = tuple(input_size)
+    c = resolve(size, w.shape, stride, padding, dilation, groups)
+    geom = TransposeGeometry(c.batch, c.out_channels, c.out_height, c.out_width, c.in_channels,
+                             c.kernel_height, c.kernel_width, c.stride_h, c.stride_w, c.pad_top,
+                             c.pad_left, c.dilation_h, c.dilation_w, c.groups, c.in_height,
+                             c.in_width)
+    batched = len(size) == 4
+    out = _conv_transpose_scatter(gy if batched else gy[np.newaxis], w, geom)
     return out if batched else out[0]

@@ -119,6 +119,43 @@ cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *params, const float
 cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *params, const double *input,
                                   const double *weight, const double *bias, double *output);
 
+/* ---- Transposed convolution, which is also conv2d's input gradient ----------------------------
+ *   input  (N, C, H, W)            (conv2d's grad_output, for the input gradient)
+ *   weight (C, O/groups, kH, kW)   (conv2d's weight, read the other way round)
+ *   output (N, O, OH, OW):
+ *   output[n, o, y, x] = bias[o] + sum of input[n, c, i, j] * weight[c, o % (O/groups), ky, kx]
+ *     over the c of o's group and every (i, j, ky, kx) with
+ *     y = i * stride_h - pad_top + ky * dilation_h,  x = j * stride_w - pad_left + kx * dilation_w.
+ * The output size is given (any OH, OW >= 0): padding at the far end and PyTorch's
+ * output_padding only decide it.  Computed by splitting the output into its stride_h x stride_w
+ * phases, each a dense convolution of the input with the kernel taps that reach it (no zeros
+ * inserted between input pixels, no column buffer), on conv2d's driver and micro-kernels. */
+typedef struct cconv_conv_transpose2d_params {
+    int64_t batch, in_channels, in_height, in_width;
+    int64_t out_channels, kernel_height, kernel_width;
+    int64_t stride_h, stride_w;
+    int64_t pad_top, pad_left;
+    int64_t dilation_h, dilation_w;
+    int64_t groups;
+    int64_t out_height, out_width;
+    const int64_t *input_strides; /* as in cconv_conv2d_params; output and weight C-contiguous */
+    cconv_run_options run;
+} cconv_conv_transpose2d_params;
+
+cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *params);
+cconv_status cconv_conv_transpose2d_f32(const cconv_conv_transpose2d_params *params,
+                                        const float *input, const float *weight,
+                                        const float *bias, float *output);
+cconv_status cconv_conv_transpose2d_f64(const cconv_conv_transpose2d_params *params,
+                                        const double *input, const double *weight,
+                                        const double *bias, double *output);
+cconv_status cconv_conv_transpose2d_ref_f32(const cconv_conv_transpose2d_params *params,
+                                            const float *input, const float *weight,
+                                            const float *bias, float *output);
+cconv_status cconv_conv_transpose2d_ref_f64(const cconv_conv_transpose2d_params *params,
+                                            const double *input, const double *weight,
+                                            const double *bias, double *output);
+
 /* Instruction-set paths.  Index 0 is always "generic".  Paths are listed from lowest to highest. */
 int cconv_simd_count(void);
 const char *cconv_simd_name(int index);

@@ -1,0 +1,145 @@
+/*
+ * Transposed convolution, instantiated once per element type by conv_transpose2d.c.
+ * Needs: TR_T (element type), TR_SUFFIX (f32/f64).
+ *
+ * Output row y receives input row i through kernel row ky exactly when
+ *   y = i * stride - pad_top + ky * dilation.
+ * Split the output rows by phase r = y mod stride, y = r + stride * q: the kernel rows that reach
+ * phase r are those with (r + pad_top - ky * dilation) divisible by the stride, and for them
+ *   i = q + e(ky),  e(ky) = (r + pad_top - ky * dilation) / stride.
+ * Those ky are spaced by stride / g (g = gcd(stride, dilation)), so taken from the largest down
+ * their e(ky) rise by dilation / g: phase r is the plain correlation of the input with those
+ * kernel rows, reversed, at dilation dilation / g, stride 1, starting e_min rows into the input
+ * (padding where e_min < 0).  The same holds for columns.  Each of the stride_h x stride_w
+ * phases is then one conv2d call on the ordinary driver and micro-kernels, writing every
+ * stride-th row and column of the output through output strides: no zero is inserted between
+ * input pixels and no column buffer is made.
+ */
+#define TR_CAT_(a, b) a##b
+#define TR_CAT(a, b) TR_CAT_(a, b)
+#define TR_FN(name) TR_CAT(name, TR_SUFFIX)
+
+/* Every output of one phase is its bias (no kernel tap or no input pixel reaches it). */
+static void TR_FN(fill_phase_)(const cconv_conv_transpose2d_params *p, const TR_T *bias,
+                               TR_T *out, const int64_t strides[4], int64_t rows, int64_t cols)
+{
+    for (int64_t n = 0; n < p->batch; n++) {
+        for (int64_t o = 0; o < p->out_channels; o++) {
+            const TR_T value = bias ? bias[o] : (TR_T)0;
+            for (int64_t q = 0; q < rows; q++) {
+                TR_T *row = out + n * strides[0] + o * strides[1] + q * strides[2];
+                for (int64_t x = 0; x < cols; x++) row[x * strides[3]] = value;
+            }
+        }
+    }
+}
+
+/* The phase's kernel taps, reversed (w2[o][c][tj][ti] = weight[c'][o'][ky_j][kx_i] for o's group
+ * g: c' = g * C/groups + c, o' = o mod O/groups). */
+static void TR_FN(pack_phase_weights_)(const cconv_conv_transpose2d_params *p,
+                                       const TR_T *weight, const cconv_transpose_axis *rows,
+                                       const cconv_transpose_axis *cols, TR_T *packed)
+{
+    const int64_t Cg = p->in_channels / p->groups, Og = p->out_channels / p->groups;
+    const int64_t kH = p->kernel_height, kW = p->kernel_width;
+    for (int64_t o = 0; o < p->out_channels; o++) {
+        const int64_t g = o / Og, o_in_group = o % Og;
+        for (int64_t c = 0; c < Cg; c++) {
+            const TR_T *w = weight + ((g * Cg + c) * Og + o_in_group) * kH * kW;
+            for (int64_t tj = 0; tj < rows->taps; tj++) {
+                const int64_t ky = rows->first_tap - tj * rows->tap_step;
+                for (int64_t ti = 0; ti < cols->taps; ti++) {
+                    const int64_t kx = cols->first_tap - ti * cols->tap_step;
+                    *packed++ = w[ky * kW + kx];
+                }
+            }
+        }
+    }
+}
+
+cconv_status TR_FN(cconv_conv_transpose2d_)(const cconv_conv_transpose2d_params *p,
+                                            const TR_T *input, const TR_T *weight,
+                                            const TR_T *bias, TR_T *output)
+{
+    cconv_status status = cconv_conv_transpose2d_check(p);
+    if (status != CCONV_OK) return status;
+    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
+        return CCONV_OK;
+    if (!output) return CCONV_ERR_INVALID_ARGUMENT;
+    const int64_t OH = p->out_height, OW = p->out_width, sh = p->stride_h, sw = p->stride_w;
+    const int empty_input = p->in_channels == 0 || p->in_height == 0 || p->in_width == 0;
+    if (!empty_input && (!input || !weight)) return CCONV_ERR_INVALID_ARGUMENT;
+
+    /* Input strides (element (0, 0, 0, 0) at `input`), and the output's, then its phases'. */
+    int64_t in_st[4];
+    if (p->input_strides) {
+        memcpy(in_st, p->input_strides, sizeof(in_st));
+    } else {
+        in_st[3] = 1;
+        in_st[2] = p->in_width;
+        in_st[1] = p->in_height * p->in_width;
+        in_st[0] = p->in_channels * in_st[1];
+    }
+    const int64_t plane = OH * OW;
+    const int64_t phase_st[4] = {p->out_channels * plane, plane, sh * OW, sw};
+
+    /* The reversed taps of one phase: no larger than the whole kernel. */
+    const int64_t Cg = p->in_channels / p->groups;
+    TR_T *packed = NULL;
+    if (!empty_input) {
+        packed = (TR_T *)malloc((size_t)(p->out_channels * Cg * p->kernel_height *
+                                         p->kernel_width) * sizeof(TR_T) + 1);
+        if (!packed) return CCONV_ERR_NO_MEMORY;
+    }
+    const int64_t phases_h = sh < OH ? sh : OH, phases_w = sw < OW ? sw : OW;
+    for (int64_t rh = 0; rh < phases_h && status == CCONV_OK; rh++) {
+        cconv_transpose_axis rows;
+        cconv_transpose_axis_plan(&rows, rh, OH, p->in_height, p->kernel_height, sh, p->pad_top,
+                                  p->dilation_h);
+        for (int64_t rw = 0; rw < phases_w && status == CCONV_OK; rw++) {
+            cconv_transpose_axis cols;
+            cconv_transpose_axis_plan(&cols, rw, OW, p->in_width, p->kernel_width, sw,
+                                      p->pad_left, p->dilation_w);
+            TR_T *out = output + rh * OW + rw;
+            if (empty_input || rows.taps == 0 || cols.taps == 0 || rows.in_count == 0 ||
+                cols.in_count == 0) {
+                TR_FN(fill_phase_)(p, bias, out, phase_st, rows.outputs, cols.outputs);
+                continue;
+            }
+            TR_FN(pack_phase_weights_)(p, weight, &rows, &cols, packed);
+            cconv_conv2d_params c;
+            memset(&c, 0, sizeof(c));
+            c.batch = p->batch;
+            c.in_channels = p->in_channels;
+            c.in_height = rows.in_count;
+            c.in_width = cols.in_count;
+            c.out_channels = p->out_channels;
+            c.kernel_height = rows.taps;
+            c.kernel_width = cols.taps;
+            c.stride_h = c.stride_w = 1;
+            c.pad_top = rows.pad_before;
+            c.pad_bottom = rows.pad_after;
+            c.pad_left = cols.pad_before;
+            c.pad_right = cols.pad_after;
+            c.dilation_h = rows.dilation;
+            c.dilation_w = cols.dilation;
+            c.groups = p->groups;
+            c.out_height = rows.outputs;
+            c.out_width = cols.outputs;
+            c.input_strides = in_st;
+            c.output_strides = phase_st;
+            c.run = p->run;
+            /* The handoff comes once, near the end of the whole call: in its last phase. */
+            if (rh != phases_h - 1 || rw != phases_w - 1) c.run.handoff = NULL;
+            status = TR_CAT(cconv_conv2d_, TR_SUFFIX)(
+                &c, input + rows.in_first * in_st[2] + cols.in_first * in_st[3], packed, bias,
+                out);
+        }
+    }
+    free(packed);
+    return status;
+}
+
+#undef TR_FN
+#undef TR_CAT
+#undef TR_CAT_
