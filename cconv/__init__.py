@@ -17,7 +17,8 @@ from . import oracle  # noqa: F401  (cconv.oracle.conv2d_oracle, the slow NumPy 
 from ._config import get_config, show_config
 from ._conv import conv2d, conv2d_output_shape
 from ._conv_transpose import conv2d_input, conv_transpose2d, conv_transpose2d_output_shape
+from ._conv_weight import conv2d_weight
 from ._version import __version__
 
 __all__ = ["conv2d", "conv2d_output_shape", "conv_transpose2d", "conv_transpose2d_output_shape",
-           "conv2d_input", "get_config", "show_config", "__version__"]
+           "conv2d_input", "conv2d_weight", "get_config", "show_config", "__version__"]

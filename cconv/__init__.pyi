@@ -8,7 +8,7 @@ from . import oracle as oracle
 
 __version__: str
 __all__ = ["conv2d", "conv2d_output_shape", "conv_transpose2d", "conv_transpose2d_output_shape",
-           "conv2d_input", "get_config", "show_config", "__version__"]
+           "conv2d_input", "conv2d_weight", "get_config", "show_config", "__version__"]
 
 # An int parameter (Python or NumPy int, never bool/float at run time), a 1-element sequence of
 # one (both axes), or an (h, w) pair of them.
@@ -148,6 +148,32 @@ def conv2d_input(
 def conv2d_input(
     input_size: _Shape,
     weight: npt.ArrayLike,
+    grad_output: npt.ArrayLike,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+    *,
+    out: _Out,
+    threads: _Int | None = None,
+) -> _Out: ...
+@overload
+def conv2d_weight(
+    input: npt.ArrayLike,
+    weight_size: _Shape,
+    grad_output: npt.ArrayLike,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+    *,
+    out: None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+@overload
+def conv2d_weight(
+    input: npt.ArrayLike,
+    weight_size: _Shape,
     grad_output: npt.ArrayLike,
     stride: _IntPair = 1,
     padding: _Padding = 0,

@@ -75,6 +75,27 @@ cdef extern from "cconv.h" nogil:
     cconv_status cconv_conv_transpose2d_ref_f64(const cconv_conv_transpose2d_params *,
                                                 const double *, const double *, const double *,
                                                 double *)
+    ctypedef struct cconv_conv2d_weight_params:
+        int64_t batch, in_channels, in_height, in_width
+        int64_t out_channels, kernel_height, kernel_width
+        int64_t stride_h, stride_w
+        int64_t pad_top, pad_left
+        int64_t dilation_h, dilation_w
+        int64_t groups
+        int64_t out_height, out_width
+        const int64_t *input_strides
+        cconv_run_options run
+
+    cconv_status cconv_conv2d_weight_f32(const cconv_conv2d_weight_params *, const float *,
+                                         const float *, float *)
+    cconv_status cconv_conv2d_weight_f64(const cconv_conv2d_weight_params *, const double *,
+                                         const double *, double *)
+    cconv_status cconv_conv2d_weight_ref_f32(const cconv_conv2d_weight_params *, const float *,
+                                             const float *, float *)
+    cconv_status cconv_conv2d_weight_ref_f64(const cconv_conv2d_weight_params *,
+                                             const double *, const double *, double *)
+    cconv_status cconv_conv2d_weight_workspace_bytes(const cconv_conv2d_weight_params *, size_t,
+                                                     size_t *)
     int cconv_simd_count()
     const char *cconv_simd_name(int)
     int cconv_simd_supported(int)

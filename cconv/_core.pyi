@@ -52,6 +52,34 @@ def conv_transpose2d_f64(
     simd: int,
     reference: bool = False,
 ) -> None: ...
+# (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
+def conv2d_weight_f32(
+    input: npt.NDArray[np.float32],
+    grad_output: npt.NDArray[np.float32],
+    grad_weight: npt.NDArray[np.float32],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def conv2d_weight_f64(
+    input: npt.NDArray[np.float64],
+    grad_output: npt.NDArray[np.float64],
+    grad_weight: npt.NDArray[np.float64],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def conv2d_weight_workspace_bytes(
+    in_shape: tuple[int, ...],
+    gy_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    elem_size: int,
+) -> int: ...
 def workspace_bytes(
     in_shape: tuple[int, ...],
     w_shape: tuple[int, ...],

@@ -411,6 +411,129 @@ def conv_transpose2d_f64(const double[:, :, :, :] input, const double[:, :, :, :
         _raise_for(status)
 
 
+# ------------------------------------------------------------------------------------------------
+# conv2d's weight gradient
+
+cdef int _fill_weight_grad(cconv_conv2d_weight_params *p, const Py_ssize_t *shape_in,
+                           const Py_ssize_t *shape_gy, const Py_ssize_t *shape_w, tuple geometry,
+                           int threads, int simd, const Py_ssize_t *byte_strides,
+                           Py_ssize_t itemsize, int64_t *strides) except -1:
+    """Fills p from the (N, C, H, W) input, (N, O, OH, OW) grad_output and (O, C/groups, kH, kW)
+    grad_weight shapes; geometry = (stride_h, stride_w, pad_top, pad_left, dilation_h,
+    dilation_w, groups).  byte_strides NULL: no input strides (a shape-only query)."""
+    memset(p, 0, sizeof(cconv_conv2d_weight_params))
+    p.batch, p.in_channels, p.in_height, p.in_width = (
+        shape_in[0], shape_in[1], shape_in[2], shape_in[3])
+    (p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.dilation_h, p.dilation_w,
+     p.groups) = geometry
+    p.out_channels, p.kernel_height, p.kernel_width = shape_w[0], shape_w[2], shape_w[3]
+    p.out_height, p.out_width = shape_gy[2], shape_gy[3]
+    if byte_strides != NULL:
+        for i in range(4):
+            if shape_in[i] <= 1:
+                strides[i] = 0
+            elif byte_strides[i] % itemsize:
+                raise ValueError("cconv: input strides are not whole elements")
+            else:
+                strides[i] = byte_strides[i] // itemsize
+        p.input_strides = strides
+    p.run.threads = threads
+    p.run.simd = simd
+    if (shape_gy[0] != shape_in[0] or shape_gy[1] != shape_w[0] or p.groups < 1
+            or shape_w[1] * p.groups != shape_in[1]):
+        raise ValueError("cconv: input, grad_output and grad_weight shapes are inconsistent")
+    return 0
+
+
+cdef double _weight_grad_work(const cconv_conv2d_weight_params *p) noexcept:
+    """Multiply-adds plus elements read and written (for _run_core)."""
+    cdef double outputs = <double>p.batch * p.out_channels * p.out_height * p.out_width
+    return (outputs * (p.in_channels // p.groups) * p.kernel_height * p.kernel_width + outputs
+            + <double>p.batch * p.in_channels * p.in_height * p.in_width)
+
+
+cdef struct _WeightGradArgs:
+    cconv_conv2d_weight_params p
+    const void *input
+    const void *grad_output
+    void *grad_weight
+    bint reference
+
+
+cdef cconv_status _weight_grad_f32(const void *args) noexcept nogil:
+    cdef const _WeightGradArgs *a = <const _WeightGradArgs *>args
+    if a.reference:
+        return cconv_conv2d_weight_ref_f32(&a.p, <const float *>a.input,
+                                           <const float *>a.grad_output, <float *>a.grad_weight)
+    return cconv_conv2d_weight_f32(&a.p, <const float *>a.input, <const float *>a.grad_output,
+                                   <float *>a.grad_weight)
+
+
+cdef cconv_status _weight_grad_f64(const void *args) noexcept nogil:
+    cdef const _WeightGradArgs *a = <const _WeightGradArgs *>args
+    if a.reference:
+        return cconv_conv2d_weight_ref_f64(&a.p, <const double *>a.input,
+                                           <const double *>a.grad_output,
+                                           <double *>a.grad_weight)
+    return cconv_conv2d_weight_f64(&a.p, <const double *>a.input,
+                                   <const double *>a.grad_output, <double *>a.grad_weight)
+
+
+def conv2d_weight_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] grad_output,
+                      float[:, :, :, ::1] grad_weight, tuple geometry, int threads, int simd,
+                      bint reference=False):
+    """grad_weight = conv2d's weight gradient for float32 arrays: input of any strides,
+    grad_output and grad_weight C-contiguous; geometry = (stride_h, stride_w, pad_top, pad_left,
+    dilation_h, dilation_w, groups)."""
+    cdef _WeightGradArgs args
+    cdef int64_t strides[4]
+    _fill_weight_grad(&args.p, input.shape, grad_output.shape, grad_weight.shape, geometry,
+                      threads, simd, input.strides, sizeof(float), strides)
+    args.input = &input[0, 0, 0, 0] if input.size else NULL
+    args.grad_output = &grad_output[0, 0, 0, 0] if grad_output.size else NULL
+    args.grad_weight = &grad_weight[0, 0, 0, 0] if grad_weight.size else NULL
+    args.reference = reference
+    cdef cconv_status status = _run_core(_weight_grad_f32, &args, &args.p.run,
+                                         _weight_grad_work(&args.p))
+    if status != CCONV_OK:
+        _raise_for(status)
+
+
+def conv2d_weight_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] grad_output,
+                      double[:, :, :, ::1] grad_weight, tuple geometry, int threads, int simd,
+                      bint reference=False):
+    """The float64 twin of conv2d_weight_f32."""
+    cdef _WeightGradArgs args
+    cdef int64_t strides[4]
+    _fill_weight_grad(&args.p, input.shape, grad_output.shape, grad_weight.shape, geometry,
+                      threads, simd, input.strides, sizeof(double), strides)
+    args.input = &input[0, 0, 0, 0] if input.size else NULL
+    args.grad_output = &grad_output[0, 0, 0, 0] if grad_output.size else NULL
+    args.grad_weight = &grad_weight[0, 0, 0, 0] if grad_weight.size else NULL
+    args.reference = reference
+    cdef cconv_status status = _run_core(_weight_grad_f64, &args, &args.p.run,
+                                         _weight_grad_work(&args.p))
+    if status != CCONV_OK:
+        _raise_for(status)
+
+
+def conv2d_weight_workspace_bytes(tuple in_shape, tuple gy_shape, tuple w_shape,
+                                  tuple geometry, int threads, int simd, size_t elem_size):
+    """Temporary bytes (all threads) conv2d_weight_f32/f64 allocate; elem_size 4 or 8."""
+    cdef Py_ssize_t si[4]
+    cdef Py_ssize_t sg[4]
+    cdef Py_ssize_t sw[4]
+    for i in range(4):
+        si[i], sg[i], sw[i] = in_shape[i], gy_shape[i], w_shape[i]
+    cdef cconv_conv2d_weight_params p
+    _fill_weight_grad(&p, si, sg, sw, geometry, threads, simd, NULL, 0, NULL)
+    cdef size_t nbytes = 0
+    cdef cconv_status status = cconv_conv2d_weight_workspace_bytes(&p, elem_size, &nbytes)
+    if status != CCONV_OK:
+        _raise_for(status)
+    return nbytes
+
+
 def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before,
                 int64_t pad_after, int64_t dilation):
     """The C core's output-size formula; -1 when the arguments are invalid or overflow."""

@@ -120,3 +120,29 @@ def conv2d_input_oracle(input_size, weight, grad_output, stride=1, padding=0, di
     batched = len(size) == 4
     out = _conv_transpose_scatter(gy if batched else gy[np.newaxis], w, geom)
     return out if batched else out[0]
+
+
+def conv2d_weight_oracle(input, weight_size, grad_output, stride=1, padding=0, dilation=1,
+                         groups=1):
+    """conv2d_weight in float64 with NumPy only: the windows conv2d reads (np.pad,
+    sliding_window_view) contracted with grad_output by einsum, per group."""
+    x = np.asarray(input, dtype=np.float64)
+    gy = np.asarray(grad_output, dtype=np.float64)
+    g = resolve(x.shape, tuple(weight_size), stride, padding, dilation, groups)
+    if x.ndim == 3:
+        x, gy = x[np.newaxis], gy[np.newaxis]
+    cg, og = g.in_channels // g.groups, g.out_channels // g.groups
+    grad = np.zeros((g.out_channels, cg, g.kernel_height, g.kernel_width))
+    if not (x.size and gy.size):
+        return grad
+    padded = np.pad(x, ((0, 0), (0, 0), (g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right)))
+    span_h = g.dilation_h * (g.kernel_height - 1) + 1
+    span_w = g.dilation_w * (g.kernel_width - 1) + 1
+    windows = sliding_window_view(padded, (span_h, span_w), axis=(2, 3))
+    windows = windows[:, :, ::g.stride_h, ::g.stride_w, ::g.dilation_h, ::g.dilation_w]
+    windows = windows[:, :, :g.out_height, :g.out_width]
+    for k in range(g.groups):
+        grad[k * og:(k + 1) * og] = np.einsum(
+            "ncyxij,noyx->ocij", windows[:, k * cg:(k + 1) * cg], gy[:, k * og:(k + 1) * og],
+            optimize=True)
+    return grad

@@ -37,3 +37,12 @@ def conv2d_input_oracle(
     dilation: _IntPair = 1,
     groups: _Int = 1,
 ) -> npt.NDArray[np.float64]: ...
+def conv2d_weight_oracle(
+    input: npt.ArrayLike,
+    weight_size: _Shape,
+    grad_output: npt.ArrayLike,
+    stride: _IntPair = 1,
+    padding: _Padding = 0,
+    dilation: _IntPair = 1,
+    groups: _Int = 1,
+) -> npt.NDArray[np.float64]: ...

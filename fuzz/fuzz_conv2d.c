@@ -13,6 +13,8 @@
  *   odd:  every field of the parameter struct is raw 64-bit data from the input; the entry
  *         points must return a status without touching memory (NULL arrays are passed unless the
  *         check accepts a small configuration, which then runs as above).
+ * Every accepted bounded configuration also runs conv2d's two gradients (the weight gradient,
+ * and the input gradient as a transposed convolution), fast against reference.
  * Any disagreement calls abort(), which libFuzzer reports as a crash; ASan and UBSan report
  * memory errors and undefined behaviour (overflowing size arithmetic included).
  */
@@ -224,6 +226,74 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
 DEFINE_RUN(float, f32, 1e-5)
 DEFINE_RUN(double, f64, 1e-13)
 
+/* conv2d's two gradients for the same geometry: the weight gradient (input x, grad_output g)
+ * and the input gradient (the transposed convolution of g with w), fast against reference. */
+#define DEFINE_GRADIENTS(T, SUFFIX, TOL)                                                        \
+    static void check_close_##SUFFIX(const char *what, const T *fast, const T *ref,            \
+                                     const T *bound, int64_t n, const cconv_conv2d_params *p)  \
+    {                                                                                           \
+        for (int64_t i = 0; i < n; i++) {                                                       \
+            if (!(fabs((double)fast[i] - (double)ref[i]) <= (TOL) * (double)bound[i] + 1e-30)) {\
+                print_params(p);                                                                \
+                FAIL("%s " #T " element %lld: fast %.9g reference %.9g (bound %.9g)", what,     \
+                     (long long)i, (double)fast[i], (double)ref[i], (double)bound[i]);          \
+            }                                                                                   \
+        }                                                                                       \
+    }                                                                                           \
+    static void run_gradients_##SUFFIX(const cconv_conv2d_params *p, reader *r, int64_t n_in,  \
+                                       int64_t n_w, int64_t n_out)                              \
+    {                                                                                           \
+        const size_t ni = (size_t)(n_in ? n_in : 1), nw = (size_t)(n_w ? n_w : 1);              \
+        const size_t no = (size_t)(n_out ? n_out : 1);                                          \
+        T *x = malloc(ni * sizeof(T)), *ax = malloc(ni * sizeof(T));                            \
+        T *g = malloc(no * sizeof(T)), *ag = malloc(no * sizeof(T));                            \
+        T *w = malloc(nw * sizeof(T)), *aw = malloc(nw * sizeof(T));                            \
+        T *f = malloc((ni > nw ? ni : nw) * sizeof(T)), *e = malloc((ni > nw ? ni : nw) * sizeof(T)); \
+        T *bd = malloc((ni > nw ? ni : nw) * sizeof(T));                                        \
+        if (!x || !ax || !g || !ag || !w || !aw || !f || !e || !bd) FAIL("malloc");             \
+        for (int64_t i = 0; i < n_in; i++) ax[i] = (T)fabs((double)(x[i] = (T)((int)take(r, 1) - 128) / (T)16)); \
+        for (int64_t i = 0; i < n_out; i++) ag[i] = (T)fabs((double)(g[i] = (T)((int)take(r, 1) - 128) / (T)16)); \
+        for (int64_t i = 0; i < n_w; i++) aw[i] = (T)fabs((double)(w[i] = (T)((int)take(r, 1) - 128) / (T)32)); \
+        cconv_conv2d_weight_params wp;                                                          \
+        memset(&wp, 0, sizeof(wp));                                                             \
+        wp.batch = p->batch; wp.in_channels = p->in_channels;                                   \
+        wp.in_height = p->in_height; wp.in_width = p->in_width;                                 \
+        wp.out_channels = p->out_channels; wp.kernel_height = p->kernel_height;                 \
+        wp.kernel_width = p->kernel_width; wp.stride_h = p->stride_h; wp.stride_w = p->stride_w; \
+        wp.pad_top = p->pad_top; wp.pad_left = p->pad_left; wp.dilation_h = p->dilation_h;     \
+        wp.dilation_w = p->dilation_w; wp.groups = p->groups;                                   \
+        wp.out_height = p->out_height; wp.out_width = p->out_width; wp.run = p->run;           \
+        cconv_status sf = cconv_conv2d_weight_##SUFFIX(&wp, x, g, f);                          \
+        cconv_status sr = cconv_conv2d_weight_ref_##SUFFIX(&wp, x, g, e);                      \
+        cconv_status sb = cconv_conv2d_weight_ref_##SUFFIX(&wp, ax, ag, bd);                   \
+        if (sf != CCONV_ERR_NO_MEMORY && sf != CCONV_ERR_UNSUPPORTED_SIMD) {                    \
+            if (sf != CCONV_OK || sr != CCONV_OK || sb != CCONV_OK)                             \
+                { print_params(p); FAIL("weight gradient status fast=%d ref=%d", sf, sr); }    \
+            check_close_##SUFFIX("weight gradient", f, e, bd, n_w, p);                          \
+        }                                                                                       \
+        cconv_conv_transpose2d_params tp;                                                       \
+        memset(&tp, 0, sizeof(tp));                                                             \
+        tp.batch = p->batch; tp.in_channels = p->out_channels;                                  \
+        tp.in_height = p->out_height; tp.in_width = p->out_width;                               \
+        tp.out_channels = p->in_channels; tp.kernel_height = p->kernel_height;                  \
+        tp.kernel_width = p->kernel_width; tp.stride_h = p->stride_h; tp.stride_w = p->stride_w; \
+        tp.pad_top = p->pad_top; tp.pad_left = p->pad_left; tp.dilation_h = p->dilation_h;     \
+        tp.dilation_w = p->dilation_w; tp.groups = p->groups;                                   \
+        tp.out_height = p->in_height; tp.out_width = p->in_width; tp.run = p->run;             \
+        sf = cconv_conv_transpose2d_##SUFFIX(&tp, g, w, NULL, f);                              \
+        sr = cconv_conv_transpose2d_ref_##SUFFIX(&tp, g, w, NULL, e);                          \
+        sb = cconv_conv_transpose2d_ref_##SUFFIX(&tp, ag, aw, NULL, bd);                       \
+        if (sf != CCONV_ERR_NO_MEMORY && sf != CCONV_ERR_UNSUPPORTED_SIMD) {                    \
+            if (sf != CCONV_OK || sr != CCONV_OK || sb != CCONV_OK)                             \
+                { print_params(p); FAIL("input gradient status fast=%d ref=%d", sf, sr); }     \
+            check_close_##SUFFIX("input gradient", f, e, bd, n_in, p);                          \
+        }                                                                                       \
+        free(x); free(ax); free(g); free(ag); free(w); free(aw); free(f); free(e); free(bd);    \
+    }
+
+DEFINE_GRADIENTS(float, f32, 1e-5)
+DEFINE_GRADIENTS(double, f64, 1e-13)
+
 /* The check refused p: every entry point must refuse it with the same status, whatever the
  * pointers (NULL here, so touching memory would crash). */
 static void expect_refused(const cconv_conv2d_params *p, cconv_status want)
@@ -264,6 +334,8 @@ static void run_checked(cconv_conv2d_params *p, reader *r)
     const int stage = (int)(take(r, 1) % (2 * (CCONV_ACTIVATION_CLAMP + 1)));
     run_f32(p, r, n_in, n_w, n_out, use_bias, layout, stage);
     run_f64(p, r, n_in, n_w, n_out, use_bias, layout, stage);
+    run_gradients_f32(p, r, n_in, n_w, n_out);
+    run_gradients_f64(p, r, n_in, n_w, n_out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

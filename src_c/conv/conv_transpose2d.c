@@ -70,14 +70,6 @@ cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *p
         return CCONV_ERR_INVALID_ARGUMENT;
     if (p->in_channels % p->groups != 0 || p->out_channels % p->groups != 0)
         return CCONV_ERR_INVALID_ARGUMENT;
-    /* The phase arithmetic forms pad + stride + dilation * (kernel - 1) + out. */
-    int64_t span_h, span_w, t;
-    if (!cconv_mul(p->dilation_h, p->kernel_height - 1, &span_h) ||
-        !cconv_mul(p->dilation_w, p->kernel_width - 1, &span_w) ||
-        !cconv_add(span_h, p->pad_top, &t) || !cconv_add(t, p->stride_h, &t) ||
-        !cconv_add(t, p->out_height, &t) || !cconv_add(span_w, p->pad_left, &t) ||
-        !cconv_add(t, p->stride_w, &t) || !cconv_add(t, p->out_width, &t))
-        return CCONV_ERR_OVERFLOW;
     const int64_t in_dims[] = {p->batch, p->in_channels, p->in_height, p->in_width,
                                (int64_t)sizeof(double)};
     const int64_t w_dims[] = {p->in_channels, p->out_channels / p->groups, p->kernel_height,
@@ -88,6 +80,19 @@ cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *p
     if (!cconv_mul_all(in_dims, 5, &bytes) || (uint64_t)bytes > (uint64_t)SIZE_MAX ||
         !cconv_mul_all(w_dims, 5, &bytes) || (uint64_t)bytes > (uint64_t)SIZE_MAX ||
         !cconv_mul_all(out_dims, 5, &bytes) || (uint64_t)bytes > (uint64_t)SIZE_MAX)
+        return CCONV_ERR_OVERFLOW;
+    /* With no input pixel or no output, no phase is computed: the output is the bias. */
+    if (p->batch == 0 || p->in_channels == 0 || p->in_height == 0 || p->in_width == 0 ||
+        p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
+        return CCONV_OK;
+    /* The phase arithmetic forms phase + pad +- dilation * (kernel - 1) + out, phases being
+     * below out. */
+    int64_t span_h, span_w, t;
+    if (!cconv_mul(p->dilation_h, p->kernel_height - 1, &span_h) ||
+        !cconv_mul(p->dilation_w, p->kernel_width - 1, &span_w) ||
+        !cconv_add(span_h, p->pad_top, &t) || !cconv_add(t, p->out_height, &t) ||
+        !cconv_add(t, p->out_height, &t) || !cconv_add(span_w, p->pad_left, &t) ||
+        !cconv_add(t, p->out_width, &t) || !cconv_add(t, p->out_width, &t))
         return CCONV_ERR_OVERFLOW;
     return CCONV_OK;
 }

@@ -70,7 +70,13 @@ cconv_status TR_FN(cconv_conv_transpose2d_)(const cconv_conv_transpose2d_params 
     const int empty_input = p->in_channels == 0 || p->in_height == 0 || p->in_width == 0;
     if (!empty_input && (!input || !weight)) return CCONV_ERR_INVALID_ARGUMENT;
 
-    /* Input strides (element (0, 0, 0, 0) at `input`), and the output's, then its phases'. */
+    const int64_t plane = OH * OW;
+    if (empty_input) { /* every output is its bias */
+        const int64_t whole[4] = {p->out_channels * plane, plane, OW, 1};
+        TR_FN(fill_phase_)(p, bias, output, whole, OH, OW);
+        return CCONV_OK;
+    }
+    /* Input strides (element (0, 0, 0, 0) at `input`), then the output phases'. */
     int64_t in_st[4];
     if (p->input_strides) {
         memcpy(in_st, p->input_strides, sizeof(in_st));
@@ -80,17 +86,16 @@ cconv_status TR_FN(cconv_conv_transpose2d_)(const cconv_conv_transpose2d_params 
         in_st[1] = p->in_height * p->in_width;
         in_st[0] = p->in_channels * in_st[1];
     }
-    const int64_t plane = OH * OW;
-    const int64_t phase_st[4] = {p->out_channels * plane, plane, sh * OW, sw};
+    /* A phase's rows are stride_h rows apart (it has one row when stride_h >= OH, and then
+     * that step is never taken: it is clamped so that it cannot overflow). */
+    const int64_t phase_st[4] = {p->out_channels * plane, plane, (sh < OH ? sh : 1) * OW,
+                                 sw < OW ? sw : 1};
 
     /* The reversed taps of one phase: no larger than the whole kernel. */
     const int64_t Cg = p->in_channels / p->groups;
-    TR_T *packed = NULL;
-    if (!empty_input) {
-        packed = (TR_T *)malloc((size_t)(p->out_channels * Cg * p->kernel_height *
-                                         p->kernel_width) * sizeof(TR_T) + 1);
-        if (!packed) return CCONV_ERR_NO_MEMORY;
-    }
+    TR_T *packed = (TR_T *)malloc((size_t)(p->out_channels * Cg * p->kernel_height *
+                                           p->kernel_width) * sizeof(TR_T) + 1);
+    if (!packed) return CCONV_ERR_NO_MEMORY;
     const int64_t phases_h = sh < OH ? sh : OH, phases_w = sw < OW ? sw : OW;
     for (int64_t rh = 0; rh < phases_h && status == CCONV_OK; rh++) {
         cconv_transpose_axis rows;
@@ -101,8 +106,7 @@ cconv_status TR_FN(cconv_conv_transpose2d_)(const cconv_conv_transpose2d_params 
             cconv_transpose_axis_plan(&cols, rw, OW, p->in_width, p->kernel_width, sw,
                                       p->pad_left, p->dilation_w);
             TR_T *out = output + rh * OW + rw;
-            if (empty_input || rows.taps == 0 || cols.taps == 0 || rows.in_count == 0 ||
-                cols.in_count == 0) {
+            if (rows.taps == 0 || cols.taps == 0 || rows.in_count == 0 || cols.in_count == 0) {
                 TR_FN(fill_phase_)(p, bias, out, phase_st, rows.outputs, cols.outputs);
                 continue;
             }

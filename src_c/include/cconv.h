@@ -156,6 +156,45 @@ cconv_status cconv_conv_transpose2d_ref_f64(const cconv_conv_transpose2d_params 
                                             const double *input, const double *weight,
                                             const double *bias, double *output);
 
+/* ---- conv2d's weight gradient ------------------------------------------------------------------
+ *   input       (N, C, H, W)             (conv2d's input)
+ *   grad_output (N, O, OH, OW)           (C-contiguous)
+ *   grad_weight (O, C/groups, kH, kW):
+ *   grad_weight[o, c, ky, kx] = sum over n, y < OH, x < OW of grad_output[n, o, y, x] *
+ *       input[n, g * C/groups + c, y * stride_h - pad_top + ky * dilation_h,
+ *                                  x * stride_w - pad_left + kx * dilation_w]
+ *   (g = o's group; input pixels outside the image are 0).  For each kernel tap it is a matrix
+ *   product over (n, y, x): the micro-kernels run it with grad_output as their weights and a
+ *   zero-padded, channels-last copy of a few images of the input as their input (no im2col). */
+typedef struct cconv_conv2d_weight_params {
+    int64_t batch, in_channels, in_height, in_width;
+    int64_t out_channels, kernel_height, kernel_width;
+    int64_t stride_h, stride_w;
+    int64_t pad_top, pad_left;
+    int64_t dilation_h, dilation_w;
+    int64_t groups;
+    int64_t out_height, out_width; /* grad_output's */
+    const int64_t *input_strides;  /* as in cconv_conv2d_params */
+    cconv_run_options run;
+} cconv_conv2d_weight_params;
+
+cconv_status cconv_conv2d_weight_check(const cconv_conv2d_weight_params *params);
+cconv_status cconv_conv2d_weight_f32(const cconv_conv2d_weight_params *params,
+                                     const float *input, const float *grad_output,
+                                     float *grad_weight);
+cconv_status cconv_conv2d_weight_f64(const cconv_conv2d_weight_params *params,
+                                     const double *input, const double *grad_output,
+                                     double *grad_weight);
+cconv_status cconv_conv2d_weight_ref_f32(const cconv_conv2d_weight_params *params,
+                                         const float *input, const float *grad_output,
+                                         float *grad_weight);
+cconv_status cconv_conv2d_weight_ref_f64(const cconv_conv2d_weight_params *params,
+                                         const double *input, const double *grad_output,
+                                         double *grad_weight);
+/* Temporary memory cconv_conv2d_weight_f32 (elem_size 4) or _f64 (8) allocates. */
+cconv_status cconv_conv2d_weight_workspace_bytes(const cconv_conv2d_weight_params *params,
+                                                 size_t elem_size, size_t *bytes);
+
 /* Instruction-set paths.  Index 0 is always "generic".  Paths are listed from lowest to highest. */
 int cconv_simd_count(void);
 const char *cconv_simd_name(int index);
