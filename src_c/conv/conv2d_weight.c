@@ -66,7 +66,14 @@ typedef struct wgrad_plan {
     int64_t row_step;          /* elements between the slab rows of successive output rows */
     int64_t slab_stride;       /* elements between slabs in the chunk buffer */
     int64_t slabs_per_chunk;
-    int64_t mr, nv, nr;        /* micro-kernel tile: mr output x nr input channels */
+    int64_t mr, nv, nr;        /* micro-kernel tile: mr output channels x nr columns */
+    /* The columns along the vectors: input channels (for each kernel tap of the item), or, when
+     * `folded`, (kernel column, input channel) pairs, which are contiguous in a channels-last
+     * slab too when groups == 1 and dilation_w == 1: layers with few channels (an RGB first
+     * layer) then still fill the vectors. */
+    int folded;
+    int64_t columns;           /* Cg, or kW * Cg folded */
+    int64_t item_taps;         /* kH * kW, or kH folded */
     int64_t c_blocks, o_blocks, items;
     int threads;
     ptrdiff_t *tap_offsets;    /* OW entries: x * stride_w * C */
@@ -110,16 +117,18 @@ static cconv_status wgrad_plan_init(wgrad_plan *pl, const cconv_conv2d_weight_pa
     if (pl->slabs_per_chunk < 1) pl->slabs_per_chunk = 1;
     if (pl->slabs_per_chunk > p->batch * pl->bands) pl->slabs_per_chunk = p->batch * pl->bands;
 
-    /* The tile: input channels along the vectors (only as many vectors as the group has
-     * channels), output channels along the rows. */
-    pl->nv = ceil_div(pl->Cg, vl);
+    /* The tile: columns along the vectors (only as many vectors as there are columns), output
+     * channels along the rows. */
+    pl->folded = p->groups == 1 && p->dilation_w == 1;
+    pl->columns = pl->folded ? p->kernel_width * pl->Cg : pl->Cg;
+    pl->item_taps = pl->folded ? p->kernel_height : p->kernel_height * p->kernel_width;
+    pl->nv = ceil_div(pl->columns, vl);
     if (pl->nv > nv_max) pl->nv = nv_max;
     pl->nr = pl->nv * vl;
     pl->mr = mr_max;
-    pl->c_blocks = ceil_div(pl->Cg, pl->nr);
+    pl->c_blocks = ceil_div(pl->columns, pl->nr);
     pl->o_blocks = ceil_div(pl->Og, pl->mr);
-    const int64_t dims[] = {p->groups, p->kernel_height * p->kernel_width, pl->c_blocks,
-                            pl->o_blocks};
+    const int64_t dims[] = {p->groups, pl->item_taps, pl->c_blocks, pl->o_blocks};
     if (!cconv_mul_all(dims, 4, &pl->items)) return CCONV_ERR_NO_MEMORY;
     int threads = p->run.threads > 0 ? p->run.threads : cconv_max_threads();
     if ((int64_t)threads > pl->items) threads = (int)pl->items;

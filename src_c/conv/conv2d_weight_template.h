@@ -11,7 +11,8 @@
  *   weights  = grad_output's rows (weight_stride = OH * OW between output channels),
  *   input    = the slab at (ky, kx), input channels along the vectors (unit stride),
  * so one call gives an mr x nr tile of the gradient for one slab, with no im2col buffer; the
- * tiles of successive slabs are added up in a fixed order (results do not depend on threads).
+ * tiles of successive slabs are added up in a fixed order, each item owning its elements of the
+ * gradient (results do not depend on threads).
  * Depthwise layers (one input channel per group) have nothing to put along the vectors and take
  * a direct loop instead.
  */
@@ -28,8 +29,8 @@ typedef struct WG_FN(wgrad_call_) {
     const int64_t *in_st;   /* the input's element strides */
     WG_T *chunk;            /* slabs_per_chunk slabs, then nr elements of slack */
     int64_t first_slab, slabs; /* the chunk: slabs first_slab .. first_slab + slabs - 1 */
-    WG_T *acc;              /* items x mr x nr accumulators */
-    WG_T **tiles;           /* per slot */
+    WG_T *grad_weight;
+    WG_T **tiles;           /* per slot: two mr x nr tiles, the kernel's and the running sum */
 } WG_FN(wgrad_call_);
 
 /* Packs slab `item` of the chunk (image n, band b) channels-last with zero padding. */
@@ -56,17 +57,29 @@ static int WG_FN(wgrad_pack_)(void *context, int64_t item, int slot)
         if (q_lo > q_hi) q_lo = q_hi;
         memset(dst, 0, (size_t)(q_lo * C) * sizeof(WG_T));
         memset(dst + q_hi * C, 0, (size_t)((Wp - q_hi) * C) * sizeof(WG_T));
-        for (int64_t ch = 0; ch < C; ch++) {
-            const WG_T *src = c->input + n * c->in_st[0] + ch * c->in_st[1] + iy * c->in_st[2] +
-                              (q_lo - p->pad_left) * c->in_st[3];
-            WG_T *CCONV_RESTRICT d = dst + q_lo * C + ch;
-            for (int64_t q = 0; q < q_hi - q_lo; q++) d[q * C] = src[q * c->in_st[3]];
+        /* A transpose (channel rows to pixel rows), in 16 x 16 blocks so that both the rows
+         * read and the rows written stay in L1. */
+        const int64_t block = 16;
+        const WG_T *row = c->input + n * c->in_st[0] + iy * c->in_st[2] +
+                          (q_lo - p->pad_left) * c->in_st[3];
+        for (int64_t c0 = 0; c0 < C; c0 += block) {
+            const int64_t c1 = c0 + block < C ? c0 + block : C;
+            for (int64_t q0 = q_lo; q0 < q_hi; q0 += block) {
+                const int64_t q1 = q0 + block < q_hi ? q0 + block : q_hi;
+                for (int64_t ch = c0; ch < c1; ch++) {
+                    const WG_T *CCONV_RESTRICT src = row + ch * c->in_st[1];
+                    WG_T *CCONV_RESTRICT d = dst + ch;
+                    for (int64_t q = q0; q < q1; q++) d[q * C] = src[(q - q_lo) * c->in_st[3]];
+                }
+            }
         }
     }
     return 0;
 }
 
-/* Work item (group, tap, input-channel block, output-channel block) over the chunk's slabs. */
+/* Work item (group, tap, input-channel block, output-channel block) over the chunk's slabs: the
+ * tiles of its slabs summed in order, then written (first chunk) or added (later chunks) into
+ * the item's own elements of grad_weight. */
 static int WG_FN(wgrad_item_)(void *context, int64_t item, int slot)
 {
     const WG_FN(wgrad_call_) *c = (const WG_FN(wgrad_call_) *)context;
@@ -74,16 +87,17 @@ static int WG_FN(wgrad_item_)(void *context, int64_t item, int slot)
     const wgrad_plan *pl = c->pl;
     WG_T *tile = c->tiles[slot];
     if (!tile) return 1;
+    WG_T *acc = tile + pl->mr * pl->nr;
     const int64_t ob = item % pl->o_blocks, cb = item / pl->o_blocks % pl->c_blocks;
-    const int64_t tap = item / (pl->o_blocks * pl->c_blocks) % (p->kernel_height *
-                                                                 p->kernel_width);
-    const int64_t g = item / (pl->o_blocks * pl->c_blocks * p->kernel_height * p->kernel_width);
-    const int64_t ky = tap / p->kernel_width, kx = tap % p->kernel_width;
+    const int64_t tap = item / (pl->o_blocks * pl->c_blocks) % pl->item_taps;
+    const int64_t g = item / (pl->o_blocks * pl->c_blocks * pl->item_taps);
+    /* Folded, the item covers kernel row ky and its columns come in (kx, c) pairs. */
+    const int64_t ky = pl->folded ? tap : tap / p->kernel_width;
+    const int64_t kx = pl->folded ? 0 : tap % p->kernel_width;
     const int64_t C = p->in_channels, Wp = pl->slab_cols, OH = p->out_height, OW = p->out_width;
     const int64_t o0 = g * pl->Og + ob * pl->mr;
     const int64_t mr = pl->Og - ob * pl->mr < pl->mr ? pl->Og - ob * pl->mr : pl->mr;
     const WG_UKERNEL kernel = c->set->WG_SET(ukernels)[mr - 1][pl->nv - 1];
-    WG_T *acc = c->acc + item * pl->mr * pl->nr;
     const int64_t at = (ky * p->dilation_h * Wp + kx * p->dilation_w) * C + g * pl->Cg +
                        cb * pl->nr;
     for (int64_t i = 0; i < c->slabs; i++) {
@@ -93,11 +107,28 @@ static int WG_FN(wgrad_item_)(void *context, int64_t item, int slot)
         kernel((size_t)rows, (size_t)OW, c->chunk + i * pl->slab_stride + at,
                (size_t)pl->row_step, pl->tap_offsets,
                c->grad_output + (n * p->out_channels + o0) * OH * OW + y0 * OW,
-               (size_t)(OH * OW), NULL, tile, (size_t)pl->nr);
-        for (int64_t m = 0; m < mr; m++) {
+               (size_t)(OH * OW), NULL, i == 0 ? acc : tile, (size_t)pl->nr);
+        for (int64_t m = 0; m < mr && i > 0; m++) {
             WG_T *CCONV_RESTRICT a = acc + m * pl->nr;
             const WG_T *CCONV_RESTRICT t = tile + m * pl->nr;
             for (int64_t v = 0; v < pl->nr; v++) a[v] += t[v];
+        }
+    }
+    /* The sums to grad_weight[o, c, ky, kx]; folded, column j is (kx, c) = (j / Cg, j % Cg). */
+    const int64_t Cg = pl->Cg, taps = p->kernel_height * p->kernel_width;
+    const int first_chunk = c->first_slab == 0;
+    for (int64_t m = 0; m < mr; m++) {
+        WG_T *gw = c->grad_weight + (o0 + m) * Cg * taps;
+        const WG_T *a = acc + m * pl->nr;
+        for (int64_t v = 0; v < pl->nr && cb * pl->nr + v < pl->columns; v++) {
+            const int64_t j = cb * pl->nr + v;
+            const int64_t ch = pl->folded ? j % Cg : j;
+            const int64_t t = pl->folded ? ky * p->kernel_width + j / Cg : ky * p->kernel_width + kx;
+            if (first_chunk) {
+                gw[ch * taps + t] = a[v];
+            } else {
+                gw[ch * taps + t] += a[v];
+            }
         }
     }
     return 0;
@@ -113,7 +144,7 @@ static int WG_FN(wgrad_depthwise_)(void *context, int64_t o, int slot)
     const int64_t H = p->in_height, W = p->in_width, OH = p->out_height, OW = p->out_width;
     const int64_t kH = p->kernel_height, kW = p->kernel_width, sw = p->stride_w;
     (void)slot;
-    WG_T *out = c->acc + o * kH * kW;
+    WG_T *out = c->grad_weight + o * kH * kW;
     for (int64_t ky = 0; ky < kH; ky++) {
         for (int64_t kx = 0; kx < kW; kx++) {
             /* Output columns x whose input column x * sw - pad_left + kx * dw is inside. */
@@ -183,8 +214,8 @@ static cconv_status WG_FN(wgrad_workspace_)(const cconv_conv2d_weight_params *p,
         const size_t e = sizeof(WG_T);
         *bytes = cconv_aligned_footprint((size_t)(pl.slabs_per_chunk * pl.slab_stride + pl.nr) *
                                          e) +
-                 cconv_aligned_footprint((size_t)(pl.items * pl.mr * pl.nr) * e) +
-                 (size_t)(pl.threads + 1) * cconv_aligned_footprint((size_t)(pl.mr * pl.nr) * e) +
+                 (size_t)(pl.threads + 1) *
+                     cconv_aligned_footprint(2 * (size_t)(pl.mr * pl.nr) * e) +
                  (size_t)p->out_width * sizeof(ptrdiff_t);
     }
     wgrad_plan_free(&pl);
@@ -214,7 +245,7 @@ cconv_status WG_FN(cconv_conv2d_weight_)(const cconv_conv2d_weight_params *p, co
     const cconv_kernel_set *set;
     cconv_status status = WG_FN(wgrad_set_)(p, &set);
     if (status != CCONV_OK) return status;
-    const int64_t Cg = p->in_channels / p->groups, Og = p->out_channels / p->groups;
+    const int64_t Cg = p->in_channels / p->groups;
     if (p->out_channels == 0 || Cg == 0) return CCONV_OK; /* no weight (kH * kW may not fit) */
     const int64_t taps = p->kernel_height * p->kernel_width;
     if (!grad_weight) return CCONV_ERR_INVALID_ARGUMENT;
@@ -244,7 +275,7 @@ cconv_status WG_FN(cconv_conv2d_weight_)(const cconv_conv2d_weight_params *p, co
     int threads = p->run.threads > 0 ? p->run.threads : cconv_max_threads();
 
     if (WG_FN(wgrad_is_depthwise_)(p)) {
-        call.acc = grad_weight; /* (O, 1, kH, kW): item o writes its own kernel */
+        call.grad_weight = grad_weight; /* (O, 1, kH, kW): item o writes its own kernel */
         return WG_FN(wgrad_loop_)(p, p->out_channels, threads, WG_FN(wgrad_depthwise_), &call,
                                   1);
     }
@@ -257,13 +288,13 @@ cconv_status WG_FN(cconv_conv2d_weight_)(const cconv_conv2d_weight_params *p, co
     }
     call.pl = &pl;
     const int slots = pl.threads + 1; /* one more for a handoff's helper */
+    call.grad_weight = grad_weight;
     call.chunk = (WG_T *)cconv_aligned_calloc(
         (size_t)(pl.slabs_per_chunk * pl.slab_stride + pl.nr) * sizeof(WG_T));
-    call.acc = (WG_T *)cconv_aligned_calloc((size_t)(pl.items * pl.mr * pl.nr) * sizeof(WG_T));
     call.tiles = (WG_T **)calloc((size_t)slots, sizeof(WG_T *));
-    int ok = call.chunk && call.acc && call.tiles;
+    int ok = call.chunk && call.tiles;
     for (int t = 0; ok && t < slots; t++) {
-        call.tiles[t] = (WG_T *)cconv_aligned_calloc((size_t)(pl.mr * pl.nr) * sizeof(WG_T));
+        call.tiles[t] = (WG_T *)cconv_aligned_calloc(2 * (size_t)(pl.mr * pl.nr) * sizeof(WG_T));
         ok = call.tiles[t] != NULL;
     }
     status = ok ? CCONV_OK : CCONV_ERR_NO_MEMORY;
@@ -280,21 +311,8 @@ cconv_status WG_FN(cconv_conv2d_weight_)(const cconv_conv2d_weight_params *p, co
                                         first + pl.slabs_per_chunk >= total_slabs);
     }
 
-    /* Each item's tile of sums to grad_weight[o, c, ky, kx]. */
-    for (int64_t item = 0; item < pl.items && status == CCONV_OK; item++) {
-        const int64_t ob = item % pl.o_blocks, cb = item / pl.o_blocks % pl.c_blocks;
-        const int64_t tap = item / (pl.o_blocks * pl.c_blocks) % taps;
-        const int64_t g = item / (pl.o_blocks * pl.c_blocks * taps);
-        const WG_T *acc = call.acc + item * pl.mr * pl.nr;
-        for (int64_t m = 0; m < pl.mr && ob * pl.mr + m < Og; m++) {
-            const int64_t o = g * Og + ob * pl.mr + m;
-            for (int64_t v = 0; v < pl.nr && cb * pl.nr + v < Cg; v++)
-                grad_weight[(o * Cg + cb * pl.nr + v) * taps + tap] = acc[m * pl.nr + v];
-        }
-    }
     for (int t = 0; call.tiles && t < slots; t++) cconv_aligned_free(call.tiles[t]);
     free(call.tiles);
-    cconv_aligned_free(call.acc);
     cconv_aligned_free(call.chunk);
     wgrad_plan_free(&pl);
     return status;

@@ -2,7 +2,9 @@
  * Random-configuration check of the C core, for sanitizer and warning builds (not part of the
  * package build).  Every compiled SIMD path the CPU runs, at 1-3 threads, against the reference
  * kernel, on random shapes, strides, paddings, dilations and groups; plus bitwise identity of
- * each path across thread counts and the workspace size query.  Exit status 0 when all pass.
+ * each path across thread counts and the workspace size query; and the same for conv2d's two
+ * gradients (conv2d_weight, conv_transpose2d as the input gradient).  Exit status 0 when all
+ * pass.
  *
  *   build the core's .c files (the folders of setup.py's BASELINE_DIRS) with
  *     gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -pthread
@@ -91,6 +93,119 @@ static double rnd_value(void) { return (double)rnd(2001) / 1000.0 - 1.0; }
 DEFINE_CHECK(float, f32)
 DEFINE_CHECK(double, f64)
 
+/* conv2d's two gradients for p's geometry (the weight gradient, and the input gradient as a
+ * transposed convolution): each path at 1-3 threads against the reference, within the bound of
+ * a sum of products, and bitwise the same at every thread count. */
+#define DEFINE_GRAD_CHECK(T, SUFFIX)                                                              \
+    static int compare_##SUFFIX(const char *what, int simd, int threads, const T *got,           \
+                                const T *ref, const T *bound, const T *first, size_t n,          \
+                                double tol)                                                       \
+    {                                                                                             \
+        for (size_t i = 0; i < n; i++) {                                                          \
+            if (!(fabs((double)got[i] - (double)ref[i]) <= tol * (double)bound[i] + 1e-30)) {     \
+                printf("%s %s threads=%d: element %zu got %g want %g\n", what,                    \
+                       cconv_simd_name(simd), threads, i, (double)got[i], (double)ref[i]);        \
+                return 1;                                                                         \
+            }                                                                                     \
+        }                                                                                         \
+        if (threads > 1 && memcmp(first, got, n * sizeof(T)) != 0) {                              \
+            printf("%s %s: threads=%d not bitwise equal to threads=1\n", what,                    \
+                   cconv_simd_name(simd), threads);                                               \
+            return 1;                                                                             \
+        }                                                                                         \
+        return 0;                                                                                 \
+    }                                                                                             \
+    static int check_grads_##SUFFIX(const cconv_conv2d_params *p, double tol)                    \
+    {                                                                                             \
+        const size_t nin = (size_t)(p->batch * p->in_channels * p->in_height * p->in_width);     \
+        const size_t nw = (size_t)(p->out_channels * (p->in_channels / p->groups) *              \
+                                   p->kernel_height * p->kernel_width);                          \
+        const size_t nout = (size_t)(p->batch * p->out_channels * p->out_height * p->out_width); \
+        const size_t most = nin > nw ? nin : nw;                                                  \
+        T *x = malloc(nin * sizeof(T)), *ax = malloc(nin * sizeof(T));                            \
+        T *g = malloc(nout * sizeof(T)), *ag = malloc(nout * sizeof(T));                          \
+        T *w = malloc(nw * sizeof(T)), *aw = malloc(nw * sizeof(T));                              \
+        T *got = malloc(most * sizeof(T)), *ref = malloc(most * sizeof(T));                       \
+        T *bound = malloc(most * sizeof(T)), *first = malloc(most * sizeof(T));                   \
+        int failures = 0;                                                                         \
+        for (size_t i = 0; i < nin; i++) ax[i] = fabs(x[i] = (T)rnd_value());                     \
+        for (size_t i = 0; i < nout; i++) ag[i] = fabs(g[i] = (T)rnd_value());                    \
+        for (size_t i = 0; i < nw; i++) aw[i] = fabs(w[i] = (T)rnd_value());                      \
+        cconv_conv2d_weight_params wp;                                                            \
+        memset(&wp, 0, sizeof(wp));                                                               \
+        wp.batch = p->batch;                                                                      \
+        wp.in_channels = p->in_channels;                                                          \
+        wp.in_height = p->in_height;                                                              \
+        wp.in_width = p->in_width;                                                                \
+        wp.out_channels = p->out_channels;                                                        \
+        wp.kernel_height = p->kernel_height;                                                      \
+        wp.kernel_width = p->kernel_width;                                                        \
+        wp.stride_h = p->stride_h;                                                                \
+        wp.stride_w = p->stride_w;                                                                \
+        wp.pad_top = p->pad_top;                                                                  \
+        wp.pad_left = p->pad_left;                                                                \
+        wp.dilation_h = p->dilation_h;                                                            \
+        wp.dilation_w = p->dilation_w;                                                            \
+        wp.groups = p->groups;                                                                    \
+        wp.out_height = p->out_height;                                                            \
+        wp.out_width = p->out_width;                                                              \
+        cconv_conv_transpose2d_params tp;                                                         \
+        memset(&tp, 0, sizeof(tp));                                                               \
+        tp.batch = p->batch;                                                                      \
+        tp.in_channels = p->out_channels;                                                         \
+        tp.in_height = p->out_height;                                                             \
+        tp.in_width = p->out_width;                                                               \
+        tp.out_channels = p->in_channels;                                                         \
+        tp.kernel_height = p->kernel_height;                                                      \
+        tp.kernel_width = p->kernel_width;                                                        \
+        tp.stride_h = p->stride_h;                                                                \
+        tp.stride_w = p->stride_w;                                                                \
+        tp.pad_top = p->pad_top;                                                                  \
+        tp.pad_left = p->pad_left;                                                                \
+        tp.dilation_h = p->dilation_h;                                                            \
+        tp.dilation_w = p->dilation_w;                                                            \
+        tp.groups = p->groups;                                                                    \
+        tp.out_height = p->in_height;                                                             \
+        tp.out_width = p->in_width;                                                               \
+        for (int op = 0; op < 2 && !failures; op++) {                                             \
+            const size_t n = op == 0 ? nw : nin;                                                  \
+            cconv_status s1 = op == 0 ? cconv_conv2d_weight_ref_##SUFFIX(&wp, x, g, ref)          \
+                                      : cconv_conv_transpose2d_ref_##SUFFIX(&tp, g, w, NULL, ref);\
+            cconv_status s2 = op == 0 ? cconv_conv2d_weight_ref_##SUFFIX(&wp, ax, ag, bound)      \
+                                      : cconv_conv_transpose2d_ref_##SUFFIX(&tp, ag, aw, NULL,    \
+                                                                            bound);               \
+            if (s1 != CCONV_OK || s2 != CCONV_OK) {                                               \
+                printf("gradient reference failed\n");                                           \
+                failures++;                                                                       \
+            }                                                                                     \
+            for (int simd = 0; simd < cconv_simd_count() && !failures; simd++) {                  \
+                if (!cconv_simd_supported(simd)) continue;                                        \
+                for (int threads = 1; threads <= 3 && !failures; threads++) {                     \
+                    wp.run.simd = tp.run.simd = simd;                                             \
+                    wp.run.threads = tp.run.threads = threads;                                    \
+                    for (size_t i = 0; i < n; i++) got[i] = (T)NAN;                               \
+                    cconv_status st = op == 0 ? cconv_conv2d_weight_##SUFFIX(&wp, x, g, got)      \
+                                              : cconv_conv_transpose2d_##SUFFIX(&tp, g, w, NULL,  \
+                                                                                got);             \
+                    if (st != CCONV_OK) {                                                         \
+                        printf("gradient %d: status %d\n", op, st);                              \
+                        failures++;                                                               \
+                        break;                                                                    \
+                    }                                                                             \
+                    failures += compare_##SUFFIX(op == 0 ? "weight gradient" : "input gradient", \
+                                                 simd, threads, got, ref, bound, first, n, tol);  \
+                    if (threads == 1) memcpy(first, got, n * sizeof(T));                          \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        free(x); free(ax); free(g); free(ag); free(w); free(aw);                                  \
+        free(got); free(ref); free(bound); free(first);                                           \
+        return failures;                                                                          \
+    }
+
+DEFINE_GRAD_CHECK(float, f32)
+DEFINE_GRAD_CHECK(double, f64)
+
 int main(int argc, char **argv)
 {
     const int configs = argc > 1 ? atoi(argv[1]) : 300;
@@ -144,6 +259,8 @@ int main(int argc, char **argv)
         run++;
         failures += check_f32(&p, 1e-4);
         failures += check_f64(&p, 1e-12);
+        if (!failures) failures += check_grads_f32(&p, 1e-4);
+        if (!failures) failures += check_grads_f64(&p, 1e-12);
         if (failures)
             printf("config N=%lld C=%lld H=%lld W=%lld O=%lld k=%lldx%lld s=%lld,%lld "
                    "d=%lld,%lld pad=%lld,%lld,%lld,%lld g=%lld\n",
