@@ -8,6 +8,7 @@
 #include "runtime/aligned_alloc.h"
 #include "runtime/checked_math.h"
 #include "runtime/thread_pool.h"
+#include "runtime/transpose.h"
 
 /* Channels-last input kept at once (a "chunk" of slabs): small enough to stay in L2/L3 while
  * every work item reads it, and within the temporary-memory budget of a backward call. */
@@ -67,10 +68,11 @@ typedef struct wgrad_plan {
     int64_t slab_stride;       /* elements between slabs in the chunk buffer */
     int64_t slabs_per_chunk;
     int64_t mr, nv, nr;        /* micro-kernel tile: mr output channels x nr columns */
-    /* The columns along the vectors: input channels (for each kernel tap of the item), or, when
-     * `folded`, (kernel column, input channel) pairs, which are contiguous in a channels-last
-     * slab too when groups == 1 and dilation_w == 1: layers with few channels (an RGB first
-     * layer) then still fill the vectors. */
+    /* The columns along the vectors: input channels, or, when `folded`, (kernel column, input
+     * channel) pairs, which are contiguous in a channels-last slab too when groups == 1 and
+     * dilation_w == 1: layers with fewer channels than a vector has lanes (an RGB first layer)
+     * then still fill the vectors.  Each item runs every tap (item_taps of them: kH * kW, or
+     * kH folded) for its block of columns. */
     int folded;
     int64_t columns;           /* Cg, or kW * Cg folded */
     int64_t item_taps;         /* kH * kW, or kH folded */
@@ -119,17 +121,18 @@ static cconv_status wgrad_plan_init(wgrad_plan *pl, const cconv_conv2d_weight_pa
 
     /* The tile: columns along the vectors (only as many vectors as there are columns), output
      * channels along the rows. */
-    pl->folded = p->groups == 1 && p->dilation_w == 1;
+    pl->folded = p->groups == 1 && p->dilation_w == 1 && pl->Cg < vl &&
+                 p->kernel_width * pl->Cg <= nv_max * vl;
     pl->columns = pl->folded ? p->kernel_width * pl->Cg : pl->Cg;
     pl->item_taps = pl->folded ? p->kernel_height : p->kernel_height * p->kernel_width;
     pl->nv = ceil_div(pl->columns, vl);
     if (pl->nv > nv_max) pl->nv = nv_max;
     pl->nr = pl->nv * vl;
     pl->mr = mr_max;
-    pl->c_blocks = ceil_div(pl->columns, pl->nr);
+    pl->c_blocks = ceil_div(pl->columns, pl->nr); /* 1 when folded */
     pl->o_blocks = ceil_div(pl->Og, pl->mr);
-    const int64_t dims[] = {p->groups, pl->item_taps, pl->c_blocks, pl->o_blocks};
-    if (!cconv_mul_all(dims, 4, &pl->items)) return CCONV_ERR_NO_MEMORY;
+    const int64_t dims[] = {p->groups, pl->c_blocks, pl->o_blocks};
+    if (!cconv_mul_all(dims, 3, &pl->items)) return CCONV_ERR_NO_MEMORY;
     int threads = p->run.threads > 0 ? p->run.threads : cconv_max_threads();
     if ((int64_t)threads > pl->items) threads = (int)pl->items;
     pl->threads = threads < 1 ? 1 : threads;

@@ -57,29 +57,25 @@ static int WG_FN(wgrad_pack_)(void *context, int64_t item, int slot)
         if (q_lo > q_hi) q_lo = q_hi;
         memset(dst, 0, (size_t)(q_lo * C) * sizeof(WG_T));
         memset(dst + q_hi * C, 0, (size_t)((Wp - q_hi) * C) * sizeof(WG_T));
-        /* A transpose (channel rows to pixel rows), in 16 x 16 blocks so that both the rows
-         * read and the rows written stay in L1. */
+        /* A transpose (channel rows to pixel rows), in 16-channel blocks so that the rows
+         * read and the pixels written stay in L1. */
         const int64_t block = 16;
         const WG_T *row = c->input + n * c->in_st[0] + iy * c->in_st[2] +
                           (q_lo - p->pad_left) * c->in_st[3];
         for (int64_t c0 = 0; c0 < C; c0 += block) {
-            const int64_t c1 = c0 + block < C ? c0 + block : C;
-            for (int64_t q0 = q_lo; q0 < q_hi; q0 += block) {
-                const int64_t q1 = q0 + block < q_hi ? q0 + block : q_hi;
-                for (int64_t ch = c0; ch < c1; ch++) {
-                    const WG_T *CCONV_RESTRICT src = row + ch * c->in_st[1];
-                    WG_T *CCONV_RESTRICT d = dst + ch;
-                    for (int64_t q = q0; q < q1; q++) d[q * C] = src[(q - q_lo) * c->in_st[3]];
-                }
-            }
+            WG_CAT(cconv_transpose_, WG_SUFFIX)(row + c0 * c->in_st[1], (ptrdiff_t)c->in_st[1],
+                                                (ptrdiff_t)c->in_st[3], dst + q_lo * C + c0,
+                                                (ptrdiff_t)C, C - c0 < block ? C - c0 : block,
+                                                q_hi - q_lo);
         }
     }
     return 0;
 }
 
-/* Work item (group, tap, input-channel block, output-channel block) over the chunk's slabs: the
- * tiles of its slabs summed in order, then written (first chunk) or added (later chunks) into
- * the item's own elements of grad_weight. */
+/* Work item (group, block of columns, block of output channels) over the chunk's slabs and every
+ * kernel tap: the tiles of its slabs summed in order, one running sum per tap, then written
+ * (first chunk) or added (later chunks) into its own elements of grad_weight, which for a
+ * block of input channels and every tap are contiguous for each output channel. */
 static int WG_FN(wgrad_item_)(void *context, int64_t item, int slot)
 {
     const WG_FN(wgrad_call_) *c = (const WG_FN(wgrad_call_) *)context;
@@ -87,47 +83,53 @@ static int WG_FN(wgrad_item_)(void *context, int64_t item, int slot)
     const wgrad_plan *pl = c->pl;
     WG_T *tile = c->tiles[slot];
     if (!tile) return 1;
-    WG_T *acc = tile + pl->mr * pl->nr;
+    const int64_t tile_size = pl->mr * pl->nr;
+    WG_T *acc = tile + tile_size; /* item_taps running sums */
     const int64_t ob = item % pl->o_blocks, cb = item / pl->o_blocks % pl->c_blocks;
-    const int64_t tap = item / (pl->o_blocks * pl->c_blocks) % pl->item_taps;
-    const int64_t g = item / (pl->o_blocks * pl->c_blocks * pl->item_taps);
-    /* Folded, the item covers kernel row ky and its columns come in (kx, c) pairs. */
-    const int64_t ky = pl->folded ? tap : tap / p->kernel_width;
-    const int64_t kx = pl->folded ? 0 : tap % p->kernel_width;
+    const int64_t g = item / (pl->o_blocks * pl->c_blocks);
     const int64_t C = p->in_channels, Wp = pl->slab_cols, OH = p->out_height, OW = p->out_width;
+    const int64_t kW = p->kernel_width, taps = p->kernel_height * kW, Cg = pl->Cg;
     const int64_t o0 = g * pl->Og + ob * pl->mr;
     const int64_t mr = pl->Og - ob * pl->mr < pl->mr ? pl->Og - ob * pl->mr : pl->mr;
     const WG_UKERNEL kernel = c->set->WG_SET(ukernels)[mr - 1][pl->nv - 1];
-    const int64_t at = (ky * p->dilation_h * Wp + kx * p->dilation_w) * C + g * pl->Cg +
-                       cb * pl->nr;
     for (int64_t i = 0; i < c->slabs; i++) {
         const int64_t s = c->first_slab + i, n = s / pl->bands, band = s % pl->bands;
         const int64_t y0 = band * pl->band_rows;
         const int64_t rows = OH - y0 < pl->band_rows ? OH - y0 : pl->band_rows;
-        kernel((size_t)rows, (size_t)OW, c->chunk + i * pl->slab_stride + at,
-               (size_t)pl->row_step, pl->tap_offsets,
-               c->grad_output + (n * p->out_channels + o0) * OH * OW + y0 * OW,
-               (size_t)(OH * OW), NULL, i == 0 ? acc : tile, (size_t)pl->nr);
-        for (int64_t m = 0; m < mr && i > 0; m++) {
-            WG_T *CCONV_RESTRICT a = acc + m * pl->nr;
-            const WG_T *CCONV_RESTRICT t = tile + m * pl->nr;
-            for (int64_t v = 0; v < pl->nr; v++) a[v] += t[v];
+        const WG_T *slab = c->chunk + i * pl->slab_stride + g * Cg + cb * pl->nr;
+        const WG_T *gy = c->grad_output + (n * p->out_channels + o0) * OH * OW + y0 * OW;
+        for (int64_t t = 0; t < pl->item_taps; t++) {
+            /* Folded, tap t is kernel row t and the columns hold (kx, c) pairs. */
+            const int64_t ky = pl->folded ? t : t / kW, kx = pl->folded ? 0 : t % kW;
+            WG_T *sum = acc + t * tile_size;
+            kernel((size_t)rows, (size_t)OW,
+                   slab + (ky * p->dilation_h * Wp + kx * p->dilation_w) * C,
+                   (size_t)pl->row_step, pl->tap_offsets, gy, (size_t)(OH * OW), NULL,
+                   i == 0 ? sum : tile, (size_t)pl->nr);
+            for (int64_t m = 0; m < mr && i > 0; m++) {
+                WG_T *CCONV_RESTRICT a = sum + m * pl->nr;
+                const WG_T *CCONV_RESTRICT b = tile + m * pl->nr;
+                for (int64_t v = 0; v < pl->nr; v++) a[v] += b[v];
+            }
         }
     }
-    /* The sums to grad_weight[o, c, ky, kx]; folded, column j is (kx, c) = (j / Cg, j % Cg). */
-    const int64_t Cg = pl->Cg, taps = p->kernel_height * p->kernel_width;
+    /* grad_weight[o, c, ky, kx] for the block's channels, in memory order. */
     const int first_chunk = c->first_slab == 0;
+    const int64_t c0 = pl->folded ? 0 : cb * pl->nr;
+    const int64_t c1 = pl->folded ? Cg : (c0 + pl->nr < Cg ? c0 + pl->nr : Cg);
     for (int64_t m = 0; m < mr; m++) {
-        WG_T *gw = c->grad_weight + (o0 + m) * Cg * taps;
-        const WG_T *a = acc + m * pl->nr;
-        for (int64_t v = 0; v < pl->nr && cb * pl->nr + v < pl->columns; v++) {
-            const int64_t j = cb * pl->nr + v;
-            const int64_t ch = pl->folded ? j % Cg : j;
-            const int64_t t = pl->folded ? ky * p->kernel_width + j / Cg : ky * p->kernel_width + kx;
-            if (first_chunk) {
-                gw[ch * taps + t] = a[v];
-            } else {
-                gw[ch * taps + t] += a[v];
+        WG_T *gw = c->grad_weight + ((o0 + m) * Cg + c0) * taps;
+        for (int64_t ch = c0; ch < c1; ch++) {
+            for (int64_t t = 0; t < taps; t++, gw++) {
+                /* Folded: sum of kernel row t / kW, column (t % kW) * Cg + ch. */
+                const WG_T value =
+                    pl->folded ? acc[(t / kW) * tile_size + m * pl->nr + (t % kW) * Cg + ch]
+                               : acc[t * tile_size + m * pl->nr + (ch - c0)];
+                if (first_chunk) {
+                    *gw = value;
+                } else {
+                    *gw += value;
+                }
             }
         }
     }
@@ -215,7 +217,7 @@ static cconv_status WG_FN(wgrad_workspace_)(const cconv_conv2d_weight_params *p,
         *bytes = cconv_aligned_footprint((size_t)(pl.slabs_per_chunk * pl.slab_stride + pl.nr) *
                                          e) +
                  (size_t)(pl.threads + 1) *
-                     cconv_aligned_footprint(2 * (size_t)(pl.mr * pl.nr) * e) +
+                     cconv_aligned_footprint((size_t)((pl.item_taps + 1) * pl.mr * pl.nr) * e) +
                  (size_t)p->out_width * sizeof(ptrdiff_t);
     }
     wgrad_plan_free(&pl);
@@ -294,7 +296,8 @@ cconv_status WG_FN(cconv_conv2d_weight_)(const cconv_conv2d_weight_params *p, co
     call.tiles = (WG_T **)calloc((size_t)slots, sizeof(WG_T *));
     int ok = call.chunk && call.tiles;
     for (int t = 0; ok && t < slots; t++) {
-        call.tiles[t] = (WG_T *)cconv_aligned_calloc(2 * (size_t)(pl.mr * pl.nr) * sizeof(WG_T));
+        call.tiles[t] = (WG_T *)cconv_aligned_calloc((size_t)((pl.item_taps + 1) * pl.mr * pl.nr) *
+                                                    sizeof(WG_T));
         ok = call.tiles[t] != NULL;
     }
     status = ok ? CCONV_OK : CCONV_ERR_NO_MEMORY;
