@@ -1,0 +1,228 @@
+/*
+ * Max and average pooling, instantiated once per element type by pool2d_forward.c.
+ * Needs PF_T (element type) and PF_SUFFIX (f32/f64).
+ *
+ * A work item is a band of output rows of one plane.  Each output row is computed in place in
+ * the output: set to -inf (max) or 0 (average), then, for each window row that lies inside the
+ * input (ascending) and each kernel column (ascending), one pass over the output columns whose
+ * tap lies inside that input row.  For stride 1 and 2 along a contiguous row the pass reads the
+ * row at a constant stride and compiles to vector code; taps in the padding are never visited
+ * (they are -inf or 0, which change nothing), so no inner loop branches on a border, and every
+ * output meets its taps in PyTorch's row-major order: the same value, the same tie-breaking for
+ * indices, and for average pooling the same sum, bit for bit.
+ */
+#define PF_CAT_(a, b) a##b
+#define PF_CAT(a, b) PF_CAT_(a, b)
+#define PF_FN(name) PF_CAT(name, PF_SUFFIX)
+#define R CCONV_POOL_RESTRICT
+
+/* o[k] = max(o[k], src[k*step]) for k < n, a NaN tap winning (and staying) as in PyTorch.  The
+ * comparisons are combined with | rather than || so that the loop has no branch to vectorise. */
+static void PF_FN(max_pass_)(PF_T *R o, const PF_T *R src, int64_t n, int64_t step)
+{
+    if (step == 1) {
+        for (int64_t k = 0; k < n; k++) {
+            const PF_T v = src[k], m = o[k];
+            o[k] = ((v > m) | (v != v)) ? v : m;
+        }
+    } else if (step == 2) {
+        for (int64_t k = 0; k < n; k++) {
+            const PF_T v = src[2 * k], m = o[k];
+            o[k] = ((v > m) | (v != v)) ? v : m;
+        }
+    } else {
+        for (int64_t k = 0; k < n; k++) {
+            const PF_T v = src[k * step], m = o[k];
+            o[k] = ((v > m) | (v != v)) ? v : m;
+        }
+    }
+}
+
+/* max_pass_ that also records where each new maximum came from: flat index first + k*index_step
+ * of the input plane. */
+static void PF_FN(max_index_pass_)(PF_T *R o, int64_t *R idx, const PF_T *R src, int64_t n,
+                                   int64_t step, int64_t first, int64_t index_step)
+{
+    for (int64_t k = 0; k < n; k++) {
+        const PF_T v = src[k * step], m = o[k];
+        const int take = (v > m) | (v != v);
+        o[k] = take ? v : m;
+        idx[k] = take ? first + k * index_step : idx[k];
+    }
+}
+
+/* o[k] += src[k*step] for k < n. */
+static void PF_FN(sum_pass_)(PF_T *R o, const PF_T *R src, int64_t n, int64_t step)
+{
+    if (step == 1) {
+        for (int64_t k = 0; k < n; k++) o[k] += src[k];
+    } else if (step == 2) {
+        for (int64_t k = 0; k < n; k++) o[k] += src[2 * k];
+    } else {
+        for (int64_t k = 0; k < n; k++) o[k] += src[k * step];
+    }
+}
+
+typedef struct PF_FN(call_) {
+    const cconv_pool2d_params *p;
+    cconv_pool_layout in;
+    const PF_T *input;
+    PF_T *output;
+    int64_t *indices;  /* NULL: none (or average pooling) */
+    int average;
+    int64_t band_rows, bands;
+} PF_FN(call_);
+
+/* Input pixels of the window along one axis (average pooling's divisor): the window clipped to
+ * the padded input (count_include_pad) or to the input itself. */
+static int64_t PF_FN(window_count_)(int64_t start, int64_t kernel, int64_t in, int64_t pad_after,
+                                    int include_pad)
+{
+    int64_t end = start + kernel;
+    if (include_pad) return (end < in + pad_after ? end : in + pad_after) - start;
+    if (end > in) end = in;
+    return end - (start > 0 ? start : 0);
+}
+
+/* Output row y of one plane. */
+static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *o,
+                             int64_t *ix, int64_t y, int64_t full_lo, int64_t full_hi)
+{
+    const cconv_pool2d_params *p = c->p;
+    const int64_t H = p->in_height, W = p->in_width, OW = p->out_width;
+    const int64_t sW = p->stride_w, dW = p->dilation_w, kW = p->kernel_width;
+    const int64_t top = y * p->stride_h - p->pad_top;
+    const PF_T init = c->average ? (PF_T)0 : -(PF_T)INFINITY;
+    for (int64_t x = 0; x < OW; x++) o[x] = init;
+    if (ix) {
+        for (int64_t x = 0; x < OW; x++) ix[x] = -1;
+    }
+    for (int64_t i = 0; i < p->kernel_height; i++) {
+        const int64_t ih = top + i * p->dilation_h;
+        if (ih < 0) continue;
+        if (ih >= H) break;
+        const PF_T *row = in_plane + ih * c->in.h;
+        for (int64_t j = 0; j < kW; j++) {
+            const int64_t c0 = j * dW - p->pad_left; /* input column of output 0's tap j */
+            if (c0 >= W) break;
+            const int64_t x_lo = c0 >= 0 ? 0 : (-c0 + sW - 1) / sW;
+            int64_t x_hi = (W - 1 - c0) / sW + 1;
+            if (x_hi > OW) x_hi = OW;
+            if (x_lo >= x_hi) continue;
+            const int64_t n = x_hi - x_lo, col = x_lo * sW + c0;
+            const PF_T *src = row + col * c->in.w;
+            /* With two or more taps, sW < W: the step stays inside the row's extent. */
+            const int64_t step = n > 1 ? sW * c->in.w : 0;
+            if (ix)
+                PF_FN(max_index_pass_)(o + x_lo, ix + x_lo, src, n, step, ih * W + col, sW);
+            else if (c->average)
+                PF_FN(sum_pass_)(o + x_lo, src, n, step);
+            else
+                PF_FN(max_pass_)(o + x_lo, src, n, step);
+        }
+    }
+    if (ix) { /* windows whose inputs are all -inf: PyTorch's index, the first input pixel */
+        const int64_t first_row = cconv_pool_first_tap(top, p->dilation_h) * W;
+        for (int64_t x = 0; x < OW; x++) {
+            if (ix[x] < 0) ix[x] = first_row + cconv_pool_first_tap(x * sW - p->pad_left, dW);
+        }
+    }
+    if (!c->average) return;
+    if (p->divisor != 0) {
+        const PF_T d = (PF_T)p->divisor;
+        for (int64_t x = 0; x < OW; x++) o[x] /= d;
+        return;
+    }
+    /* Divided as PyTorch does: by the int64 window size converted to PF_T. */
+    const int include = p->count_include_pad;
+    const int64_t rows = PF_FN(window_count_)(top, p->kernel_height, H, p->pad_bottom, include);
+    for (int64_t x = 0; x < OW; x++) {
+        if (x == full_lo && full_hi > full_lo) {
+            const PF_T d = (PF_T)(rows * kW);
+            for (; x < full_hi; x++) o[x] /= d;
+            if (x >= OW) break;
+        }
+        const int64_t cols =
+            PF_FN(window_count_)(x * sW - p->pad_left, kW, W, p->pad_right, include);
+        o[x] /= (PF_T)(rows * cols);
+    }
+}
+
+static cconv_status PF_FN(pool_item_)(void *context, int64_t item, void *scratch)
+{
+    (void)scratch;
+    const PF_FN(call_) *c = (const PF_FN(call_) *)context;
+    const cconv_pool2d_params *p = c->p;
+    const int64_t plane = item / c->bands, band = item % c->bands;
+    const int64_t n = plane / p->channels, ch = plane % p->channels;
+    const int64_t OH = p->out_height, OW = p->out_width;
+    const PF_T *in_plane = c->input + n * c->in.n + ch * c->in.c;
+    PF_T *out_plane = c->output + plane * OH * OW;
+    int64_t *idx_plane = c->indices ? c->indices + plane * OH * OW : NULL;
+    /* The columns whose window is whole (kernel_width taps counted): one divisor for them. */
+    int64_t full_lo = 0, full_hi = 0;
+    if (c->average && p->divisor == 0) {
+        full_lo = OW;
+        for (int64_t x = 0; x < OW; x++) {
+            const int64_t cols = PF_FN(window_count_)(x * p->stride_w - p->pad_left,
+                                                      p->kernel_width, p->in_width,
+                                                      p->pad_right, p->count_include_pad);
+            if (cols == p->kernel_width) {
+                if (full_lo == OW) full_lo = x;
+                full_hi = x + 1;
+            }
+        }
+    }
+    const int64_t y0 = band * c->band_rows;
+    const int64_t y1 = y0 + c->band_rows < OH ? y0 + c->band_rows : OH;
+    for (int64_t y = y0; y < y1; y++) {
+        PF_FN(pool_row_)(c, in_plane, out_plane + y * OW, idx_plane ? idx_plane + y * OW : NULL,
+                         y, full_lo, full_hi);
+    }
+    return CCONV_OK;
+}
+
+static cconv_status PF_FN(pool2d_)(const cconv_pool2d_params *p, const PF_T *input,
+                                   PF_T *output, int64_t *indices, int average)
+{
+    cconv_status status = cconv_pool2d_check(p);
+    if (status != CCONV_OK) return status;
+    if (average && (p->dilation_h != 1 || p->dilation_w != 1)) return CCONV_ERR_INVALID_ARGUMENT;
+    status = cconv_pool_check_simd(&p->run);
+    if (status != CCONV_OK) return status;
+    const int64_t planes = p->batch * p->channels;
+    if (planes == 0) return CCONV_OK;
+    if (!input || !output) return CCONV_ERR_INVALID_ARGUMENT;
+    PF_FN(call_) c;
+    c.p = p;
+    c.in = cconv_pool_layout_of(p->input_strides, p->channels, p->in_height, p->in_width);
+    c.input = input;
+    c.output = output;
+    c.indices = average ? NULL : indices;
+    c.average = average;
+    /* Bands of about 32K taps, so that a single large image still splits between threads.  The
+     * split depends on the shape only (and no output depends on the split anyway). */
+    const int64_t taps_per_row = p->out_width * p->kernel_height * p->kernel_width;
+    c.band_rows = taps_per_row >= 32768 ? 1 : 32768 / taps_per_row;
+    if (c.band_rows > p->out_height) c.band_rows = p->out_height;
+    c.bands = (p->out_height + c.band_rows - 1) / c.band_rows;
+    return cconv_pool_parallel(&p->run, planes * c.bands, 0, PF_FN(pool_item_), &c);
+}
+
+cconv_status PF_CAT(cconv_max_pool2d_, PF_SUFFIX)(const cconv_pool2d_params *params,
+                                                   const PF_T *input, PF_T *output,
+                                                   int64_t *indices)
+{
+    return PF_FN(pool2d_)(params, input, output, indices, 0);
+}
+
+cconv_status PF_CAT(cconv_avg_pool2d_, PF_SUFFIX)(const cconv_pool2d_params *params,
+                                                   const PF_T *input, PF_T *output)
+{
+    return PF_FN(pool2d_)(params, input, output, NULL, 1);
+}
+
+#undef R
+#undef PF_FN
+#undef PF_CAT
+#undef PF_CAT_
