@@ -10,10 +10,12 @@
 #define AP_CAT(a, b) AP_CAT_(a, b)
 #define AP_FN(name) AP_CAT(name, AP_SUFFIX)
 
-/* Partial sums: element k of each window row goes to lane k % AP_LANES, and the lanes are added
- * pairwise at the end.  A fixed order (so the same bits at any thread count) that vectorises and
+/* Partial sums: element i of the window in row-major order goes to lane i % AP_LANES, and the
+ * lanes are added pairwise at the end.  A fixed order, whatever the threads and the input's
+ * strides (so the same bits everywhere), that vectorises over a contiguous window (global
+ * pooling of a C-contiguous plane) with enough independent sums to hide the adder's latency, and
  * loses less precision than one running sum over a large window. */
-#define AP_LANES 8
+#define AP_LANES 32
 
 typedef struct AP_FN(call_) {
     const cconv_adaptive_pool2d_params *p;
@@ -29,17 +31,27 @@ static AP_T AP_FN(window_sum_)(const AP_T *first, int64_t rows, int64_t cols, in
                                int64_t col_step)
 {
     AP_T lane[AP_LANES] = {0};
-    for (int64_t r = 0; r < rows; r++) {
-        const AP_T *src = first + r * row_step;
+    if (col_step == 1 && (row_step == cols || rows == 1)) { /* one contiguous run */
+        const int64_t count = rows * cols;
         int64_t k = 0;
-        if (col_step == 1) {
-            for (; k + AP_LANES <= cols; k += AP_LANES) {
-                for (int l = 0; l < AP_LANES; l++) lane[l] += src[k + l];
+        for (; k + AP_LANES <= count; k += AP_LANES) {
+            for (int l = 0; l < AP_LANES; l++) lane[l] += first[k + l];
+        }
+        for (int l = 0; k + l < count; l++) lane[l] += first[k + l];
+    } else {
+        int l = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            const AP_T *src = first + r * row_step;
+            for (int64_t k = 0; k < cols; k++) {
+                lane[l] += src[k * col_step];
+                l = l + 1 == AP_LANES ? 0 : l + 1;
             }
         }
-        for (; k < cols; k++) lane[k % AP_LANES] += src[k * col_step];
     }
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    for (int width = AP_LANES / 2; width > 0; width /= 2) {
+        for (int l = 0; l < width; l++) lane[l] += lane[l + width];
+    }
+    return lane[0];
 }
 
 static cconv_status AP_FN(forward_item_)(void *context, int64_t item, void *scratch)

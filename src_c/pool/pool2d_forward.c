@@ -6,13 +6,17 @@
 #include "pool/pool2d_common.h"
 
 #define PF_T float
+#define PF_CODE int32_t
 #define PF_SUFFIX f32
 #include "pool2d_forward_template.h"
 #undef PF_T
+#undef PF_CODE
 #undef PF_SUFFIX
 
 #define PF_T double
+#define PF_CODE int64_t
 #define PF_SUFFIX f64
 #include "pool2d_forward_template.h"
 #undef PF_T
+#undef PF_CODE
 #undef PF_SUFFIX

@@ -1,6 +1,6 @@
 /*
  * Max and average pooling, instantiated once per element type by pool2d_forward.c.
- * Needs PF_T (element type) and PF_SUFFIX (f32/f64).
+ * Needs PF_T (element type), PF_CODE (a signed integer as wide as PF_T) and PF_SUFFIX (f32/f64).
  *
  * A work item is a band of output rows of one plane.  Each output row is computed in place in
  * the output: set to -inf (max) or 0 (average), then, for each window row that lies inside the
@@ -15,6 +15,9 @@
 #define PF_CAT(a, b) PF_CAT_(a, b)
 #define PF_FN(name) PF_CAT(name, PF_SUFFIX)
 #define R CCONV_POOL_RESTRICT
+/* Pass numbers of one output row: as wide as PF_T; rows with more passes than this (kernels of
+ * thousands of taps) record flat indices directly, with scalar code. */
+#define PF_MAX_PASSES 4096
 
 /* o[k] = max(o[k], src[k*step]) for k < n, a NaN tap winning (and staying) as in PyTorch.  The
  * comparisons are combined with | rather than || so that the loop has no branch to vectorise. */
@@ -40,14 +43,55 @@ static void PF_FN(max_pass_)(PF_T *R o, const PF_T *R src, int64_t n, int64_t st
 
 /* max_pass_ that also records where each new maximum came from: flat index first + k*index_step
  * of the input plane. */
+#define PF_MAX_INDEX_LOOP(read, index_step)                                                        \
+    for (int64_t k = 0; k < n; k++) {                                                          \
+        const PF_T v = (read), m = o[k];                                                       \
+        const int take = (v > m) | (v != v);                                                   \
+        o[k] = take ? v : m;                                                                   \
+        idx[k] = take ? first + k * (index_step) : idx[k];                                     \
+    }
+
 static void PF_FN(max_index_pass_)(PF_T *R o, int64_t *R idx, const PF_T *R src, int64_t n,
                                    int64_t step, int64_t first, int64_t index_step)
 {
-    for (int64_t k = 0; k < n; k++) {
-        const PF_T v = src[k * step], m = o[k];
-        const int take = (v > m) | (v != v);
-        o[k] = take ? v : m;
-        idx[k] = take ? first + k * index_step : idx[k];
+    /* The common strides spelled as constants, so that the compiler vectorises them. */
+    if (step == 1 && index_step == 1) {
+        PF_MAX_INDEX_LOOP(src[k], 1)
+    } else if (step == 2 && index_step == 2) {
+        PF_MAX_INDEX_LOOP(src[2 * k], 2)
+    } else {
+        PF_MAX_INDEX_LOOP(src[k * step], index_step)
+    }
+}
+#undef PF_MAX_INDEX_LOOP
+
+/* The vectorising form of max_index_pass_: the new maximum's pass number `pass` (PF_CODE, as
+ * wide as PF_T so that one comparison mask selects both) instead of its flat index, which the
+ * caller computes once per output from the pass's base. */
+static void PF_FN(max_code_pass_)(PF_T *R o, PF_CODE *R code, const PF_T *R src, int64_t n,
+                                  int64_t step, PF_CODE pass)
+{
+    if (step == 1) {
+        for (int64_t k = 0; k < n; k++) {
+            const PF_T v = src[k], m = o[k];
+            const int take = (v > m) | (v != v);
+            o[k] = take ? v : m;
+            code[k] = take ? pass : code[k];
+        }
+    } else if (step == 2) {
+        for (int64_t k = 0; k < n; k++) {
+            const PF_T v = src[2 * k], m = o[k];
+            const int take = (v > m) | (v != v);
+            o[k] = take ? v : m;
+            code[k] = take ? pass : code[k];
+        }
+    } else {
+        for (int64_t k = 0; k < n; k++) {
+            const PF_T v = src[k * step], m = o[k];
+            const int take = (v > m) | (v != v);
+            o[k] = take ? v : m;
+            code[k] = take ? pass : code[k];
+        }
     }
 }
 
@@ -71,6 +115,10 @@ typedef struct PF_FN(call_) {
     int64_t *indices;  /* NULL: none (or average pooling) */
     int average;
     int64_t band_rows, bands;
+    /* Indices through pass numbers (max_code_pass_) when a row's passes fit PF_CODE and
+     * max_passes: per-thread scratch holds out_width codes, then max_passes bases. */
+    int coded;
+    int64_t max_passes;
 } PF_FN(call_);
 
 /* Input pixels of the window along one axis (average pooling's divisor): the window clipped to
@@ -86,7 +134,8 @@ static int64_t PF_FN(window_count_)(int64_t start, int64_t kernel, int64_t in, i
 
 /* Output row y of one plane. */
 static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *o,
-                             int64_t *ix, int64_t y, int64_t full_lo, int64_t full_hi)
+                             int64_t *ix, int64_t y, int64_t full_lo, int64_t full_hi,
+                             PF_CODE *code, int64_t *base)
 {
     const cconv_pool2d_params *p = c->p;
     const int64_t H = p->in_height, W = p->in_width, OW = p->out_width;
@@ -94,9 +143,12 @@ static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *
     const int64_t top = y * p->stride_h - p->pad_top;
     const PF_T init = c->average ? (PF_T)0 : -(PF_T)INFINITY;
     for (int64_t x = 0; x < OW; x++) o[x] = init;
-    if (ix) {
+    if (code) {
+        for (int64_t x = 0; x < OW; x++) code[x] = -1;
+    } else if (ix) {
         for (int64_t x = 0; x < OW; x++) ix[x] = -1;
     }
+    int64_t passes = 0;
     for (int64_t i = 0; i < p->kernel_height; i++) {
         const int64_t ih = top + i * p->dilation_h;
         if (ih < 0) continue;
@@ -113,7 +165,10 @@ static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *
             const PF_T *src = row + col * c->in.w;
             /* With two or more taps, sW < W: the step stays inside the row's extent. */
             const int64_t step = n > 1 ? sW * c->in.w : 0;
-            if (ix)
+            if (code) {
+                base[passes] = ih * W + c0;
+                PF_FN(max_code_pass_)(o + x_lo, code + x_lo, src, n, step, (PF_CODE)passes++);
+            } else if (ix)
                 PF_FN(max_index_pass_)(o + x_lo, ix + x_lo, src, n, step, ih * W + col, sW);
             else if (c->average)
                 PF_FN(sum_pass_)(o + x_lo, src, n, step);
@@ -121,7 +176,11 @@ static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *
                 PF_FN(max_pass_)(o + x_lo, src, n, step);
         }
     }
-    if (ix) { /* windows whose inputs are all -inf: PyTorch's index, the first input pixel */
+    if (ix) {
+        if (code) {
+            for (int64_t x = 0; x < OW; x++) ix[x] = code[x] >= 0 ? base[code[x]] + x * sW : -1;
+        }
+        /* Windows whose inputs are all -inf: PyTorch's index, the window's first input pixel. */
         const int64_t first_row = cconv_pool_first_tap(top, p->dilation_h) * W;
         for (int64_t x = 0; x < OW; x++) {
             if (ix[x] < 0) ix[x] = first_row + cconv_pool_first_tap(x * sW - p->pad_left, dW);
@@ -150,7 +209,6 @@ static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *
 
 static cconv_status PF_FN(pool_item_)(void *context, int64_t item, void *scratch)
 {
-    (void)scratch;
     const PF_FN(call_) *c = (const PF_FN(call_) *)context;
     const cconv_pool2d_params *p = c->p;
     const int64_t plane = item / c->bands, band = item % c->bands;
@@ -175,9 +233,11 @@ static cconv_status PF_FN(pool_item_)(void *context, int64_t item, void *scratch
     }
     const int64_t y0 = band * c->band_rows;
     const int64_t y1 = y0 + c->band_rows < OH ? y0 + c->band_rows : OH;
+    PF_CODE *code = c->coded ? (PF_CODE *)scratch : NULL;
+    int64_t *base = c->coded ? (int64_t *)scratch + OW : NULL; /* after OW codes of <= 8 bytes */
     for (int64_t y = y0; y < y1; y++) {
         PF_FN(pool_row_)(c, in_plane, out_plane + y * OW, idx_plane ? idx_plane + y * OW : NULL,
-                         y, full_lo, full_hi);
+                         y, full_lo, full_hi, code, base);
     }
     return CCONV_OK;
 }
@@ -206,7 +266,14 @@ static cconv_status PF_FN(pool2d_)(const cconv_pool2d_params *p, const PF_T *inp
     c.band_rows = taps_per_row >= 32768 ? 1 : 32768 / taps_per_row;
     if (c.band_rows > p->out_height) c.band_rows = p->out_height;
     c.bands = (p->out_height + c.band_rows - 1) / c.band_rows;
-    return cconv_pool_parallel(&p->run, planes * c.bands, 0, PF_FN(pool_item_), &c);
+    /* A row makes at most (window rows inside the input) x (kernel columns) passes. */
+    const int64_t rows = p->kernel_height < p->in_height ? p->kernel_height : p->in_height;
+    c.max_passes = rows * p->kernel_width; /* rows, kernel_width <= 2**62 / 8: no overflow */
+    if (p->kernel_width > PF_MAX_PASSES || c.max_passes > PF_MAX_PASSES) c.max_passes = 0;
+    c.coded = c.indices != NULL && c.max_passes > 0;
+    const size_t slot_bytes =
+        c.coded ? (size_t)(p->out_width + c.max_passes) * sizeof(int64_t) : 0;
+    return cconv_pool_parallel(&p->run, planes * c.bands, slot_bytes, PF_FN(pool_item_), &c);
 }
 
 cconv_status PF_CAT(cconv_max_pool2d_, PF_SUFFIX)(const cconv_pool2d_params *params,
@@ -223,6 +290,7 @@ cconv_status PF_CAT(cconv_avg_pool2d_, PF_SUFFIX)(const cconv_pool2d_params *par
 }
 
 #undef R
+#undef PF_MAX_PASSES
 #undef PF_FN
 #undef PF_CAT
 #undef PF_CAT_
