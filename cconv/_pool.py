@@ -34,14 +34,15 @@ def _targets(out, shape, dtype, with_indices, reads, operation):
                 raise ValueError(f"out must be an ndarray or a (values, indices) pair, got "
                                  f"{len(out)} arrays")
             values, indices = out
-            values = check_out(values, shape, dtype)
+            if values is not None:
+                values = check_out(values, shape, dtype)
             if indices is not None:
                 indices = check_out(indices, shape, _INDEX_DTYPE)
         else:
             values = check_out(out, shape, dtype)
     results = [values, indices if with_indices else None]
     given = [a for a in results if a is not None]
-    check_memory(operation, reads, shape, dtype, values is None)
+    check_memory(operation, [r for r in reads if r.size], shape, dtype, values is None)
     targets = []
     for i, a in enumerate(results):
         if i == 1 and not with_indices:

@@ -158,9 +158,10 @@ def adaptive_avg_pool2d_oracle(input, output_size):
     x, batched = _as_batch(input)
     _, (n, c, oh, ow) = resolve_adaptive(x.shape, output_size)
     out = np.zeros((n, c, oh, ow))
-    for y, (h0, h1) in enumerate(_adaptive_bounds(x.shape[2], oh)):
-        for xx, (w0, w1) in enumerate(_adaptive_bounds(x.shape[3], ow)):
-            out[:, :, y, xx] = x[:, :, h0:h1, w0:w1].mean(axis=(-2, -1))
+    with np.errstate(invalid="ignore"):  # inf - inf in a window is NaN, as IEEE says
+        for y, (h0, h1) in enumerate(_adaptive_bounds(x.shape[2], oh)):
+            for xx, (w0, w1) in enumerate(_adaptive_bounds(x.shape[3], ow)):
+                out[:, :, y, xx] = x[:, :, h0:h1, w0:w1].mean(axis=(-2, -1))
     return out if batched else out[0]
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import numpy.typing as npt
 
-from . import _IntPair, _Int, _Padding
+from . import _IntPair, _Int, _OutputSize, _Padding, _PoolPadding, _Shape
 
 def conv2d_oracle(
     input: npt.ArrayLike,
@@ -12,4 +12,45 @@ def conv2d_oracle(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+) -> npt.NDArray[np.float64]: ...
+
+def max_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    dilation: _IntPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def avg_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+) -> npt.NDArray[np.float64]: ...
+def avg_pool2d_backward_oracle(
+    grad_output: npt.ArrayLike,
+    input_shape: _Shape,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+) -> npt.NDArray[np.float64]: ...
+def adaptive_avg_pool2d_oracle(
+    input: npt.ArrayLike, output_size: _OutputSize
+) -> npt.NDArray[np.float64]: ...
+def adaptive_max_pool2d_oracle(
+    input: npt.ArrayLike, output_size: _OutputSize, return_indices: bool = False
+) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def adaptive_avg_pool2d_backward_oracle(
+    grad_output: npt.ArrayLike, input_shape: _Shape
+) -> npt.NDArray[np.float64]: ...
+def max_pool2d_backward_oracle(
+    grad_output: npt.ArrayLike, indices: npt.ArrayLike, input_shape: _Shape
 ) -> npt.NDArray[np.float64]: ...
