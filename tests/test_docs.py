@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
 
-@pytest.mark.parametrize("module", [cconv, _conv, _config], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [cconv, _conv, _config, _pool], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

@@ -1,6 +1,7 @@
 /* The max and average pooling entry points: the forward template instantiated for float and
  * double. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "cconv.h"
 #include "pool/pool2d_common.h"

@@ -18,6 +18,9 @@
 /* Pass numbers of one output row: as wide as PF_T; rows with more passes than this (kernels of
  * thousands of taps) record flat indices directly, with scalar code. */
 #define PF_MAX_PASSES 4096
+/* Rows wider than this are read at stride 2 rather than split (the split rows of one thread's
+ * scratch then stay within 64 x 64K elements). */
+#define PF_SPLIT_MAX_WIDTH 65536
 
 /* o[k] = max(o[k], src[k*step]) for k < n, a NaN tap winning (and staying) as in PyTorch.  The
  * comparisons are combined with | rather than || so that the loop has no branch to vectorise. */
@@ -119,7 +122,51 @@ typedef struct PF_FN(call_) {
      * max_passes: per-thread scratch holds out_width codes, then max_passes bases. */
     int coded;
     int64_t max_passes;
+    /* Stride 2 along contiguous rows: each input row is split once into its even and odd
+     * columns (kept for the next output rows in split_slots slots, one per kernel row), so that
+     * every kernel column's pass reads unit-stride vectors instead of deinterleaving again. */
+    int64_t split_slots, split_half; /* 0 slots: no split */
+    /* Per kernel column j, the output columns whose tap lies inside the input: [lo, hi) at
+     * column_range[2j], [2j+1] (NULL for kernels too wide to tabulate: computed per row).  The
+     * same for every row, and two integer divisions each, so computed once per call. */
+    const int64_t *column_range;
 } PF_FN(call_);
+
+/* The output columns [*lo, *hi) whose kernel column j reads inside the input. */
+static void PF_FN(columns_)(const cconv_pool2d_params *p, int64_t j, int64_t *lo, int64_t *hi)
+{
+    const int64_t sW = p->stride_w, W = p->in_width;
+    const int64_t c0 = j * p->dilation_w - p->pad_left; /* input column of output 0's tap j */
+    *lo = c0 >= 0 ? 0 : (-c0 + sW - 1) / sW;
+    *hi = c0 >= W ? 0 : (W - 1 - c0) / sW + 1;
+    if (*hi > p->out_width) *hi = p->out_width;
+}
+
+/* One thread's scratch, as an item sees it (pointers into its slot_bytes block). */
+typedef struct PF_FN(scratch_) {
+    PF_CODE *code;  /* out_width pass numbers, or NULL */
+    int64_t *base;  /* max_passes flat-index bases */
+    PF_T *split;    /* split_slots rows of 2 * split_half elements: even, then odd columns */
+    int64_t *tags;  /* which input row each split slot holds (-1: none) */
+} PF_FN(scratch_);
+
+/* The even and odd columns of input row ih (row points at it): from its slot when the previous
+ * output row already split it, else split now. */
+static const PF_T *PF_FN(split_row_)(const PF_FN(call_) *c, const PF_FN(scratch_) *s,
+                                     const PF_T *R row, int64_t ih)
+{
+    const int64_t slot = ih % c->split_slots, half = c->split_half, W = c->p->in_width;
+    PF_T *R even = s->split + slot * 2 * half;
+    if (s->tags[slot] == ih) return even;
+    PF_T *R odd = even + half;
+    for (int64_t q = 0; q < W / 2; q++) {
+        even[q] = row[2 * q];
+        odd[q] = row[2 * q + 1];
+    }
+    if (W % 2) even[W / 2] = row[W - 1];
+    s->tags[slot] = ih;
+    return even;
+}
 
 /* Input pixels of the window along one axis (average pooling's divisor): the window clipped to
  * the padded input (count_include_pad) or to the input itself. */
@@ -133,10 +180,12 @@ static int64_t PF_FN(window_count_)(int64_t start, int64_t kernel, int64_t in, i
 }
 
 /* Output row y of one plane. */
-static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *o,
-                             int64_t *ix, int64_t y, int64_t full_lo, int64_t full_hi,
-                             PF_CODE *code, int64_t *base)
+static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_FN(scratch_) *s,
+                             const PF_T *in_plane, PF_T *o, int64_t *ix, int64_t y,
+                             int64_t full_lo, int64_t full_hi)
 {
+    PF_CODE *code = s->code;
+    int64_t *base = s->base;
     const cconv_pool2d_params *p = c->p;
     const int64_t H = p->in_height, W = p->in_width, OW = p->out_width;
     const int64_t sW = p->stride_w, dW = p->dilation_w, kW = p->kernel_width;
@@ -154,17 +203,23 @@ static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_T *in_plane, PF_T *
         if (ih < 0) continue;
         if (ih >= H) break;
         const PF_T *row = in_plane + ih * c->in.h;
+        const PF_T *split = c->split_slots ? PF_FN(split_row_)(c, s, row, ih) : NULL;
         for (int64_t j = 0; j < kW; j++) {
             const int64_t c0 = j * dW - p->pad_left; /* input column of output 0's tap j */
             if (c0 >= W) break;
-            const int64_t x_lo = c0 >= 0 ? 0 : (-c0 + sW - 1) / sW;
-            int64_t x_hi = (W - 1 - c0) / sW + 1;
-            if (x_hi > OW) x_hi = OW;
+            int64_t x_lo, x_hi;
+            if (c->column_range) {
+                x_lo = c->column_range[2 * j];
+                x_hi = c->column_range[2 * j + 1];
+            } else {
+                PF_FN(columns_)(p, j, &x_lo, &x_hi);
+            }
             if (x_lo >= x_hi) continue;
             const int64_t n = x_hi - x_lo, col = x_lo * sW + c0;
-            const PF_T *src = row + col * c->in.w;
+            const PF_T *src = split ? split + (col % 2) * c->split_half + col / 2
+                                    : row + col * c->in.w;
             /* With two or more taps, sW < W: the step stays inside the row's extent. */
-            const int64_t step = n > 1 ? sW * c->in.w : 0;
+            const int64_t step = split ? 1 : n > 1 ? sW * c->in.w : 0;
             if (code) {
                 base[passes] = ih * W + c0;
                 PF_FN(max_code_pass_)(o + x_lo, code + x_lo, src, n, step, (PF_CODE)passes++);
@@ -233,11 +288,23 @@ static cconv_status PF_FN(pool_item_)(void *context, int64_t item, void *scratch
     }
     const int64_t y0 = band * c->band_rows;
     const int64_t y1 = y0 + c->band_rows < OH ? y0 + c->band_rows : OH;
-    PF_CODE *code = c->coded ? (PF_CODE *)scratch : NULL;
-    int64_t *base = c->coded ? (int64_t *)scratch + OW : NULL; /* after OW codes of <= 8 bytes */
+    /* The slot's layout (see pool2d_): OW codes and max_passes bases (8 bytes each), then the
+     * split rows and their tags. */
+    PF_FN(scratch_) s = {NULL, NULL, NULL, NULL};
+    int64_t *words = (int64_t *)scratch;
+    if (c->coded) {
+        s.code = (PF_CODE *)words;
+        s.base = words + OW;
+        words += OW + c->max_passes;
+    }
+    if (c->split_slots) {
+        s.tags = words;
+        s.split = (PF_T *)(words + c->split_slots);
+        for (int64_t k = 0; k < c->split_slots; k++) s.tags[k] = -1; /* a new plane */
+    }
     for (int64_t y = y0; y < y1; y++) {
-        PF_FN(pool_row_)(c, in_plane, out_plane + y * OW, idx_plane ? idx_plane + y * OW : NULL,
-                         y, full_lo, full_hi, code, base);
+        PF_FN(pool_row_)(c, &s, in_plane, out_plane + y * OW,
+                         idx_plane ? idx_plane + y * OW : NULL, y, full_lo, full_hi);
     }
     return CCONV_OK;
 }
@@ -271,9 +338,26 @@ static cconv_status PF_FN(pool2d_)(const cconv_pool2d_params *p, const PF_T *inp
     c.max_passes = rows * p->kernel_width; /* rows, kernel_width <= 2**62 / 8: no overflow */
     if (p->kernel_width > PF_MAX_PASSES || c.max_passes > PF_MAX_PASSES) c.max_passes = 0;
     c.coded = c.indices != NULL && c.max_passes > 0;
+    c.split_half = (p->in_width + 1) / 2;
+    c.split_slots = 0;
+    if (p->stride_w == 2 && c.in.w == 1 && p->out_width > 1 && p->kernel_height <= 64 &&
+        p->in_width <= PF_SPLIT_MAX_WIDTH)
+        c.split_slots = p->kernel_height;
+    /* Sizes bounded by the limits above and by the output row: no overflow. */
     const size_t slot_bytes =
-        c.coded ? (size_t)(p->out_width + c.max_passes) * sizeof(int64_t) : 0;
-    return cconv_pool_parallel(&p->run, planes * c.bands, slot_bytes, PF_FN(pool_item_), &c);
+        (c.coded ? (size_t)(p->out_width + c.max_passes) * sizeof(int64_t) : 0) +
+        (size_t)c.split_slots * (sizeof(int64_t) + (size_t)(2 * c.split_half) * sizeof(PF_T));
+    int64_t *ranges = NULL;
+    if (p->kernel_width <= PF_MAX_PASSES) {
+        ranges = (int64_t *)malloc((size_t)p->kernel_width * 2 * sizeof(int64_t));
+        if (!ranges) return CCONV_ERR_NO_MEMORY;
+        for (int64_t j = 0; j < p->kernel_width; j++)
+            PF_FN(columns_)(p, j, &ranges[2 * j], &ranges[2 * j + 1]);
+    }
+    c.column_range = ranges;
+    status = cconv_pool_parallel(&p->run, planes * c.bands, slot_bytes, PF_FN(pool_item_), &c);
+    free(ranges);
+    return status;
 }
 
 cconv_status PF_CAT(cconv_max_pool2d_, PF_SUFFIX)(const cconv_pool2d_params *params,
@@ -291,6 +375,7 @@ cconv_status PF_CAT(cconv_avg_pool2d_, PF_SUFFIX)(const cconv_pool2d_params *par
 
 #undef R
 #undef PF_MAX_PASSES
+#undef PF_SPLIT_MAX_WIDTH
 #undef PF_FN
 #undef PF_CAT
 #undef PF_CAT_
