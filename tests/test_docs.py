@@ -7,7 +7,7 @@ import re
 import pytest
 
 import cconv
-from cconv import _config, _conv
+from cconv import _config, _conv, _pool
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
