@@ -98,6 +98,82 @@ static void PF_FN(max_code_pass_)(PF_T *R o, PF_CODE *R code, const PF_T *R src,
     }
 }
 
+/* The kernel columns of a 2- or 3-wide kernel in one pass (a, b, d: unit-stride sources of
+ * columns 0, 1, 2; d unused for 2), for the output columns where all of them lie inside the
+ * input: each output still meets its taps in column order, so this computes exactly what one
+ * pass per column does, with a third or half of the loads and stores of the output row. */
+#define PF_MAX_STEP(v)                                                                         \
+    do {                                                                                       \
+        const PF_T v_ = (v);                                                                   \
+        m = ((v_ > m) | (v_ != v_)) ? v_ : m;                                                  \
+    } while (0)
+#define PF_CODE_STEP(v, pass)                                                                  \
+    do {                                                                                       \
+        const PF_T v_ = (v);                                                                   \
+        const int t_ = (v_ > m) | (v_ != v_);                                                  \
+        m = t_ ? v_ : m;                                                                       \
+        cd = t_ ? (PF_CODE)(pass) : cd;                                                        \
+    } while (0)
+
+static void PF_FN(max_fused_)(PF_T *R o, const PF_T *R a, const PF_T *R b, const PF_T *R d,
+                              int64_t n)
+{
+    if (d) {
+        for (int64_t k = 0; k < n; k++) {
+            PF_T m = o[k];
+            PF_MAX_STEP(a[k]);
+            PF_MAX_STEP(b[k]);
+            PF_MAX_STEP(d[k]);
+            o[k] = m;
+        }
+    } else {
+        for (int64_t k = 0; k < n; k++) {
+            PF_T m = o[k];
+            PF_MAX_STEP(a[k]);
+            PF_MAX_STEP(b[k]);
+            o[k] = m;
+        }
+    }
+}
+
+static void PF_FN(code_fused_)(PF_T *R o, PF_CODE *R code, const PF_T *R a, const PF_T *R b,
+                               const PF_T *R d, int64_t n, PF_CODE pass)
+{
+    if (d) {
+        for (int64_t k = 0; k < n; k++) {
+            PF_T m = o[k];
+            PF_CODE cd = code[k];
+            PF_CODE_STEP(a[k], pass);
+            PF_CODE_STEP(b[k], pass + 1);
+            PF_CODE_STEP(d[k], pass + 2);
+            o[k] = m;
+            code[k] = cd;
+        }
+    } else {
+        for (int64_t k = 0; k < n; k++) {
+            PF_T m = o[k];
+            PF_CODE cd = code[k];
+            PF_CODE_STEP(a[k], pass);
+            PF_CODE_STEP(b[k], pass + 1);
+            o[k] = m;
+            code[k] = cd;
+        }
+    }
+}
+#undef PF_MAX_STEP
+#undef PF_CODE_STEP
+
+/* The sums in column order: ((o + a) + b) + d, as one pass per column adds them. */
+static void PF_FN(sum_fused_)(PF_T *R o, const PF_T *R a, const PF_T *R b, const PF_T *R d,
+                              int64_t n)
+{
+    if (d) {
+        for (int64_t k = 0; k < n; k++) o[k] = ((o[k] + a[k]) + b[k]) + d[k];
+    } else {
+        for (int64_t k = 0; k < n; k++) o[k] = (o[k] + a[k]) + b[k];
+    }
+}
+
 /* o[k] += src[k*step] for k < n. */
 static void PF_FN(sum_pass_)(PF_T *R o, const PF_T *R src, int64_t n, int64_t step)
 {
@@ -130,6 +206,10 @@ typedef struct PF_FN(call_) {
      * column_range[2j], [2j+1] (NULL for kernels too wide to tabulate: computed per row).  The
      * same for every row, and two integer divisions each, so computed once per call. */
     const int64_t *column_range;
+    /* Kernels 2 or 3 wide with unit-stride sources (split rows, or stride 1 along contiguous
+     * rows): the output columns [fused_lo, fused_hi) where every kernel column reads inside the
+     * input go through one fused pass per kernel row.  fused_hi = fused_lo: not fused. */
+    int64_t fused_lo, fused_hi;
 } PF_FN(call_);
 
 /* The output columns [*lo, *hi) whose kernel column j reads inside the input. */
@@ -197,13 +277,16 @@ static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_FN(scratch_) *s,
     } else if (ix) {
         for (int64_t x = 0; x < OW; x++) ix[x] = -1;
     }
-    int64_t passes = 0;
+    int64_t row_passes = 0; /* window rows read so far: pass numbers row_passes*kW + j */
+    const int64_t xa = c->fused_lo, xb = c->fused_hi;
     for (int64_t i = 0; i < p->kernel_height; i++) {
         const int64_t ih = top + i * p->dilation_h;
         if (ih < 0) continue;
         if (ih >= H) break;
         const PF_T *row = in_plane + ih * c->in.h;
         const PF_T *split = c->split_slots ? PF_FN(split_row_)(c, s, row, ih) : NULL;
+        const int64_t pass0 = row_passes++ * kW;
+        const PF_T *fused[3] = {NULL, NULL, NULL};
         for (int64_t j = 0; j < kW; j++) {
             const int64_t c0 = j * dW - p->pad_left; /* input column of output 0's tap j */
             if (c0 >= W) break;
@@ -214,21 +297,44 @@ static void PF_FN(pool_row_)(const PF_FN(call_) *c, const PF_FN(scratch_) *s,
             } else {
                 PF_FN(columns_)(p, j, &x_lo, &x_hi);
             }
-            if (x_lo >= x_hi) continue;
-            const int64_t n = x_hi - x_lo, col = x_lo * sW + c0;
-            const PF_T *src = split ? split + (col % 2) * c->split_half + col / 2
-                                    : row + col * c->in.w;
-            /* With two or more taps, sW < W: the step stays inside the row's extent. */
-            const int64_t step = split ? 1 : n > 1 ? sW * c->in.w : 0;
-            if (code) {
-                base[passes] = ih * W + c0;
-                PF_FN(max_code_pass_)(o + x_lo, code + x_lo, src, n, step, (PF_CODE)passes++);
-            } else if (ix)
-                PF_FN(max_index_pass_)(o + x_lo, ix + x_lo, src, n, step, ih * W + col, sW);
+            if (code) base[pass0 + j] = ih * W + c0;
+            /* The columns left and right of the fused range, or all of them. */
+            for (int part = 0; part < 2; part++) {
+                int64_t lo = x_lo, hi = x_hi;
+                if (xb > xa) {
+                    if (part == 0 && hi > xa) hi = xa;
+                    if (part == 1 && lo < xb) lo = xb;
+                } else if (part == 1) {
+                    break;
+                }
+                if (lo >= hi) continue;
+                const int64_t n = hi - lo, col = lo * sW + c0;
+                const PF_T *src = split ? split + (col % 2) * c->split_half + col / 2
+                                        : row + col * c->in.w;
+                /* With two or more taps, sW < W: the step stays inside the row's extent. */
+                const int64_t step = split ? 1 : n > 1 ? sW * c->in.w : 0;
+                if (code)
+                    PF_FN(max_code_pass_)(o + lo, code + lo, src, n, step, (PF_CODE)(pass0 + j));
+                else if (ix)
+                    PF_FN(max_index_pass_)(o + lo, ix + lo, src, n, step, ih * W + col, sW);
+                else if (c->average)
+                    PF_FN(sum_pass_)(o + lo, src, n, step);
+                else
+                    PF_FN(max_pass_)(o + lo, src, n, step);
+            }
+            if (xb > xa) {
+                const int64_t col = xa * sW + c0;
+                fused[j] = split ? split + (col % 2) * c->split_half + col / 2 : row + col;
+            }
+        }
+        if (xb > xa) { /* every column reads inside the input there, so fused[0..kW) are set */
+            if (code)
+                PF_FN(code_fused_)(o + xa, code + xa, fused[0], fused[1], fused[2], xb - xa,
+                                   (PF_CODE)pass0);
             else if (c->average)
-                PF_FN(sum_pass_)(o + x_lo, src, n, step);
-            else
-                PF_FN(max_pass_)(o + x_lo, src, n, step);
+                PF_FN(sum_fused_)(o + xa, fused[0], fused[1], fused[2], xb - xa);
+            else if (!ix)
+                PF_FN(max_fused_)(o + xa, fused[0], fused[1], fused[2], xb - xa);
         }
     }
     if (ix) {
@@ -355,6 +461,21 @@ static cconv_status PF_FN(pool2d_)(const cconv_pool2d_params *p, const PF_T *inp
             PF_FN(columns_)(p, j, &ranges[2 * j], &ranges[2 * j + 1]);
     }
     c.column_range = ranges;
+    /* The fused range: every kernel column inside the input, unit-stride sources, and no
+     * scalar index path (which records flat indices pass by pass). */
+    c.fused_lo = c.fused_hi = 0;
+    if (ranges && (p->kernel_width == 2 || p->kernel_width == 3) &&
+        (c.split_slots || (p->stride_w == 1 && c.in.w == 1)) && !(c.indices && !c.coded)) {
+        int64_t lo = 0, hi = p->out_width;
+        for (int64_t j = 0; j < p->kernel_width; j++) {
+            if (ranges[2 * j] > lo) lo = ranges[2 * j];
+            if (ranges[2 * j + 1] < hi) hi = ranges[2 * j + 1];
+        }
+        if (hi > lo) {
+            c.fused_lo = lo;
+            c.fused_hi = hi;
+        }
+    }
     status = cconv_pool_parallel(&p->run, planes * c.bands, slot_bytes, PF_FN(pool_item_), &c);
     free(ranges);
     return status;
