@@ -12,6 +12,55 @@ from ._args import (as_bool, as_shape, check_out, pool_input_shape, resolve_adap
 from ._memory import check_memory
 
 _INDEX_DTYPE = np.dtype(np.int64)
+# Below this many bytes of result and copies, a call cannot run out of RAM: the check is skipped.
+_MEMORY_CHECK_BYTES = 64 * 2**20
+
+# Repeated calls (a network's layers, batch after batch) skip the argument resolution: resolved
+# geometries are cached under the input shape and the exact parameters.  A key is only made of
+# exact values tagged with their types (1 and True, or 2 and 2.0, never share a key), so a hit
+# has passed every check a fresh call would make; anything else has no key and is resolved
+# afresh.  Only successful resolutions are stored; plain dict operations are atomic, so this
+# needs no lock; it is cleared when it grows too big.
+_GEOMETRY_CACHE: dict = {}
+_GEOMETRY_CACHE_MAX = 512
+_KEY_TYPES = (int, bool, type(None))
+
+
+def _exact_key(value):
+    """A hashable, type-tagged copy of an int / bool / None or a (nested) tuple or list of
+    them; None when the value is anything else."""
+    kind = type(value)
+    if kind in _KEY_TYPES:
+        return kind, value
+    if kind is tuple or kind is list:
+        parts = tuple(_exact_key(v) for v in value)
+        return None if None in parts else (kind, parts)
+    return None
+
+
+def _cached(resolve, shape, *params):
+    """resolve(shape, *params), through the cache when the parameters have an exact key."""
+    key = _exact_key(params)
+    if key is None:
+        return resolve(shape, *params)
+    key = (resolve, shape, key)
+    hit = _GEOMETRY_CACHE.get(key)
+    if hit is None:
+        hit = resolve(shape, *params)
+        if len(_GEOMETRY_CACHE) >= _GEOMETRY_CACHE_MAX:
+            _GEOMETRY_CACHE.clear()
+        _GEOMETRY_CACHE[key] = hit
+    return hit
+
+
+def _resolve_max(shape, kernel_size, stride, padding, dilation, ceil_mode):
+    return resolve_pool(shape, kernel_size, stride, padding, dilation, ceil_mode, average=False)
+
+
+def _resolve_avg(shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                 divisor_override):
+    return resolve_pool(shape, kernel_size, stride, padding, 1, ceil_mode, count_include_pad,
+                        divisor_override, average=True)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -42,7 +91,11 @@ def _targets(out, shape, dtype, with_indices, reads, operation):
             values = check_out(out, shape, dtype)
     results = [values, indices if with_indices else None]
     given = [a for a in results if a is not None]
-    check_memory(operation, [r for r in reads if r.size], shape, dtype, values is None)
+    size = dtype.itemsize
+    for d in shape:
+        size *= d
+    if size + sum(r.nbytes for r in reads) > _MEMORY_CHECK_BYTES:
+        check_memory(operation, [r for r in reads if r.size], shape, dtype, values is None)
     targets = []
     for i, a in enumerate(results):
         if i == 1 and not with_indices:
@@ -194,7 +247,7 @@ def _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return
                 threads, simd, reference):
     """max_pool2d on an explicit SIMD path index (or the C reference kernel): the tests' entry."""
     x, dtype = _float_array(input, "input")
-    g = resolve_pool(x.shape, kernel_size, stride, padding, dilation, ceil_mode, average=False)
+    g = _cached(_resolve_max, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     with_indices = as_bool(return_indices, "return_indices")
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
@@ -248,7 +301,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, *, out=None, t
 
 def _adaptive_max_pool2d(input, output_size, return_indices, out, threads, simd, reference):
     x, dtype = _float_array(input, "input")
-    in_shape, out_shape = resolve_adaptive(x.shape, output_size)
+    in_shape, out_shape = _cached(resolve_adaptive, x.shape, output_size)
     with_indices = as_bool(return_indices, "return_indices")
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
@@ -404,8 +457,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 def _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override, out, threads, simd, reference):
     x, dtype = _float_array(input, "input")
-    g = resolve_pool(x.shape, kernel_size, stride, padding, 1, ceil_mode, count_include_pad,
-                     divisor_override, average=True)
+    g = _cached(_resolve_avg, x.shape, kernel_size, stride, padding, ceil_mode,
+                count_include_pad, divisor_override)
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
     results, (values, _) = _targets(out, _batched(g.out_shape, batched), dtype, False, (x,),
@@ -459,8 +512,8 @@ def _avg_pool2d_backward(grad_output, input_shape, kernel_size, stride, padding,
                          count_include_pad, divisor_override, out, threads, simd, reference):
     go, dtype = _float_array(grad_output, "grad_output")
     shape = as_shape(input_shape, "input_shape")
-    g = resolve_pool(shape, kernel_size, stride, padding, 1, ceil_mode, count_include_pad,
-                     divisor_override, average=True)
+    g = _cached(_resolve_avg, shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override)
     in_shape, batched = _backward_shapes(go, shape, g.out_shape)
     n_threads = resolve_threads(threads)
     results, (target, _) = _targets(out, _batched(in_shape, batched), dtype, False, (go,),
@@ -508,7 +561,7 @@ def adaptive_avg_pool2d(input, output_size, *, out=None, threads=None):
 
 def _adaptive_avg_pool2d(input, output_size, out, threads, simd, reference):
     x, dtype = _float_array(input, "input")
-    in_shape, out_shape = resolve_adaptive(x.shape, output_size)
+    in_shape, out_shape = _cached(resolve_adaptive, x.shape, output_size)
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
     results, (values, _) = _targets(out, _batched(out_shape, batched), dtype, False, (x,),

@@ -626,3 +626,25 @@ def test_ceil_mode_edge_windows_as_torch():
                     got = cconv.avg_pool2d(x, kernel, stride, pad, ceil_mode=True,
                                            count_include_pad=False)
                     np.testing.assert_array_equal(got, want)
+
+
+def test_cached_resolution_never_hides_an_error():
+    """Repeated calls reuse resolved geometries under exact, type-tagged keys: a look-alike of a
+    cached call (True for 1, 1 for True, a float, a list) still fails or resolves afresh."""
+    x = np.zeros((1, 2, 6, 6))
+    for _ in range(2):
+        cconv.max_pool2d(x, 1, ceil_mode=True)
+        cconv.avg_pool2d(x, 2, 1, 0, False, True, 1)
+        cconv.adaptive_avg_pool2d(x, (1, 2))
+    with pytest.raises(TypeError, match="kernel_size must be an int, got bool"):
+        cconv.max_pool2d(x, True, ceil_mode=True)
+    with pytest.raises(TypeError, match="ceil_mode must be a bool, got int"):
+        cconv.max_pool2d(x, 1, ceil_mode=1)
+    with pytest.raises(TypeError, match="divisor_override must be an int, got bool"):
+        cconv.avg_pool2d(x, 2, 1, 0, False, True, True)
+    with pytest.raises(TypeError, match=r"output_size\[1\] must be an int, got float"):
+        cconv.adaptive_avg_pool2d(x, (1, 2.0))
+    assert cconv.adaptive_avg_pool2d(x, [1, 2]).shape == (1, 2, 1, 2)
+    assert cconv.max_pool2d(x, np.int64(1), ceil_mode=np.True_).shape == (1, 2, 6, 6)
+    with pytest.raises(ValueError, match="input has height 0"):
+        cconv.max_pool2d(np.zeros((1, 2, 0, 6)), 1, ceil_mode=True)
