@@ -1,4 +1,6 @@
 # Type stubs for cconv.oracle, the slow NumPy twin of conv2d used by the tests as the reference.
+from typing import Literal, overload
+
 import numpy as np
 import numpy.typing as npt
 
@@ -14,6 +16,7 @@ def conv2d_oracle(
     groups: _Int = 1,
 ) -> npt.NDArray[np.float64]: ...
 
+@overload
 def max_pool2d_oracle(
     input: npt.ArrayLike,
     kernel_size: _IntPair,
@@ -21,8 +24,29 @@ def max_pool2d_oracle(
     padding: _PoolPadding = 0,
     dilation: _IntPair = 1,
     ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+    return_indices: Literal[False] = False,
+) -> npt.NDArray[np.float64]: ...
+@overload
+def max_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None,
+    padding: _PoolPadding,
+    dilation: _IntPair,
+    ceil_mode: bool,
+    return_indices: Literal[True],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+@overload
+def max_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    dilation: _IntPair = 1,
+    ceil_mode: bool = False,
+    *,
+    return_indices: Literal[True],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def avg_pool2d_oracle(
     input: npt.ArrayLike,
     kernel_size: _IntPair,
@@ -45,9 +69,14 @@ def avg_pool2d_backward_oracle(
 def adaptive_avg_pool2d_oracle(
     input: npt.ArrayLike, output_size: _OutputSize
 ) -> npt.NDArray[np.float64]: ...
+@overload
 def adaptive_max_pool2d_oracle(
-    input: npt.ArrayLike, output_size: _OutputSize, return_indices: bool = False
-) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[False] = False
+) -> npt.NDArray[np.float64]: ...
+@overload
+def adaptive_max_pool2d_oracle(
+    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[True]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def adaptive_avg_pool2d_backward_oracle(
     grad_output: npt.ArrayLike, input_shape: _Shape
 ) -> npt.NDArray[np.float64]: ...
