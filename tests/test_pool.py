@@ -648,3 +648,33 @@ def test_cached_resolution_never_hides_an_error():
     assert cconv.max_pool2d(x, np.int64(1), ceil_mode=np.True_).shape == (1, 2, 6, 6)
     with pytest.raises(ValueError, match="input has height 0"):
         cconv.max_pool2d(np.zeros((1, 2, 0, 6)), 1, ceil_mode=True)
+
+
+def test_python_threads_calling_at_once_get_the_serial_results():
+    """8 Python threads pooling different shapes at once (each call itself threaded) get the
+    same bits as serial calls: calls share nothing but the thread pool."""
+    import threading
+    inputs = [_data((2, 3, 20 + 3 * i, 17 + 2 * i), np.float32, 20 + i, specials=True)
+              for i in range(8)]
+
+    def calls(x):
+        y, idx = cconv.max_pool2d(x, 3, 2, 1, return_indices=True, threads=2)
+        return [y, idx, cconv.avg_pool2d(x, 2, ceil_mode=True, threads=2),
+                cconv.adaptive_avg_pool2d(x, (3, 4), threads=2),
+                cconv.max_pool2d_backward(y, idx, x.shape, threads=2)]
+
+    want = [calls(x) for x in inputs]
+    got = [None] * len(inputs)
+
+    def work(i):
+        for _ in range(5):
+            got[i] = calls(inputs[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for w, g in zip(want, got):
+        for a, b in zip(w, g):
+            assert np.array_equal(a, b, equal_nan=True)
