@@ -16,8 +16,9 @@ except ImportError as exc:  # pragma: no cover - only hit in an unbuilt source t
 from . import oracle  # noqa: F401  (cconv.oracle.conv2d_oracle, the slow NumPy twin)
 from ._config import get_config, show_config
 from ._conv import conv2d, conv2d_output_shape
-from ._pool import (adaptive_avg_pool2d, adaptive_avg_pool2d_backward, adaptive_max_pool2d,
-                    avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward,
+from ._adaptive_pool import (adaptive_avg_pool2d, adaptive_avg_pool2d_backward,
+                             adaptive_max_pool2d)
+from ._pool import (avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward,
                     pool2d_output_shape)
 from ._version import __version__
 

@@ -86,7 +86,7 @@ def conv2d_output_shape(
 def get_config() -> _Config: ...
 def show_config() -> None: ...
 
-# ---- pooling (runtime code in _pool.py) ----
+# ---- pooling (runtime code in _pool.py and _adaptive_pool.py) ----
 # Pooling padding: int, (p,), (h, w), ((before, after),) or ((top, bottom), (left, right)).
 _PoolPadding = _Int | tuple[_Int] | tuple[_Int, _Int] | list[_Int] | tuple[_Side] | tuple[
     _Side, _Side
