@@ -7,8 +7,25 @@ import numpy.typing as npt
 from . import oracle as oracle
 
 __version__: str
-__all__ = ["conv2d", "conv2d_output_shape", "conv_transpose2d", "conv_transpose2d_output_shape",
-           "conv2d_input", "conv2d_weight", "get_config", "show_config", "__version__"]
+__all__ = [
+    "conv2d",
+    "conv2d_output_shape",
+    "conv_transpose2d",
+    "conv_transpose2d_output_shape",
+    "conv2d_input",
+    "conv2d_weight",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_max_pool2d",
+    "adaptive_avg_pool2d",
+    "max_pool2d_backward",
+    "avg_pool2d_backward",
+    "adaptive_avg_pool2d_backward",
+    "pool2d_output_shape",
+    "get_config",
+    "show_config",
+    "__version__",
+]
 
 # An int parameter (Python or NumPy int, never bool/float at run time), a 1-element sequence of
 # one (both axes), or an (h, w) pair of them.
@@ -183,3 +200,129 @@ def conv2d_weight(
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
+# ---- pooling (runtime code in _pool.py and _adaptive_pool.py) ----
+# Pooling padding: int, (p,), (h, w), ((before, after),) or ((top, bottom), (left, right)).
+_PoolPadding = _Int | tuple[_Int] | tuple[_Int, _Int] | list[_Int] | tuple[_Side] | tuple[
+    _Side, _Side
+] | list[_Side]
+_IndexArray = npt.NDArray[np.int64]
+_OutputSize = _Int | None | tuple[_Int | None] | tuple[_Int | None, _Int | None] | list[_Int | None]
+
+@overload
+def max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    dilation: _IntPair = 1,
+    ceil_mode: bool = False,
+    return_indices: Literal[False] = False,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+@overload
+def max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    dilation: _IntPair = 1,
+    ceil_mode: bool = False,
+    *,
+    return_indices: Literal[True],
+    out: npt.NDArray[Any]
+    | tuple[npt.NDArray[Any] | None, _IndexArray | None]
+    | None = None,
+    threads: _Int | None = None,
+) -> tuple[_FloatArray, _IndexArray]: ...
+@overload
+def max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None,
+    padding: _PoolPadding,
+    dilation: _IntPair,
+    ceil_mode: bool,
+    return_indices: Literal[True],
+    *,
+    out: npt.NDArray[Any]
+    | tuple[npt.NDArray[Any] | None, _IndexArray | None]
+    | None = None,
+    threads: _Int | None = None,
+) -> tuple[_FloatArray, _IndexArray]: ...
+def avg_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+def adaptive_avg_pool2d(
+    input: npt.ArrayLike,
+    output_size: _OutputSize,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+@overload
+def adaptive_max_pool2d(
+    input: npt.ArrayLike,
+    output_size: _OutputSize,
+    return_indices: Literal[False] = False,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+@overload
+def adaptive_max_pool2d(
+    input: npt.ArrayLike,
+    output_size: _OutputSize,
+    return_indices: Literal[True],
+    *,
+    out: npt.NDArray[Any]
+    | tuple[npt.NDArray[Any] | None, _IndexArray | None]
+    | None = None,
+    threads: _Int | None = None,
+) -> tuple[_FloatArray, _IndexArray]: ...
+def max_pool2d_backward(
+    grad_output: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    input_shape: _Shape,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+def avg_pool2d_backward(
+    grad_output: npt.ArrayLike,
+    input_shape: _Shape,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+def adaptive_avg_pool2d_backward(
+    grad_output: npt.ArrayLike,
+    input_shape: _Shape,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    threads: _Int | None = None,
+) -> _FloatArray: ...
+def pool2d_output_shape(
+    input_shape: _Shape,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    dilation: _IntPair = 1,
+    ceil_mode: bool = False,
+) -> tuple[int, ...]: ...

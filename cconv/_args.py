@@ -566,3 +566,189 @@ def resolve_transpose(input_shape, weight_shape, stride=1, padding=0, output_pad
                              f"offsets")
     return TransposeGeometry(n, c, h, w, o, kh, kw, sh, sw, top, left, dh, dw, groups, out_h,
                              out_w)
+
+
+# ---------------------------------------------------------------- pooling
+# PyTorch's rules for max_pool2d / avg_pool2d / adaptive_*_pool2d, checked here before any C work.
+
+class PoolGeometry(NamedTuple):
+    """A fully resolved max_pool2d / avg_pool2d configuration (all ints, all checked)."""
+
+    batch: int
+    channels: int
+    in_height: int
+    in_width: int
+    kernel_height: int
+    kernel_width: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_bottom: int
+    pad_left: int
+    pad_right: int
+    dilation_h: int
+    dilation_w: int
+    ceil_mode: bool
+    count_include_pad: bool
+    divisor: int  # 0: the window's size
+    out_height: int
+    out_width: int
+
+    @property
+    def in_shape(self) -> tuple[int, int, int, int]:
+        return (self.batch, self.channels, self.in_height, self.in_width)
+
+    @property
+    def out_shape(self) -> tuple[int, int, int, int]:
+        return (self.batch, self.channels, self.out_height, self.out_width)
+
+    @property
+    def core_tuple(self) -> tuple[int, ...]:
+        """The layout the Cython binding takes."""
+        return (self.kernel_height, self.kernel_width, self.stride_h, self.stride_w,
+                self.pad_top, self.pad_bottom, self.pad_left, self.pad_right, self.dilation_h,
+                self.dilation_w, int(self.ceil_mode), int(self.count_include_pad), self.divisor)
+
+
+def as_bool(value, name: str) -> bool:
+    """A flag: a Python or NumPy bool (an int or a string is a mistake rather than a flag)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def pool_input_shape(shape, name: str = "input") -> tuple[int, int, int, int]:
+    """(N, C, H, W) from an (N, C, H, W) or (C, H, W) shape; H and W must be at least 1 (a window
+    needs an input pixel), N and C may be 0."""
+    dims = _check_shape(shape, name, (3, 4), "(N, C, H, W) or (C, H, W)")
+    if len(dims) == 3:
+        dims = (1,) + dims
+    for axis, size in (("height", dims[2]), ("width", dims[3])):
+        if size < 1:
+            raise ValueError(f"{name} has {axis} 0 ({name}.shape={tuple(shape)}); pooling needs "
+                             f"at least one input pixel per window")
+    return dims  # type: ignore[return-value]
+
+
+def pool_stride(stride, kernel: tuple[int, int]) -> tuple[int, int]:
+    """stride= of a pooling call: None (or an empty sequence, as PyTorch allows) means the
+    kernel size."""
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        return kernel
+    return as_pair(stride, "stride", 1)
+
+
+def pool_padding(padding, kernel: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) from an int, (h, w), a 1-element sequence or
+    ((top, bottom), (left, right)); each side at most half the kernel, as in PyTorch (so that
+    every window overlaps the input)."""
+    if isinstance(padding, str):
+        raise ValueError(f"padding of a pooling call must be an int, a 1-element sequence, an "
+                         f"(h, w) pair or ((top, bottom), (left, right)), got the string "
+                         f"{padding!r}")
+    sides = resolve_padding(padding, (0, 0), kernel, (1, 1), (1, 1))
+    names = ("top", "bottom", "left", "right")
+    for side, pad, k, axis in zip(names, sides, (kernel[0],) * 2 + (kernel[1],) * 2,
+                                  ("height",) * 2 + ("width",) * 2):
+        if pad > k // 2:
+            raise ValueError(f"padding {side} {pad} is more than half of the kernel {axis} {k} "
+                             f"(at most {k // 2}, as in PyTorch: every window must overlap the "
+                             f"input)")
+    return sides
+
+
+def pool_output_size(axis: str, size: int, kernel: int, stride: int, before: int, after: int,
+                     dilation: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size along one axis, with its ceil_mode rule (the last window
+    must start inside the input or its leading padding), checked to be at least 1."""
+    span = dilation * (kernel - 1) + 1
+    padded = size + before + after
+    numerator = padded - span + (stride - 1 if ceil_mode else 0)
+    out = numerator // stride + 1
+    if ceil_mode and out > 1 and (out - 1) * stride >= size + before:
+        out -= 1
+    if out < 1:
+        dilated = f" (dilated by {dilation})" if dilation > 1 else ""
+        raise ValueError(
+            f"kernel {axis} {kernel}{dilated} spans {span} pixels, more than the padded input "
+            f"{axis} {padded} (= {size} + padding {before} + {after})")
+    # Only windows that start in the leading padding can miss the input; their first tap at or
+    # after 0 is (start mod dilation), inside the input whenever dilation <= size.
+    if dilation > size:
+        for y in range(out):
+            start = y * stride - before
+            if start >= 0:
+                break
+            if start % dilation >= size:
+                what = "row" if axis == "height" else "column"
+                raise ValueError(
+                    f"kernel {axis} {kernel} dilated by {dilation} with padding {before} has a "
+                    f"window (output {what} {y}) whose taps all miss the input {axis} {size}: "
+                    f"its taps fall at {start}, {start + dilation}, ...; such a window has no "
+                    f"maximum")
+    return out
+
+
+def _check_addressable(label: str, shape) -> None:
+    count = n_elements(shape)
+    if count > _MAX_ELEMENTS:
+        raise ValueError(f"{label} {count} elements, more than the {_MAX_ELEMENTS} that cconv "
+                         f"can address in 64-bit byte offsets")
+
+
+def resolve_pool(input_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None, *,
+                 average: bool) -> PoolGeometry:
+    """Checks every shape and parameter of max_pool2d (average=False) or avg_pool2d (no
+    dilation; count_include_pad and divisor_override) and returns the resolved geometry."""
+    n, c, h, w = pool_input_shape(input_shape)
+    kernel = as_pair(kernel_size, "kernel_size", 1)
+    sh, sw = pool_stride(stride, kernel)
+    top, bottom, left, right = pool_padding(padding, kernel)
+    dh, dw = (1, 1) if average else as_pair(dilation, "dilation", 1)
+    ceil_mode = as_bool(ceil_mode, "ceil_mode")
+    count_include_pad = as_bool(count_include_pad, "count_include_pad")
+    divisor = 0
+    if divisor_override is not None:
+        divisor = as_int(divisor_override, "divisor_override", -_MAX_PARAMETER)
+        if divisor == 0:
+            raise ValueError("divisor_override must not be 0")
+    out_h = pool_output_size("height", h, kernel[0], sh, top, bottom, dh, ceil_mode)
+    out_w = pool_output_size("width", w, kernel[1], sw, left, right, dw, ceil_mode)
+    _check_addressable("the input has", (n, c, h, w))
+    _check_addressable("the output would have", (n, c, out_h, out_w))
+    return PoolGeometry(n, c, h, w, kernel[0], kernel[1], sh, sw, top, bottom, left, right, dh,
+                        dw, ceil_mode, count_include_pad, divisor, out_h, out_w)
+
+
+def adaptive_output_size(output_size, in_hw: tuple[int, int]) -> tuple[int, int]:
+    """(OH, OW) of an adaptive pool: an int, a 1-element sequence or an (h, w) pair, each >= 0;
+    None (as an entry or the whole) keeps the input's size along that axis, as in PyTorch."""
+    if output_size is None:
+        return in_hw
+    if isinstance(output_size, np.ndarray) and output_size.ndim == 1:
+        output_size = output_size.tolist()
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) == 1:
+            output_size = (output_size[0], output_size[0])
+        if len(output_size) != 2:
+            raise ValueError(f"output_size must be an int, a 1-element sequence or an (h, w) "
+                             f"pair, got {len(output_size)} values: {output_size!r}")
+        return tuple(in_hw[i] if v is None else as_int(v, f"output_size[{i}]", 0)
+                     for i, v in enumerate(output_size))  # type: ignore[return-value]
+    size = as_int(output_size, "output_size", 0)
+    return size, size
+
+
+def resolve_adaptive(input_shape, output_size, name: str = "input"
+                     ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+    """((N, C, H, W), (N, C, OH, OW)) of an adaptive pool, checked."""
+    n, c, h, w = pool_input_shape(input_shape, name)
+    oh, ow = adaptive_output_size(output_size, (h, w))
+    _check_addressable(f"{name} has", (n, c, h, w))
+    _check_addressable("the output would have", (n, c, oh, ow))
+    # The C core computes window bounds as (i + 1) * size + out - 1.
+    if (oh + 1) * h + oh > 2**63 - 1 or (ow + 1) * w + ow > 2**63 - 1:
+        raise ValueError(f"output_size ({oh}, {ow}) times the input size ({h}, {w}) passes "
+                         f"64-bit arithmetic")
+    return (n, c, h, w), (n, c, oh, ow)

@@ -110,3 +110,85 @@ cdef extern from "cconv.h" nogil:
 # The thread pool's clock (src_c/runtime/thread_pool.h, internal to the C core but linked in).
 cdef extern from "runtime/thread_pool.h" nogil:
     double cconv_monotonic_time()
+
+
+# Pooling (src_c/include/cconv.h, "Pooling").
+cdef extern from "cconv.h" nogil:
+    ctypedef struct cconv_pool2d_params:
+        int64_t batch, channels, in_height, in_width
+        int64_t kernel_height, kernel_width
+        int64_t stride_h, stride_w
+        int64_t pad_top, pad_bottom, pad_left, pad_right
+        int64_t dilation_h, dilation_w
+        int ceil_mode
+        int count_include_pad
+        int64_t divisor
+        int64_t out_height, out_width
+        const int64_t *input_strides
+        cconv_run_options run
+
+    ctypedef struct cconv_adaptive_pool2d_params:
+        int64_t batch, channels, in_height, in_width
+        int64_t out_height, out_width
+        const int64_t *input_strides
+        cconv_run_options run
+
+    int64_t cconv_pool2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int)
+    cconv_status cconv_pool2d_check(const cconv_pool2d_params *)
+    cconv_status cconv_adaptive_pool2d_check(const cconv_adaptive_pool2d_params *)
+    cconv_status cconv_max_pool2d_backward_check(const cconv_adaptive_pool2d_params *)
+
+    cconv_status cconv_max_pool2d_f32(const cconv_pool2d_params *, const float *, float *,
+                                      int64_t *)
+    cconv_status cconv_max_pool2d_f64(const cconv_pool2d_params *, const double *, double *,
+                                      int64_t *)
+    cconv_status cconv_avg_pool2d_f32(const cconv_pool2d_params *, const float *, float *)
+    cconv_status cconv_avg_pool2d_f64(const cconv_pool2d_params *, const double *, double *)
+    cconv_status cconv_avg_pool2d_backward_f32(const cconv_pool2d_params *, const float *,
+                                               float *)
+    cconv_status cconv_avg_pool2d_backward_f64(const cconv_pool2d_params *, const double *,
+                                               double *)
+    cconv_status cconv_adaptive_avg_pool2d_f32(const cconv_adaptive_pool2d_params *,
+                                               const float *, float *)
+    cconv_status cconv_adaptive_avg_pool2d_f64(const cconv_adaptive_pool2d_params *,
+                                               const double *, double *)
+    cconv_status cconv_adaptive_max_pool2d_f32(const cconv_adaptive_pool2d_params *,
+                                               const float *, float *, int64_t *)
+    cconv_status cconv_adaptive_max_pool2d_f64(const cconv_adaptive_pool2d_params *,
+                                               const double *, double *, int64_t *)
+    cconv_status cconv_adaptive_avg_pool2d_backward_f32(const cconv_adaptive_pool2d_params *,
+                                                        const float *, float *)
+    cconv_status cconv_adaptive_avg_pool2d_backward_f64(const cconv_adaptive_pool2d_params *,
+                                                        const double *, double *)
+    cconv_status cconv_max_pool2d_backward_f32(const cconv_adaptive_pool2d_params *,
+                                               const float *, const int64_t *, float *)
+    cconv_status cconv_max_pool2d_backward_f64(const cconv_adaptive_pool2d_params *,
+                                               const double *, const int64_t *, double *)
+
+    cconv_status cconv_max_pool2d_ref_f32(const cconv_pool2d_params *, const float *, float *,
+                                          int64_t *)
+    cconv_status cconv_max_pool2d_ref_f64(const cconv_pool2d_params *, const double *,
+                                          double *, int64_t *)
+    cconv_status cconv_avg_pool2d_ref_f32(const cconv_pool2d_params *, const float *, float *)
+    cconv_status cconv_avg_pool2d_ref_f64(const cconv_pool2d_params *, const double *,
+                                          double *)
+    cconv_status cconv_avg_pool2d_backward_ref_f32(const cconv_pool2d_params *, const float *,
+                                                   float *)
+    cconv_status cconv_avg_pool2d_backward_ref_f64(const cconv_pool2d_params *, const double *,
+                                                   double *)
+    cconv_status cconv_adaptive_avg_pool2d_ref_f32(const cconv_adaptive_pool2d_params *,
+                                                   const float *, float *)
+    cconv_status cconv_adaptive_avg_pool2d_ref_f64(const cconv_adaptive_pool2d_params *,
+                                                   const double *, double *)
+    cconv_status cconv_adaptive_max_pool2d_ref_f32(const cconv_adaptive_pool2d_params *,
+                                                   const float *, float *, int64_t *)
+    cconv_status cconv_adaptive_max_pool2d_ref_f64(const cconv_adaptive_pool2d_params *,
+                                                   const double *, double *, int64_t *)
+    cconv_status cconv_adaptive_avg_pool2d_backward_ref_f32(
+        const cconv_adaptive_pool2d_params *, const float *, float *)
+    cconv_status cconv_adaptive_avg_pool2d_backward_ref_f64(
+        const cconv_adaptive_pool2d_params *, const double *, double *)
+    cconv_status cconv_max_pool2d_backward_ref_f32(const cconv_adaptive_pool2d_params *,
+                                                   const float *, const int64_t *, float *)
+    cconv_status cconv_max_pool2d_backward_ref_f64(const cconv_adaptive_pool2d_params *,
+                                                   const double *, const int64_t *, double *)

@@ -95,3 +95,50 @@ def output_size(
 def simd_paths() -> list[tuple[str, bool]]: ...
 def simd_best() -> int: ...
 def max_threads() -> int: ...
+
+# Pooling: one runner per family; op is one of the operation numbers below.
+MAX_POOL2D: int
+AVG_POOL2D: int
+AVG_POOL2D_BACKWARD: int
+ADAPTIVE_AVG_POOL2D: int
+ADAPTIVE_MAX_POOL2D: int
+ADAPTIVE_AVG_POOL2D_BACKWARD: int
+MAX_POOL2D_BACKWARD: int
+_Real = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+
+def pool2d(
+    op: int,
+    src: _Real,
+    dst: _Real,
+    indices: npt.NDArray[np.int64] | None,
+    geometry: tuple[int, ...],
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def adaptive_pool2d(
+    op: int,
+    src: _Real,
+    dst: _Real,
+    indices: npt.NDArray[np.int64] | None,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def max_pool2d_backward(
+    grad_output: _Real,
+    indices: npt.NDArray[np.int64],
+    grad_input: _Real,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+) -> None: ...
+def pool_output_size(
+    size: int,
+    kernel: int,
+    stride: int,
+    pad_before: int,
+    pad_after: int,
+    dilation: int,
+    ceil_mode: bool,
+) -> int: ...

@@ -574,3 +574,213 @@ def simd_best():
 def max_threads():
     """What threads=None resolves to (OMP_NUM_THREADS, else the usable cores)."""
     return cconv_max_threads()
+
+
+# ------------------------------------------------------------------------------------------------
+# Pooling: one runner for every pooling entry point, picked by an operation number, the dtype and
+# whether the reference kernel is wanted; the same GIL policy as conv2d (_run_core).
+
+# Operation numbers (cconv/_pool.py passes them).
+cdef enum:
+    _MAX_POOL2D = 0
+    _AVG_POOL2D = 1
+    _AVG_POOL2D_BACKWARD = 2
+    _ADAPTIVE_AVG_POOL2D = 3
+    _ADAPTIVE_MAX_POOL2D = 4
+    _ADAPTIVE_AVG_POOL2D_BACKWARD = 5
+    _MAX_POOL2D_BACKWARD = 6
+
+MAX_POOL2D = _MAX_POOL2D
+AVG_POOL2D = _AVG_POOL2D
+AVG_POOL2D_BACKWARD = _AVG_POOL2D_BACKWARD
+ADAPTIVE_AVG_POOL2D = _ADAPTIVE_AVG_POOL2D
+ADAPTIVE_MAX_POOL2D = _ADAPTIVE_MAX_POOL2D
+ADAPTIVE_AVG_POOL2D_BACKWARD = _ADAPTIVE_AVG_POOL2D_BACKWARD
+MAX_POOL2D_BACKWARD = _MAX_POOL2D_BACKWARD
+
+ctypedef fused _real:
+    float
+    double
+
+
+cdef struct _PoolArgs:
+    cconv_pool2d_params p            # windowed operations
+    cconv_adaptive_pool2d_params a   # adaptive operations and max_pool2d_backward
+    const void *src                  # input forward, grad_output backward
+    void *dst                        # output forward, grad_input backward
+    int64_t *indices                 # written by max forward (or NULL), read by max backward
+    int op
+    bint f64
+    bint reference
+
+
+cdef cconv_status _pool_f32(const _PoolArgs *g) noexcept nogil:
+    cdef const float *s = <const float *>g.src
+    cdef float *d = <float *>g.dst
+    if g.op == _MAX_POOL2D:
+        return (cconv_max_pool2d_ref_f32 if g.reference else cconv_max_pool2d_f32)(
+            &g.p, s, d, g.indices)
+    if g.op == _AVG_POOL2D:
+        return (cconv_avg_pool2d_ref_f32 if g.reference else cconv_avg_pool2d_f32)(&g.p, s, d)
+    if g.op == _AVG_POOL2D_BACKWARD:
+        return (cconv_avg_pool2d_backward_ref_f32 if g.reference
+                else cconv_avg_pool2d_backward_f32)(&g.p, s, d)
+    if g.op == _ADAPTIVE_AVG_POOL2D:
+        return (cconv_adaptive_avg_pool2d_ref_f32 if g.reference
+                else cconv_adaptive_avg_pool2d_f32)(&g.a, s, d)
+    if g.op == _ADAPTIVE_MAX_POOL2D:
+        return (cconv_adaptive_max_pool2d_ref_f32 if g.reference
+                else cconv_adaptive_max_pool2d_f32)(&g.a, s, d, g.indices)
+    if g.op == _ADAPTIVE_AVG_POOL2D_BACKWARD:
+        return (cconv_adaptive_avg_pool2d_backward_ref_f32 if g.reference
+                else cconv_adaptive_avg_pool2d_backward_f32)(&g.a, s, d)
+    if g.op == _MAX_POOL2D_BACKWARD:
+        return (cconv_max_pool2d_backward_ref_f32 if g.reference
+                else cconv_max_pool2d_backward_f32)(&g.a, s, g.indices, d)
+    return CCONV_ERR_INVALID_ARGUMENT
+
+
+cdef cconv_status _pool_f64(const _PoolArgs *g) noexcept nogil:
+    cdef const double *s = <const double *>g.src
+    cdef double *d = <double *>g.dst
+    if g.op == _MAX_POOL2D:
+        return (cconv_max_pool2d_ref_f64 if g.reference else cconv_max_pool2d_f64)(
+            &g.p, s, d, g.indices)
+    if g.op == _AVG_POOL2D:
+        return (cconv_avg_pool2d_ref_f64 if g.reference else cconv_avg_pool2d_f64)(&g.p, s, d)
+    if g.op == _AVG_POOL2D_BACKWARD:
+        return (cconv_avg_pool2d_backward_ref_f64 if g.reference
+                else cconv_avg_pool2d_backward_f64)(&g.p, s, d)
+    if g.op == _ADAPTIVE_AVG_POOL2D:
+        return (cconv_adaptive_avg_pool2d_ref_f64 if g.reference
+                else cconv_adaptive_avg_pool2d_f64)(&g.a, s, d)
+    if g.op == _ADAPTIVE_MAX_POOL2D:
+        return (cconv_adaptive_max_pool2d_ref_f64 if g.reference
+                else cconv_adaptive_max_pool2d_f64)(&g.a, s, d, g.indices)
+    if g.op == _ADAPTIVE_AVG_POOL2D_BACKWARD:
+        return (cconv_adaptive_avg_pool2d_backward_ref_f64 if g.reference
+                else cconv_adaptive_avg_pool2d_backward_f64)(&g.a, s, d)
+    if g.op == _MAX_POOL2D_BACKWARD:
+        return (cconv_max_pool2d_backward_ref_f64 if g.reference
+                else cconv_max_pool2d_backward_f64)(&g.a, s, g.indices, d)
+    return CCONV_ERR_INVALID_ARGUMENT
+
+
+cdef cconv_status _pool_run(const void *args) noexcept nogil:
+    cdef const _PoolArgs *g = <const _PoolArgs *>args
+    return _pool_f64(g) if g.f64 else _pool_f32(g)
+
+
+cdef int _pool_call(_PoolArgs *g, const Py_ssize_t *src_shape, const Py_ssize_t *src_strides,
+                    const Py_ssize_t *dst_shape, Py_ssize_t itemsize, int threads, int simd,
+                    double taps_per_output) except -1:
+    """Fills g's shapes, strides and run options from src (read through its strides) and dst,
+    then runs it under the GIL policy.  g.op, .src, .dst, .indices, .f64, .reference and the
+    windowed geometry must be set."""
+    cdef int64_t strides[4]
+    for i in range(4):
+        # An axis of extent 1 is never stepped along, whatever its stride says.
+        if src_shape[i] <= 1:
+            strides[i] = 0
+        elif src_strides[i] % itemsize:
+            raise ValueError("cconv: strides are not whole elements")
+        else:
+            strides[i] = src_strides[i] // itemsize
+    cdef bint backward = g.op in (_AVG_POOL2D_BACKWARD, _ADAPTIVE_AVG_POOL2D_BACKWARD,
+                                  _MAX_POOL2D_BACKWARD)
+    cdef const Py_ssize_t *in_shape = dst_shape if backward else src_shape
+    cdef const Py_ssize_t *out_shape = src_shape if backward else dst_shape
+    if in_shape[0] != out_shape[0] or in_shape[1] != out_shape[1]:
+        raise ValueError("cconv: pooling input and output shapes are inconsistent")
+    cdef cconv_run_options *run
+    if g.op in (_MAX_POOL2D, _AVG_POOL2D, _AVG_POOL2D_BACKWARD):
+        g.p.batch, g.p.channels, g.p.in_height, g.p.in_width = (
+            in_shape[0], in_shape[1], in_shape[2], in_shape[3])
+        g.p.out_height, g.p.out_width = out_shape[2], out_shape[3]
+        g.p.input_strides = strides
+        run = &g.p.run
+    else:
+        g.a.batch, g.a.channels, g.a.in_height, g.a.in_width = (
+            in_shape[0], in_shape[1], in_shape[2], in_shape[3])
+        g.a.out_height, g.a.out_width = out_shape[2], out_shape[3]
+        g.a.input_strides = strides
+        run = &g.a.run
+    run.threads = threads
+    run.simd = simd
+    # Work: every tap read and every input element touched, and every output written.
+    cdef double outputs = <double>out_shape[0] * out_shape[1] * out_shape[2] * out_shape[3]
+    cdef double work = (outputs * (taps_per_output + 1)
+                        + <double>in_shape[0] * in_shape[1] * in_shape[2] * in_shape[3])
+    cdef cconv_status status = _run_core(_pool_run, g, run, work)
+    if status != CCONV_OK:
+        _raise_for(status)
+    return 0
+
+
+def _check_indices(indices, shape):
+    if indices is not None and tuple(indices.shape[:4]) != tuple(shape[:4]):
+        raise ValueError("cconv: indices must have the shape of the pooled array")
+
+
+def pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
+           int64_t[:, :, :, ::1] indices, tuple geometry, int threads, int simd,
+           bint reference=False):
+    """One windowed pooling call (no empty arrays), src of any strides, dst and indices
+    C-contiguous.  op: MAX_POOL2D (indices written, or None), AVG_POOL2D or AVG_POOL2D_BACKWARD
+    (src is grad_output (N, C, OH, OW), dst grad_input (N, C, H, W)).
+
+    geometry = (kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_bottom, pad_left,
+                pad_right, dilation_h, dilation_w, ceil_mode, count_include_pad, divisor)."""
+    if op not in (_MAX_POOL2D, _AVG_POOL2D, _AVG_POOL2D_BACKWARD):
+        raise ValueError(f"cconv: {op} is not a windowed pooling operation")
+    if op != _MAX_POOL2D and indices is not None:
+        raise ValueError("cconv: only max pooling writes indices")
+    _check_indices(indices, dst.shape)
+    cdef _PoolArgs g
+    (g.p.kernel_height, g.p.kernel_width, g.p.stride_h, g.p.stride_w, g.p.pad_top,
+     g.p.pad_bottom, g.p.pad_left, g.p.pad_right, g.p.dilation_h, g.p.dilation_w,
+     g.p.ceil_mode, g.p.count_include_pad, g.p.divisor) = geometry
+    g.src, g.dst = &src[0, 0, 0, 0], &dst[0, 0, 0, 0]
+    g.indices = &indices[0, 0, 0, 0] if indices is not None else NULL
+    g.op, g.f64, g.reference = op, _real is double, reference
+    _pool_call(&g, src.shape, src.strides, dst.shape, sizeof(_real), threads, simd,
+               <double>g.p.kernel_height * g.p.kernel_width)
+
+
+def adaptive_pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
+                    int64_t[:, :, :, ::1] indices, int threads, int simd,
+                    bint reference=False):
+    """One adaptive pooling call (no empty arrays): ADAPTIVE_AVG_POOL2D, ADAPTIVE_MAX_POOL2D
+    (indices written, or None) or ADAPTIVE_AVG_POOL2D_BACKWARD (src is grad_output, dst
+    grad_input)."""
+    if op not in (_ADAPTIVE_AVG_POOL2D, _ADAPTIVE_MAX_POOL2D, _ADAPTIVE_AVG_POOL2D_BACKWARD):
+        raise ValueError(f"cconv: {op} is not an adaptive pooling operation")
+    if op != _ADAPTIVE_MAX_POOL2D and indices is not None:
+        raise ValueError("cconv: only max pooling writes indices")
+    _check_indices(indices, dst.shape)
+    cdef _PoolArgs g
+    g.src, g.dst = &src[0, 0, 0, 0], &dst[0, 0, 0, 0]
+    g.indices = &indices[0, 0, 0, 0] if indices is not None else NULL
+    g.op, g.f64, g.reference = op, _real is double, reference
+    _pool_call(&g, src.shape, src.strides, dst.shape, sizeof(_real), threads, simd, 1.0)
+
+
+def max_pool2d_backward(const _real[:, :, :, :] grad_output, const int64_t[:, :, :, ::1] indices,
+                        _real[:, :, :, ::1] grad_input, int threads, int simd,
+                        bint reference=False):
+    """grad_input (zeroed, then each grad_output element added at its index) for windowed and
+    adaptive max pooling; no empty arrays."""
+    _check_indices(indices, grad_output.shape)
+    cdef _PoolArgs g
+    g.src, g.dst = &grad_output[0, 0, 0, 0], &grad_input[0, 0, 0, 0]
+    g.indices = <int64_t *>&indices[0, 0, 0, 0]   # only read by the backward entry points
+    g.op, g.f64, g.reference = _MAX_POOL2D_BACKWARD, _real is double, reference
+    _pool_call(&g, grad_output.shape, grad_output.strides, grad_input.shape, sizeof(_real),
+               threads, simd, 1.0)
+
+
+def pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before,
+                     int64_t pad_after, int64_t dilation, bint ceil_mode):
+    """The C core's pooling output-size rule; -1 when the arguments are invalid or overflow."""
+    return cconv_pool2d_output_size(size, kernel, stride, pad_before, pad_after, dilation,
+                                    ceil_mode)

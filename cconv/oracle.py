@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._args import TransposeGeometry, resolve, resolve_transpose
+from ._args import (TransposeGeometry, pool_input_shape, resolve, resolve_adaptive, resolve_pool,
+                    resolve_transpose)
 
 
 def _activation_oracle(y, activation):
@@ -146,3 +147,175 @@ def conv2d_weight_oracle(input, weight_size, grad_output, stride=1, padding=0, d
             "ncyxij,noyx->ocij", windows[:, k * cg:(k + 1) * cg], gy[:, k * og:(k + 1) * og],
             optimize=True)
     return grad
+
+
+# ------------------------------------------------------------------------------------- pooling
+# The twins of cconv's pooling functions: the same argument resolution (cconv/_args.py), the
+# arithmetic written independently in NumPy: explicit padding (with -inf or zeros) around the
+# input and the partial last windows of ceil_mode, sliding_window_view windows, float64
+# throughout.  Unbatched inputs are handled as a batch of one.
+
+
+
+def _as_batch(x):
+    x = np.asarray(x, dtype=np.float64)
+    return (x, True) if x.ndim == 4 else (x[np.newaxis], False)
+
+
+def _pool_windows(x, g, fill):
+    """(N, C, OH, OW, kH, kW) windows of x padded with `fill` (padding, and the part of ceil_mode
+    windows past it), and the same windows of each pixel's flat index (-1 outside the input)."""
+    n, c, h, w = x.shape
+    span_h = g.dilation_h * (g.kernel_height - 1) + 1
+    span_w = g.dilation_w * (g.kernel_width - 1) + 1
+    # Enough rows and columns after the input for the last window, however far it reaches.
+    extra_h = max(0, (g.out_height - 1) * g.stride_h + span_h - g.pad_top - h)
+    extra_w = max(0, (g.out_width - 1) * g.stride_w + span_w - g.pad_left - w)
+    pads = ((0, 0), (0, 0), (g.pad_top, extra_h), (g.pad_left, extra_w))
+    padded = np.pad(x, pads, constant_values=fill)
+    flat = np.pad(np.arange(h * w).reshape(h, w), pads[2:], constant_values=-1)
+
+    def windows(a):
+        v = sliding_window_view(a, (span_h, span_w), axis=(-2, -1))
+        v = v[..., ::g.stride_h, ::g.stride_w, :, :][..., :g.out_height, :g.out_width, :, :]
+        return v[..., ::g.dilation_h, ::g.dilation_w]
+
+    return windows(padded), windows(flat)
+
+
+def max_pool2d_oracle(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                      return_indices=False):
+    """max_pool2d in float64 with NumPy only: NaN if a window holds one (index: its last NaN),
+    else its maximum (index: the first maximum in row-major order among input pixels)."""
+    x, batched = _as_batch(input)
+    g = resolve_pool(x.shape, kernel_size, stride, padding, dilation, ceil_mode, average=False)
+    vals, where = _pool_windows(x, g, -np.inf)
+    vals = vals.reshape(vals.shape[:4] + (-1,))
+    where = np.broadcast_to(where.reshape(where.shape[:2] + (-1,)), vals.shape)
+    inside = where >= 0
+    has_nan = np.isnan(vals).any(axis=-1)
+    best = np.where(has_nan, np.nan, np.max(np.where(np.isnan(vals), -np.inf, vals), axis=-1))
+    taps = vals.shape[-1]
+    first_max = np.argmax(inside & (vals == best[..., None]), axis=-1)
+    last_nan = taps - 1 - np.argmax(np.isnan(vals)[..., ::-1], axis=-1)
+    tap = np.where(has_nan, last_nan, first_max)
+    idx = np.take_along_axis(where, tap[..., None], axis=-1)[..., 0].astype(np.int64)
+    if not batched:
+        best, idx = best[0], idx[0]
+    return (best, idx) if return_indices else best
+
+
+def _avg_divisors(g):
+    """(OH, OW) divisors of avg_pool2d: divisor_override, or the count of window taps inside the
+    padded input (count_include_pad) or inside the input."""
+    if g.divisor:
+        return np.full((g.out_height, g.out_width), float(g.divisor))
+    h, w = g.in_height, g.in_width
+    ones = np.ones((h, w))
+    if g.count_include_pad:
+        ones = np.pad(ones, ((g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right)),
+                      constant_values=1)
+        ones = np.pad(ones, ((0, g.stride_h * g.out_height + g.kernel_height),
+                             (0, g.stride_w * g.out_width + g.kernel_width)))
+    else:
+        ones = np.pad(ones, ((g.pad_top, g.stride_h * g.out_height + g.kernel_height),
+                             (g.pad_left, g.stride_w * g.out_width + g.kernel_width)))
+    counts = sliding_window_view(ones, (g.kernel_height, g.kernel_width))
+    return counts[::g.stride_h, ::g.stride_w][:g.out_height, :g.out_width].sum(axis=(-2, -1))
+
+
+def avg_pool2d_oracle(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                      count_include_pad=True, divisor_override=None):
+    """avg_pool2d in float64 with NumPy only: zero-padded window sums over the divisors."""
+    x, batched = _as_batch(input)
+    g = resolve_pool(x.shape, kernel_size, stride, padding, 1, ceil_mode, count_include_pad,
+                     divisor_override, average=True)
+    vals, _ = _pool_windows(x, g, 0.0)
+    out = vals.sum(axis=(-2, -1)) / _avg_divisors(g)
+    return out if batched else out[0]
+
+
+def avg_pool2d_backward_oracle(grad_output, input_shape, kernel_size, stride=None, padding=0,
+                               ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """avg_pool2d_backward in float64: each window's tap positions of a padded gradient receive
+    grad_output / divisor, one kernel tap at a time (a strided slice per tap), then cropped."""
+    go, batched = _as_batch(grad_output)
+    g = resolve_pool(tuple(input_shape), kernel_size, stride, padding, 1, ceil_mode,
+                     count_include_pad, divisor_override, average=True)
+    share = go / _avg_divisors(g)
+    n, c = g.batch, g.channels
+    rows = g.pad_top + g.stride_h * g.out_height + g.kernel_height
+    cols = g.pad_left + g.stride_w * g.out_width + g.kernel_width
+    padded = np.zeros((n, c, rows, cols))
+    for i in range(g.kernel_height):
+        for j in range(g.kernel_width):
+            padded[:, :, i:i + g.stride_h * g.out_height:g.stride_h,
+                   j:j + g.stride_w * g.out_width:g.stride_w] += share
+    grad = padded[:, :, g.pad_top:g.pad_top + g.in_height, g.pad_left:g.pad_left + g.in_width]
+    return grad if batched else grad[0]
+
+
+def _adaptive_bounds(size, out):
+    return [((i * size) // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def adaptive_avg_pool2d_oracle(input, output_size):
+    """adaptive_avg_pool2d in float64: the mean of each window, window by window."""
+    x, batched = _as_batch(input)
+    _, (n, c, oh, ow) = resolve_adaptive(x.shape, output_size)
+    out = np.zeros((n, c, oh, ow))
+    with np.errstate(invalid="ignore"):  # inf - inf in a window is NaN, as IEEE says
+        for y, (h0, h1) in enumerate(_adaptive_bounds(x.shape[2], oh)):
+            for xx, (w0, w1) in enumerate(_adaptive_bounds(x.shape[3], ow)):
+                out[:, :, y, xx] = x[:, :, h0:h1, w0:w1].mean(axis=(-2, -1))
+    return out if batched else out[0]
+
+
+def adaptive_max_pool2d_oracle(input, output_size, return_indices=False):
+    """adaptive_max_pool2d in float64: each window's maximum (NaN if it holds one) and its flat
+    index (the first maximum in row-major order, or the last NaN)."""
+    x, batched = _as_batch(input)
+    _, (n, c, oh, ow) = resolve_adaptive(x.shape, output_size)
+    w_in = x.shape[3]
+    best = np.zeros((n, c, oh, ow))
+    idx = np.zeros((n, c, oh, ow), dtype=np.int64)
+    for y, (h0, h1) in enumerate(_adaptive_bounds(x.shape[2], oh)):
+        for xx, (w0, w1) in enumerate(_adaptive_bounds(w_in, ow)):
+            win = x[:, :, h0:h1, w0:w1].reshape(n, c, -1)
+            nan = np.isnan(win)
+            has_nan = nan.any(axis=-1)
+            top = np.where(has_nan, np.nan, np.max(np.where(nan, -np.inf, win), axis=-1))
+            tap = np.where(has_nan, win.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1),
+                           np.argmax(win == top[..., None], axis=-1))
+            best[:, :, y, xx] = top
+            idx[:, :, y, xx] = (h0 + tap // (w1 - w0)) * w_in + w0 + tap % (w1 - w0)
+    if not batched:
+        best, idx = best[0], idx[0]
+    return (best, idx) if return_indices else best
+
+
+def adaptive_avg_pool2d_backward_oracle(grad_output, input_shape):
+    """adaptive_avg_pool2d_backward in float64: each window receives its grad_output over its
+    size."""
+    go, batched = _as_batch(grad_output)
+    n, c, h, w = pool_input_shape(tuple(input_shape))
+    grad = np.zeros((n, c, h, w))
+    for y, (h0, h1) in enumerate(_adaptive_bounds(h, go.shape[2])):
+        for xx, (w0, w1) in enumerate(_adaptive_bounds(w, go.shape[3])):
+            grad[:, :, h0:h1, w0:w1] += (go[:, :, y, xx] / ((h1 - h0) * (w1 - w0)))[..., None,
+                                                                                    None]
+    return grad if batched else grad[0]
+
+
+def max_pool2d_backward_oracle(grad_output, indices, input_shape):
+    """max_pool2d_backward in float64: np.add.at of grad_output at the indices, plane by plane."""
+    go, batched = _as_batch(grad_output)
+    idx = np.asarray(indices)
+    idx = idx if batched else idx[np.newaxis]
+    n, c, h, w = pool_input_shape(tuple(input_shape))
+    grad = np.zeros((n * c, h * w))
+    planes = np.arange(n * c)[:, None]
+    np.add.at(grad, (np.broadcast_to(planes, (n * c, idx[0, 0].size)),
+                     idx.reshape(n * c, -1)), go.reshape(n * c, -1))
+    grad = grad.reshape(n, c, h, w)
+    return grad if batched else grad[0]

@@ -1,8 +1,11 @@
 # Type stubs for cconv.oracle, the slow NumPy twin of conv2d used by the tests as the reference.
+from typing import Literal, overload
+
 import numpy as np
 import numpy.typing as npt
 
-from . import _Activation, _IntPair, _Int, _Padding, _Shape, _TransposePadding
+from . import (_Activation, _Int, _IntPair, _OutputSize, _Padding, _PoolPadding, _Shape,
+                _TransposePadding)
 
 def conv2d_oracle(
     input: npt.ArrayLike,
@@ -45,4 +48,72 @@ def conv2d_weight_oracle(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+) -> npt.NDArray[np.float64]: ...
+
+@overload
+def max_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    dilation: _IntPair = 1,
+    ceil_mode: bool = False,
+    return_indices: Literal[False] = False,
+) -> npt.NDArray[np.float64]: ...
+@overload
+def max_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None,
+    padding: _PoolPadding,
+    dilation: _IntPair,
+    ceil_mode: bool,
+    return_indices: Literal[True],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+@overload
+def max_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    dilation: _IntPair = 1,
+    ceil_mode: bool = False,
+    *,
+    return_indices: Literal[True],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def avg_pool2d_oracle(
+    input: npt.ArrayLike,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+) -> npt.NDArray[np.float64]: ...
+def avg_pool2d_backward_oracle(
+    grad_output: npt.ArrayLike,
+    input_shape: _Shape,
+    kernel_size: _IntPair,
+    stride: _IntPair | None = None,
+    padding: _PoolPadding = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: _Int | None = None,
+) -> npt.NDArray[np.float64]: ...
+def adaptive_avg_pool2d_oracle(
+    input: npt.ArrayLike, output_size: _OutputSize
+) -> npt.NDArray[np.float64]: ...
+@overload
+def adaptive_max_pool2d_oracle(
+    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[False] = False
+) -> npt.NDArray[np.float64]: ...
+@overload
+def adaptive_max_pool2d_oracle(
+    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[True]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def adaptive_avg_pool2d_backward_oracle(
+    grad_output: npt.ArrayLike, input_shape: _Shape
+) -> npt.NDArray[np.float64]: ...
+def max_pool2d_backward_oracle(
+    grad_output: npt.ArrayLike, indices: npt.ArrayLike, input_shape: _Shape
 ) -> npt.NDArray[np.float64]: ...

@@ -102,7 +102,7 @@ def accuracy(params, x, y, threads=None):
     return float((logits.argmax(axis=1) == y).mean())
 
 
-def train(epochs=30, batch=32, lr=0.05, momentum=0.9, seed=0, threads=None, log=print):
+def train(epochs=30, batch=32, lr=0.2, momentum=0.9, seed=0, threads=None, log=print):
     """Trains from scratch; returns (params, test accuracy, seconds)."""
     rng = np.random.default_rng(seed)
     x_train, y_train, x_test, y_test = load_digits(seed)

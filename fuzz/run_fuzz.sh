@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds fuzz/fuzz_conv2d.c against the C core with libFuzzer + ASan + UBSan (clang) and runs it
-# for a fixed time on the corpus in fuzz/corpus/.  Fails on any crash, sanitizer report, leak or
+# for a fixed time on the corpus in fuzz/corpus/; then the same for the pooling target
+# fuzz/fuzz_pool2d.c on fuzz/corpus-pool2d/.  Fails on any crash, sanitizer report, leak or
 # fast-vs-reference mismatch (the target aborts).
 #
 # By hand, from the repository root:
@@ -105,4 +106,24 @@ then
     exit 1
 fi
 grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$WORK/fuzz.log" || true
+
+# The pooling entry points: their own target (fuzz/fuzz_pool2d.c) and corpus, for the same time.
+clang $COMMON $SAN -pthread "${defines[@]}" "$ROOT/fuzz/fuzz_pool2d.c" "${baseline[@]}" \
+    "${objects[@]}" -lm -o "$WORK/fuzz_pool2d"
+mkdir -p "$NEW/pool2d"
+echo "== fuzzing pooling for ${SECONDS_TO_RUN} s"
+status=0
+UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+"$WORK/fuzz_pool2d" "$NEW/pool2d" "$ROOT/fuzz/corpus-pool2d" -max_total_time="$SECONDS_TO_RUN" \
+    -max_len=1024 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$WORK/pool2d-" > "$WORK/fuzz-pool2d.log" 2>&1 || status=$?
+grep -vE "^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)" "$WORK/fuzz-pool2d.log" | tail -n 30
+if [ "$status" -ne 0 ] ||
+        grep -qE "ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error" \
+            "$WORK/fuzz-pool2d.log"
+then
+    echo "== FAILED: crash artifacts in $WORK (reproduce: $WORK/fuzz_pool2d <artifact>)" >&2
+    exit 1
+fi
+grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$WORK/fuzz-pool2d.log" || true
 echo "== clean"

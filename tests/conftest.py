@@ -81,3 +81,16 @@ try:
     settings.load_profile(_os.environ.get("CCONV_HYPOTHESIS_PROFILE", "fast"))
 except ImportError:  # hypothesis is a test extra; test_properties.py skips itself without it
     pass
+
+
+# Lines that tests hand over (tests/test_external_cases.py: how many of PyTorch's and ONNX's own
+# test cases pass, fail or are skipped) are printed at the end of the run.
+EXTERNAL_SUMMARY = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = config.stash.get(EXTERNAL_SUMMARY, [])
+    if lines:
+        terminalreporter.section("external test cases")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -22,9 +22,9 @@ def test_train_digits_learns():
     pytest.importorskip("sklearn")
     digits = _load("train_digits")
     lines = []
-    _, accuracy, _ = digits.train(epochs=3, seed=1, log=lines.append)
-    assert len(lines) == 3 and "test accuracy" in lines[-1]
-    assert accuracy > 0.85, lines
+    _, accuracy, _ = digits.train(epochs=6, seed=1, log=lines.append)
+    assert len(lines) == 6 and "test accuracy" in lines[-1]
+    assert accuracy > 0.9, lines
 
 
 def test_train_digits_gradients_against_finite_differences():

@@ -194,6 +194,145 @@ cconv_status cconv_conv2d_weight_ref_f64(const cconv_conv2d_weight_params *param
 /* Temporary memory cconv_conv2d_weight_f32 (elem_size 4) or _f64 (8) allocates. */
 cconv_status cconv_conv2d_weight_workspace_bytes(const cconv_conv2d_weight_params *params,
                                                  size_t elem_size, size_t *bytes);
+/* ---- Pooling ------------------------------------------------------------------------------
+ * PyTorch's meaning throughout (torch.nn.functional.max_pool2d, avg_pool2d, adaptive_*_pool2d).
+ * Every plane (n, c) is pooled on its own: input (N, C, H, W) -> output (N, C, OH, OW), both with
+ * H, W >= 1.  Indices are int64, PyTorch's convention: h*W + w within the input plane.
+ * The arrays written are C-contiguous; the one array read (the input forward, grad_output
+ * backward) may have any strides, given as in cconv_conv2d_params.input_strides.
+ * Every output, and every element of an input gradient, is computed by one work item in a fixed
+ * order, so results are bitwise the same at any thread count. */
+
+/* Max and average pooling over kernel_height x kernel_width windows. */
+typedef struct cconv_pool2d_params {
+    int64_t batch;          /* N */
+    int64_t channels;       /* C */
+    int64_t in_height;      /* H */
+    int64_t in_width;       /* W */
+    int64_t kernel_height, kernel_width;
+    int64_t stride_h, stride_w;
+    /* Implicit padding (-inf for max, 0 for average), each side at most kernel / 2. */
+    int64_t pad_top, pad_bottom, pad_left, pad_right;
+    int64_t dilation_h, dilation_w; /* max pooling only: average pooling needs 1 */
+    int ceil_mode;          /* 0 or 1: see cconv_pool2d_output_size */
+    int count_include_pad;  /* average: 1 divides by the window clipped to the padded input,
+                               0 by the input pixels it covers */
+    int64_t divisor;        /* average: 0 for the above, else every sum is divided by this */
+    int64_t out_height;     /* must equal cconv_pool2d_output_size(...) */
+    int64_t out_width;
+    /* NULL: the array read is C-contiguous; else its element strides along N, C, H, W.  It is
+     * the input (N, C, H, W) forward and grad_output (N, C, OH, OW) backward. */
+    const int64_t *input_strides;
+    cconv_run_options run;
+} cconv_pool2d_params;
+
+/* PyTorch's pooling output size: floor((in + pad_before + pad_after - dilation*(kernel-1) - 1
+ * + (ceil_mode ? stride-1 : 0)) / stride) + 1, less one when ceil_mode makes the last window start
+ * past the input and its leading padding (at or after in + pad_before).  -1 when an argument is
+ * out of range, overflows, or the result is below 1. */
+int64_t cconv_pool2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before,
+                                 int64_t pad_after, int64_t dilation, int ceil_mode);
+
+/* Checks every field (sizes, pads <= kernel / 2, output sizes, byte sizes in 64 bits), and that
+ * every window holds at least one input pixel (a large dilation can make a window skip the
+ * input entirely; such configurations are refused). */
+cconv_status cconv_pool2d_check(const cconv_pool2d_params *params);
+
+/* Max pooling.  A window's value is its largest input, or NaN when it holds a NaN; its index is
+ * that of the first largest (row-major order), of the last NaN, or of its first input pixel when
+ * every input is -inf, exactly as PyTorch.  indices may be NULL. */
+cconv_status cconv_max_pool2d_f32(const cconv_pool2d_params *params, const float *input,
+                                  float *output, int64_t *indices);
+cconv_status cconv_max_pool2d_f64(const cconv_pool2d_params *params, const double *input,
+                                  double *output, int64_t *indices);
+/* Average pooling (dilation must be 1): the window's input pixels summed in row-major order,
+ * divided by divisor, or by the window's size as count_include_pad says. */
+cconv_status cconv_avg_pool2d_f32(const cconv_pool2d_params *params, const float *input,
+                                  float *output);
+cconv_status cconv_avg_pool2d_f64(const cconv_pool2d_params *params, const double *input,
+                                  double *output);
+/* Gradient of average pooling: grad_input (N, C, H, W) from grad_output (N, C, OH, OW), with
+ * params as for the forward call. */
+cconv_status cconv_avg_pool2d_backward_f32(const cconv_pool2d_params *params,
+                                           const float *grad_output, float *grad_input);
+cconv_status cconv_avg_pool2d_backward_f64(const cconv_pool2d_params *params,
+                                           const double *grad_output, double *grad_input);
+
+/* Adaptive pooling: output row y pools input rows [floor(y*H/OH), ceil((y+1)*H/OH)), and the
+ * same along the columns.  OH, OW may be 0 (an empty output). */
+typedef struct cconv_adaptive_pool2d_params {
+    int64_t batch, channels, in_height, in_width;
+    int64_t out_height, out_width;
+    const int64_t *input_strides; /* as in cconv_pool2d_params */
+    cconv_run_options run;
+} cconv_adaptive_pool2d_params;
+
+cconv_status cconv_adaptive_pool2d_check(const cconv_adaptive_pool2d_params *params);
+/* The window's sum divided by its height, then by its width (PyTorch's rounding). */
+cconv_status cconv_adaptive_avg_pool2d_f32(const cconv_adaptive_pool2d_params *params,
+                                           const float *input, float *output);
+cconv_status cconv_adaptive_avg_pool2d_f64(const cconv_adaptive_pool2d_params *params,
+                                           const double *input, double *output);
+/* Values and indices as for cconv_max_pool2d_f32; indices may be NULL. */
+cconv_status cconv_adaptive_max_pool2d_f32(const cconv_adaptive_pool2d_params *params,
+                                           const float *input, float *output,
+                                           int64_t *indices);
+cconv_status cconv_adaptive_max_pool2d_f64(const cconv_adaptive_pool2d_params *params,
+                                           const double *input, double *output,
+                                           int64_t *indices);
+cconv_status cconv_adaptive_avg_pool2d_backward_f32(const cconv_adaptive_pool2d_params *params,
+                                                    const float *grad_output,
+                                                    float *grad_input);
+cconv_status cconv_adaptive_avg_pool2d_backward_f64(const cconv_adaptive_pool2d_params *params,
+                                                    const double *grad_output,
+                                                    double *grad_input);
+
+/* Gradient of max pooling, windowed or adaptive: grad_input (N, C, H, W) is zero except that
+ * each grad_output element (N, C, OH, OW) is added at its index, in row-major output order.  The
+ * shape fields mean what they mean in cconv_adaptive_pool2d_params; indices are C-contiguous
+ * and each must lie in [0, H*W) (else CCONV_ERR_INVALID_ARGUMENT, with grad_input incomplete). */
+cconv_status cconv_max_pool2d_backward_f32(const cconv_adaptive_pool2d_params *params,
+                                           const float *grad_output, const int64_t *indices,
+                                           float *grad_input);
+cconv_status cconv_max_pool2d_backward_f64(const cconv_adaptive_pool2d_params *params,
+                                           const double *grad_output, const int64_t *indices,
+                                           double *grad_input);
+cconv_status cconv_max_pool2d_backward_check(const cconv_adaptive_pool2d_params *params);
+
+/* The reference kernels of pooling: plain loops straight from the definitions, single-threaded
+ * (run.threads and run.simd are ignored), the baseline the fast paths are tested against. */
+cconv_status cconv_max_pool2d_ref_f32(const cconv_pool2d_params *params, const float *input,
+                                      float *output, int64_t *indices);
+cconv_status cconv_max_pool2d_ref_f64(const cconv_pool2d_params *params, const double *input,
+                                      double *output, int64_t *indices);
+cconv_status cconv_avg_pool2d_ref_f32(const cconv_pool2d_params *params, const float *input,
+                                      float *output);
+cconv_status cconv_avg_pool2d_ref_f64(const cconv_pool2d_params *params, const double *input,
+                                      double *output);
+cconv_status cconv_avg_pool2d_backward_ref_f32(const cconv_pool2d_params *params,
+                                               const float *grad_output, float *grad_input);
+cconv_status cconv_avg_pool2d_backward_ref_f64(const cconv_pool2d_params *params,
+                                               const double *grad_output, double *grad_input);
+cconv_status cconv_adaptive_avg_pool2d_ref_f32(const cconv_adaptive_pool2d_params *params,
+                                               const float *input, float *output);
+cconv_status cconv_adaptive_avg_pool2d_ref_f64(const cconv_adaptive_pool2d_params *params,
+                                               const double *input, double *output);
+cconv_status cconv_adaptive_max_pool2d_ref_f32(const cconv_adaptive_pool2d_params *params,
+                                               const float *input, float *output,
+                                               int64_t *indices);
+cconv_status cconv_adaptive_max_pool2d_ref_f64(const cconv_adaptive_pool2d_params *params,
+                                               const double *input, double *output,
+                                               int64_t *indices);
+cconv_status cconv_adaptive_avg_pool2d_backward_ref_f32(
+    const cconv_adaptive_pool2d_params *params, const float *grad_output, float *grad_input);
+cconv_status cconv_adaptive_avg_pool2d_backward_ref_f64(
+    const cconv_adaptive_pool2d_params *params, const double *grad_output, double *grad_input);
+cconv_status cconv_max_pool2d_backward_ref_f32(const cconv_adaptive_pool2d_params *params,
+                                               const float *grad_output, const int64_t *indices,
+                                               float *grad_input);
+cconv_status cconv_max_pool2d_backward_ref_f64(const cconv_adaptive_pool2d_params *params,
+                                               const double *grad_output,
+                                               const int64_t *indices, double *grad_input);
 
 /* Instruction-set paths.  Index 0 is always "generic".  Paths are listed from lowest to highest. */
 int cconv_simd_count(void);

@@ -49,6 +49,28 @@ def main() -> None:
     assert active in paths and "generic" in config["simd_compiled"] and threads >= 1
     cconv.show_config()
     print(f"cconv {version}: output {shape}, up to {threads} threads")
+    pooling()
+
+
+def pooling() -> None:
+    """The pooling API as a training step uses it: forward with indices, then the gradients."""
+    x = np.ones((2, 4, 8, 8), dtype=np.float32)
+    pooled = cconv.max_pool2d(x, 2)
+    values, where = cconv.max_pool2d(x, 3, 2, 1, return_indices=True)
+    indices: npt.NDArray[np.int64] = where
+    grad = cconv.max_pool2d_backward(np.ones_like(values), indices, x.shape, threads=1)
+    averaged = cconv.avg_pool2d(x, (2, 2), padding=((0, 1), (1, 0)), ceil_mode=True,
+                                count_include_pad=False, divisor_override=3)
+    grad_avg = cconv.avg_pool2d_backward(averaged, x.shape, 2, padding=((0, 1), (1, 0)),
+                                         ceil_mode=True, count_include_pad=False,
+                                         divisor_override=3)
+    glob = cconv.adaptive_avg_pool2d(x, 1)
+    grid, cells = cconv.adaptive_max_pool2d(x, (None, 2), return_indices=True)
+    back = cconv.adaptive_avg_pool2d_backward(glob, x.shape)
+    shape: tuple[int, ...] = cconv.pool2d_output_shape(x.shape, 3, 2, 1)
+    twin = cconv.oracle.max_pool2d_oracle(x, 2)
+    assert pooled.shape == twin.shape and grad.shape == grad_avg.shape == back.shape == x.shape
+    assert grid.shape == cells.shape and shape == values.shape
 
 
 def rejected_by_the_stubs() -> None:
@@ -57,6 +79,8 @@ def rejected_by_the_stubs() -> None:
     cconv.conv2d(image, image[None], padding="full")  # type: ignore[call-overload]
     cconv.conv2d(image, image[None], stride=1.5)  # type: ignore[call-overload]
     cconv.get_config()["no_such_key"]  # type: ignore[typeddict-item]
+    cconv.max_pool2d(image, 2.5)  # type: ignore[call-overload]
+    cconv.avg_pool2d(image, 2, padding="same")  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
