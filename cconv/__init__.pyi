@@ -1,4 +1,5 @@
 # Type stubs for cconv's public API (the runtime code is in _conv.py and _config.py).
+from collections.abc import Sequence
 from typing import Any, Literal, SupportsIndex, TypedDict, TypeVar, overload
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "avg_pool2d_backward",
     "adaptive_avg_pool2d_backward",
     "pool2d_output_shape",
+    "pad",
     "get_config",
     "show_config",
     "__version__",
@@ -51,6 +53,8 @@ _Activation = (
     | tuple[Literal["clamp"], float, float]
     | None
 )
+_PaddingMode = Literal["zeros", "reflect", "replicate", "circular", "symmetric"]
+_DataFormat = Literal["NCHW", "NHWC"]
 _FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 _Out = TypeVar("_Out", npt.NDArray[np.float32], npt.NDArray[np.float64])
 
@@ -72,6 +76,9 @@ def conv2d(
     *,
     activation: _Activation = None,
     residual: npt.ArrayLike | None = None,
+    padding_mode: _PaddingMode = "zeros",
+    padding_value: float = 0.0,
+    data_format: _DataFormat = "NCHW",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -87,6 +94,9 @@ def conv2d(
     *,
     activation: _Activation = None,
     residual: npt.ArrayLike | None = None,
+    padding_mode: _PaddingMode = "zeros",
+    padding_value: float = 0.0,
+    data_format: _DataFormat = "NCHW",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
@@ -97,7 +107,17 @@ def conv2d_output_shape(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...
+def pad(
+    input: npt.ArrayLike,
+    pad: Sequence[_Int],
+    mode: Literal["constant", "zeros", "reflect", "replicate", "circular", "symmetric"] = "constant",
+    value: float = 0.0,
+    *,
+    data_format: _DataFormat = "NCHW",
+) -> npt.NDArray[Any]: ...
 def get_config() -> _Config: ...
 def show_config() -> None: ...
 

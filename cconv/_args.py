@@ -279,12 +279,19 @@ def n_elements(shape) -> int:
     return count
 
 
-def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1) -> Geometry:
+def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1,
+            data_format="NCHW") -> Geometry:
     """Checks every shape and parameter and returns the resolved geometry.
 
     input_shape is (N, C, H, W) or (C, H, W) (treated as N = 1); weight_shape is
-    (O, C/groups, kH, kW).
+    (O, C/groups, kH, kW).  data_format only words the messages: an NHWC input's shape is given
+    here already in the NCHW order (see _layout.nchw_shape).
     """
+    if data_format == "NHWC":
+        if len(input_shape) not in (3, 4):
+            raise ValueError(f"input must be 4-D (N, H, W, C) or 3-D (H, W, C) with "
+                             f"data_format='NHWC', got {len(input_shape)}-D with shape "
+                             f"{tuple(input_shape)}")
     in_shape = _check_shape(input_shape, "input", (3, 4), "(N, C, H, W) or (C, H, W)")
     if len(in_shape) == 3:
         in_shape = (1,) + in_shape
@@ -330,7 +337,7 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
                  dilation: int) -> int:
     padded = size + before + after
     span = dilation * (kernel - 1) + 1
-    # Padding wider than the input plus the kernel only adds outputs that see nothing but zeros,
+    # Padding wider than the input plus the kernel only adds outputs that see nothing but border,
     # yet the driver's time and scratch memory grow with the padded size: refusing it keeps a
     # padding of 10**12 from turning into a giant allocation or an endless loop.
     sides = ("top", "bottom") if axis == "height" else ("left", "right")
@@ -353,11 +360,13 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
 
 
 def result_dtype(*named_arrays: tuple[str, np.ndarray | None]) -> np.dtype:
-    """float32 when every array is float32, else float64 (never lower than an input's precision).
+    """The computation's dtype, by NumPy's promotion: numpy.result_type of the arrays, then
+    float32 when that is float16 or float32, float64 otherwise (integers, bools, float64).
 
-    `named_arrays` are (argument name, array or None) pairs; None (an absent bias) is skipped.
-    Bools and integers become float64; complex, object, string and extended-precision data are
-    refused rather than silently converted.
+    So a uint8 or int16 image with float32 weights computes in float32, as uint8 + float32 does
+    in NumPy; int32 or int64 with float32 is float64.  `named_arrays` are (argument name, array
+    or None) pairs; None (an absent bias) is skipped.  Complex, object, string and
+    extended-precision data are refused rather than silently converted.
     """
     arrays = [(name, a) for name, a in named_arrays if a is not None]
     for name, a in arrays:
@@ -365,7 +374,8 @@ def result_dtype(*named_arrays: tuple[str, np.ndarray | None]) -> np.dtype:
         if kind not in "biuf" or (kind == "f" and a.dtype.itemsize > 8):
             raise TypeError(f"{name} has dtype {a.dtype}; cconv computes in float32 or float64 "
                             f"and accepts bool, integer, float16, float32 and float64 data")
-    if all(a.dtype.kind == "f" and a.dtype.itemsize == 4 for _, a in arrays):
+    promoted = np.result_type(*(a.dtype for _, a in arrays))
+    if promoted.kind == "f" and promoted.itemsize <= 4:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 

@@ -27,6 +27,21 @@ cdef extern from "cconv.h" nogil:
         CCONV_ACTIVATION_LEAKY_RELU
         CCONV_ACTIVATION_CLAMP
 
+    ctypedef enum cconv_padding_mode:
+        CCONV_PAD_ZEROS
+        CCONV_PAD_REFLECT
+        CCONV_PAD_REPLICATE
+        CCONV_PAD_CIRCULAR
+        CCONV_PAD_SYMMETRIC
+
+    ctypedef enum cconv_dtype:
+        CCONV_DTYPE_SAME
+        CCONV_DTYPE_F32
+        CCONV_DTYPE_U8
+        CCONV_DTYPE_I8
+        CCONV_DTYPE_U16
+        CCONV_DTYPE_I16
+
     ctypedef struct cconv_conv2d_params:
         int64_t batch, in_channels, in_height, in_width, out_channels
         int64_t kernel_height, kernel_width
@@ -37,6 +52,9 @@ cdef extern from "cconv.h" nogil:
         int64_t out_height, out_width
         const int64_t *input_strides
         const int64_t *output_strides
+        cconv_dtype input_dtype
+        cconv_padding_mode padding_mode
+        double padding_value
         const void *residual
         cconv_activation activation
         double activation_alpha, activation_beta
@@ -44,13 +62,13 @@ cdef extern from "cconv.h" nogil:
 
     int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)
     cconv_status cconv_conv2d_check(const cconv_conv2d_params *)
-    cconv_status cconv_conv2d_f32(const cconv_conv2d_params *, const float *, const float *,
+    cconv_status cconv_conv2d_f32(const cconv_conv2d_params *, const void *, const float *,
                                   const float *, float *)
-    cconv_status cconv_conv2d_f64(const cconv_conv2d_params *, const double *, const double *,
+    cconv_status cconv_conv2d_f64(const cconv_conv2d_params *, const void *, const double *,
                                   const double *, double *)
-    cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *, const float *, const float *,
+    cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *, const void *, const float *,
                                       const float *, float *)
-    cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const double *,
+    cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const void *,
                                       const double *, const double *, double *)
     ctypedef struct cconv_conv_transpose2d_params:
         int64_t batch, in_channels, in_height, in_width

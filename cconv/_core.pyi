@@ -1,6 +1,8 @@
 # Type stubs for the compiled binding cconv/_core.pyx.  Arrays must be of exactly the dtype named,
-# 4-D (bias 1-D), C-contiguous but for conv2d's input (any strides); the Python layer
+# 4-D (bias 1-D), C-contiguous but for conv2d's input and out (any strides); the Python layer
 # (cconv/_conv.py) guarantees it.
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -18,6 +20,8 @@ def conv2d_f32(
     reference: bool = False,
     residual: npt.NDArray[np.float32] | None = None,
     stage: tuple[int, float, float] | None = None,
+    padding_mode: int = 0,
+    padding_value: float = 0.0,
 ) -> None: ...
 def conv2d_f64(
     input: npt.NDArray[np.float64],
@@ -30,6 +34,22 @@ def conv2d_f64(
     reference: bool = False,
     residual: npt.NDArray[np.float64] | None = None,
     stage: tuple[int, float, float] | None = None,
+    padding_mode: int = 0,
+    padding_value: float = 0.0,
+) -> None: ...
+def conv2d_converting(
+    input: npt.NDArray[Any],
+    weight: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None,
+    out: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+    residual: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None = None,
+    stage: tuple[int, float, float] | None = None,
+    padding_mode: int = 0,
+    padding_value: float = 0.0,
 ) -> None: ...
 # (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
 def conv_transpose2d_f32(

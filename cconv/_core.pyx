@@ -157,6 +157,10 @@ cdef cconv_status _run_core(_runner run, const void *args, cconv_run_options *op
 # ------------------------------------------------------------------------------------------------
 # conv2d
 
+ctypedef fused _real:
+    float
+    double
+
 cdef int _raise_for(cconv_status status) except -1:
     if status == CCONV_ERR_INTERRUPTED:
         # The pending exception (normally KeyboardInterrupt) was set by PyErr_CheckSignals:
@@ -205,15 +209,40 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
     return 0
 
 
+cdef int _element_strides(const Py_ssize_t *shape, const Py_ssize_t *byte_strides,
+                          Py_ssize_t itemsize, int64_t *strides) except -1:
+    """Element strides of a 4-D buffer (0 along axes of extent 1, which are never stepped);
+    returns 1 when they are the C-contiguous ones."""
+    cdef int64_t expected = 1
+    cdef bint contiguous = True
+    for i in range(3, -1, -1):
+        if shape[i] <= 1:
+            strides[i] = 0
+        elif byte_strides[i] % itemsize:
+            raise ValueError("cconv: strides are not whole elements")
+        else:
+            strides[i] = byte_strides[i] // itemsize
+            contiguous = contiguous and strides[i] == expected
+        expected *= shape[i]
+    return 1 if contiguous else 0
+
+
 cdef int _fill_stage(cconv_conv2d_params *p, const Py_ssize_t *shape_out,
-                     const Py_ssize_t *shape_residual, const void *residual,
-                     tuple stage) except -1:
-    """The output stage: residual (shaped like out) and stage = (activation, alpha, beta) as
-    _args.resolve_activation gives it (None: no activation)."""
+                     const int64_t *out_strides, const Py_ssize_t *shape_residual,
+                     const Py_ssize_t *residual_byte_strides, Py_ssize_t itemsize,
+                     const void *residual, tuple stage) except -1:
+    """The output stage: residual (shaped and laid out like out, whose element strides are
+    out_strides) and stage = (activation, alpha, beta) as _args.resolve_activation gives it
+    (None: no activation)."""
+    cdef int64_t residual_strides[4]
     if residual != NULL:
         for i in range(4):
             if shape_residual[i] != shape_out[i]:
                 raise ValueError("cconv: residual and out shapes differ")
+        _element_strides(shape_residual, residual_byte_strides, itemsize, residual_strides)
+        for i in range(4):
+            if shape_out[i] > 1 and residual_strides[i] != out_strides[i]:
+                raise ValueError("cconv: residual is not laid out as out is")
         p.residual = residual
     if stage is not None:
         p.activation = <cconv_activation><int>stage[0]
@@ -234,9 +263,9 @@ cdef cconv_status _conv2d_f32(const void *args) noexcept nogil:
     cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
     cdef const cconv_conv2d_params *p = &a.p
     if a.reference:
-        return cconv_conv2d_ref_f32(p, <const float *>a.input, <const float *>a.weight,
+        return cconv_conv2d_ref_f32(p, a.input, <const float *>a.weight,
                                     <const float *>a.bias, <float *>a.out)
-    return cconv_conv2d_f32(p, <const float *>a.input, <const float *>a.weight,
+    return cconv_conv2d_f32(p, a.input, <const float *>a.weight,
                             <const float *>a.bias, <float *>a.out)
 
 
@@ -244,58 +273,121 @@ cdef cconv_status _conv2d_f64(const void *args) noexcept nogil:
     cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
     cdef const cconv_conv2d_params *p = &a.p
     if a.reference:
-        return cconv_conv2d_ref_f64(p, <const double *>a.input, <const double *>a.weight,
+        return cconv_conv2d_ref_f64(p, a.input, <const double *>a.weight,
                                     <const double *>a.bias, <double *>a.out)
-    return cconv_conv2d_f64(p, <const double *>a.input, <const double *>a.weight,
+    return cconv_conv2d_f64(p, a.input, <const double *>a.weight,
                             <const double *>a.bias, <double *>a.out)
 
 
-def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
-               const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
-               int threads, int simd, bint reference=False,
-               const float[:, :, :, ::1] residual=None, tuple stage=None):
-    """out = conv2d(input, weight) + bias for float32 arrays (no empty axes): input of any
-    strides, weight, bias and out C-contiguous.
+# The input element types conv2d converts as it packs: NumPy's one-letter type codes.
+_INPUT_DTYPES = {"B": CCONV_DTYPE_U8, "b": CCONV_DTYPE_I8, "H": CCONV_DTYPE_U16,
+                 "h": CCONV_DTYPE_I16, "f": CCONV_DTYPE_F32}
 
-    geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
-                dilation_h, dilation_w, groups); simd is an index from simd_paths()."""
-    cdef _Conv2dArgs args
-    cdef int64_t strides[4]
-    _fill(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
-          sizeof(float), strides)
-    if bias is not None and bias.shape[0] != weight.shape[0]:
+
+cdef int _conv2d(_Conv2dArgs *args, _runner runner, const void *input,
+                 const Py_ssize_t *in_shape, const Py_ssize_t *in_byte_strides,
+                 Py_ssize_t in_itemsize, cconv_dtype input_dtype, const Py_ssize_t *w_shape,
+                 Py_ssize_t bias_len, const Py_ssize_t *out_shape,
+                 const Py_ssize_t *out_byte_strides, Py_ssize_t itemsize,
+                 const Py_ssize_t *residual_shape, const Py_ssize_t *residual_byte_strides,
+                 const void *residual, tuple geometry, int threads, int simd, bint reference,
+                 tuple stage, int padding_mode, double padding_value) except -1:
+    """The body shared by the conv2d bindings: args.weight, .bias and .out already set."""
+    cdef int64_t in_strides[4]
+    cdef int64_t out_strides[4]
+    _fill(&args.p, in_shape, w_shape, out_shape, geometry, threads, simd, in_byte_strides,
+          in_itemsize, in_strides)
+    if bias_len >= 0 and bias_len != w_shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
-    _fill_stage(&args.p, out.shape, residual.shape if residual is not None else NULL,
-                &residual[0, 0, 0, 0] if residual is not None else NULL, stage)
-    args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
-    args.bias = &bias[0] if bias is not None else NULL
+    if not _element_strides(out_shape, out_byte_strides, itemsize, out_strides):
+        args.p.output_strides = out_strides
+    _fill_stage(&args.p, out_shape, out_strides, residual_shape, residual_byte_strides,
+                itemsize, residual, stage)
+    args.p.input_dtype = input_dtype
+    args.p.padding_mode = <cconv_padding_mode>padding_mode
+    args.p.padding_value = padding_value
+    args.input = input
     args.reference = reference
-    cdef cconv_status status = _run_core(_conv2d_f32, &args, &args.p.run,
-                                         _conv2d_work(&args.p))
+    cdef cconv_status status = _run_core(runner, args, &args.p.run, _conv2d_work(&args.p))
     if status != CCONV_OK:
         _raise_for(status)
+    return 0
+
+
+def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
+               const float[::1] bias, float[:, :, :, :] out, tuple geometry,
+               int threads, int simd, bint reference=False,
+               const float[:, :, :, :] residual=None, tuple stage=None,
+               int padding_mode=0, double padding_value=0.0):
+    """out = conv2d(input, weight) + bias for float32 arrays (no empty axes): input and out of
+    any strides (an NHWC array seen through its axes runs the channels-last kernels), weight
+    and bias C-contiguous, residual laid out as out.
+
+    geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
+                dilation_h, dilation_w, groups); simd is an index from simd_paths();
+    padding_mode is a cconv_padding_mode number (0: the constant padding_value)."""
+    cdef _Conv2dArgs args
+    args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    _conv2d(&args, _conv2d_f32, &input[0, 0, 0, 0], input.shape, input.strides, sizeof(float),
+            CCONV_DTYPE_SAME, weight.shape, bias.shape[0] if bias is not None else -1,
+            out.shape, out.strides, sizeof(float),
+            residual.shape if residual is not None else NULL,
+            residual.strides if residual is not None else NULL,
+            &residual[0, 0, 0, 0] if residual is not None else NULL,
+            geometry, threads, simd, reference, stage, padding_mode, padding_value)
 
 
 def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
-               const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
+               const double[::1] bias, double[:, :, :, :] out, tuple geometry,
                int threads, int simd, bint reference=False,
-               const double[:, :, :, ::1] residual=None, tuple stage=None):
+               const double[:, :, :, :] residual=None, tuple stage=None,
+               int padding_mode=0, double padding_value=0.0):
     """The float64 twin of conv2d_f32."""
     cdef _Conv2dArgs args
-    cdef int64_t strides[4]
-    _fill(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
-          sizeof(double), strides)
-    if bias is not None and bias.shape[0] != weight.shape[0]:
-        raise ValueError("cconv: bias length does not match the number of filters")
-    _fill_stage(&args.p, out.shape, residual.shape if residual is not None else NULL,
-                &residual[0, 0, 0, 0] if residual is not None else NULL, stage)
-    args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
-    args.reference = reference
-    cdef cconv_status status = _run_core(_conv2d_f64, &args, &args.p.run,
-                                         _conv2d_work(&args.p))
-    if status != CCONV_OK:
-        _raise_for(status)
+    _conv2d(&args, _conv2d_f64, &input[0, 0, 0, 0], input.shape, input.strides, sizeof(double),
+            CCONV_DTYPE_SAME, weight.shape, bias.shape[0] if bias is not None else -1,
+            out.shape, out.strides, sizeof(double),
+            residual.shape if residual is not None else NULL,
+            residual.strides if residual is not None else NULL,
+            &residual[0, 0, 0, 0] if residual is not None else NULL,
+            geometry, threads, simd, reference, stage, padding_mode, padding_value)
+
+
+def conv2d_converting(input, const _real[:, :, :, ::1] weight, const _real[::1] bias,
+                      _real[:, :, :, :] out, tuple geometry, int threads, int simd,
+                      bint reference=False, const _real[:, :, :, :] residual=None,
+                      tuple stage=None, int padding_mode=0, double padding_value=0.0):
+    """conv2d_f32/_f64 (by the weight's type) of a 4-D input of another element type: uint8,
+    int8, uint16 or int16 (or float32 with float64 weights), converted as the C core packs it."""
+    import numpy
+    arr = numpy.asarray(input)
+    if arr.ndim != 4 or arr.dtype.char not in _INPUT_DTYPES or (
+            arr.dtype.char == "f" and _real is float) or not arr.dtype.isnative:
+        raise ValueError(f"cconv: an input of dtype {arr.dtype} is not converted by the C core")
+    if arr.size == 0:
+        raise ValueError("cconv: empty input")
+    if not arr.flags.aligned:
+        raise ValueError("cconv: the input is not aligned")
+    # Its first element's address (arr stays referenced, so alive, through the call).
+    cdef size_t address = arr.__array_interface__["data"][0]
+    cdef Py_ssize_t strides[4]
+    cdef Py_ssize_t shape[4]
+    for i in range(4):
+        shape[i] = arr.shape[i]
+        strides[i] = arr.strides[i]
+    cdef _Conv2dArgs args
+    args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    _conv2d(&args, _conv2d_f32 if _real is float else _conv2d_f64, <const void *>address, shape,
+            strides, arr.itemsize, <cconv_dtype><int>_INPUT_DTYPES[arr.dtype.char],
+            weight.shape, bias.shape[0] if bias is not None else -1, out.shape, out.strides,
+            sizeof(_real), residual.shape if residual is not None else NULL,
+            residual.strides if residual is not None else NULL,
+            &residual[0, 0, 0, 0] if residual is not None else NULL,
+            geometry, threads, simd, reference, stage, padding_mode, padding_value)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -597,11 +689,6 @@ ADAPTIVE_AVG_POOL2D = _ADAPTIVE_AVG_POOL2D
 ADAPTIVE_MAX_POOL2D = _ADAPTIVE_MAX_POOL2D
 ADAPTIVE_AVG_POOL2D_BACKWARD = _ADAPTIVE_AVG_POOL2D_BACKWARD
 MAX_POOL2D_BACKWARD = _MAX_POOL2D_BACKWARD
-
-ctypedef fused _real:
-    float
-    double
-
 
 cdef struct _PoolArgs:
     cconv_pool2d_params p            # windowed operations

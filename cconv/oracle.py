@@ -34,19 +34,36 @@ def _activation_oracle(y, activation):
     raise ValueError(f"unknown activation {activation!r}")
 
 
+# numpy.pad's name for each padding_mode.
+_NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
+                    "circular": "wrap", "symmetric": "symmetric"}
+
+
 def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-                  activation=None, residual=None):
-    """conv2d computed in float64 with NumPy only; same arguments and output shape as conv2d."""
+                  activation=None, residual=None, padding_mode="zeros", padding_value=0.0,
+                  data_format="NCHW"):
+    """conv2d computed in float64 with NumPy only; same arguments and output shape as conv2d.
+
+    The border is numpy.pad's (an explicit padded copy), and an NHWC input is moved to NCHW and
+    the result back."""
+    channels_last = data_format == "NHWC"
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
+    if channels_last:
+        x = np.moveaxis(x, -1, -3)
+        if residual is not None:
+            residual = np.moveaxis(np.asarray(residual), -1, -3)
     g = resolve(x.shape, w.shape, stride, padding, dilation, groups)
     batched = x.ndim == 4
     if not batched:
         x = x[np.newaxis]
     out = np.zeros(g.out_shape, dtype=np.float64)
     if out.size and x.size:
-        padded = np.pad(x, ((0, 0), (0, 0), (g.pad_top, g.pad_bottom),
-                            (g.pad_left, g.pad_right)))
+        widths = ((0, 0), (0, 0), (g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right))
+        if padding_mode == "zeros":
+            padded = np.pad(x, widths, constant_values=padding_value)
+        else:
+            padded = np.pad(x, widths, mode=_NUMPY_PAD_MODES[padding_mode])
         span_h = g.dilation_h * (g.kernel_height - 1) + 1
         span_w = g.dilation_w * (g.kernel_width - 1) + 1
         # windows[n, c, y, x, i, j] = padded[n, c, y*stride + i*dilation, x*stride + j*dilation]
@@ -59,13 +76,17 @@ def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, gro
             out[:, k * og:(k + 1) * og] = np.einsum(
                 "ncyxij,ocij->noyx", windows[:, k * cg:(k + 1) * cg], w[k * og:(k + 1) * og],
                 optimize=True)
+    elif out.size and padding_value and g.in_channels:
+        # No input pixels: every tap reads the constant border.
+        out += padding_value * w.sum(axis=(1, 2, 3)).reshape(-1, 1, 1)
     if bias is not None:
         out += np.asarray(bias, dtype=np.float64).reshape(-1, 1, 1)
     if residual is not None:
         r = np.asarray(residual, dtype=np.float64)
         out += r if batched else r[np.newaxis]
     out = _activation_oracle(out, activation)
-    return out if batched else out[0]
+    out = out if batched else out[0]
+    return np.moveaxis(out, -3, -1) if channels_last else out
 
 
 def _conv_transpose_scatter(x, w, geom: TransposeGeometry):

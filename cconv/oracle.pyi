@@ -4,7 +4,7 @@ from typing import Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from . import (_Activation, _Int, _IntPair, _OutputSize, _Padding, _PoolPadding, _Shape,
+from . import (_Activation, _DataFormat, _Int, _IntPair, _OutputSize, _Padding, _PaddingMode, _PoolPadding, _Shape,
                 _TransposePadding)
 
 def conv2d_oracle(
@@ -18,6 +18,9 @@ def conv2d_oracle(
     *,
     activation: _Activation = None,
     residual: npt.ArrayLike | None = None,
+    padding_mode: _PaddingMode = "zeros",
+    padding_value: float = 0.0,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def conv_transpose2d_oracle(
     input: npt.ArrayLike,

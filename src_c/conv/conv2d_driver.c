@@ -4,6 +4,7 @@
 
 #include "cconv.h"
 #include "conv2d_kernels.h"
+#include "conv/conv2d_input.h"
 #include "conv/conv2d_plan.h"
 #include "runtime/thread_pool.h"
 

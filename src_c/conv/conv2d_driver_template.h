@@ -9,10 +9,6 @@
 #define DRV_CAT(a, b) DRV_CAT_(a, b)
 #define DRV_FN(name) DRV_CAT(name, DRV_SUFFIX)
 
-/* Copies the band's input rows of every channel in group g of image n into the polyphase planes,
- * writing zeros for padding.  Per sub-image column phase pw, the columns q whose source
- * w = q*sw + pw - pad_left lies inside [0, W) are one range [q_lo, q_hi): each row is then zeros,
- * one unit- or constant-stride copy, zeros, with no per-element branch. */
 /* Columns q of sub-image column phase pw whose source lies inside the row: [*q_lo, *q_hi). */
 static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int64_t *q_lo,
                                    int64_t *q_hi)
@@ -27,22 +23,99 @@ static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int6
     *q_hi = hi;
 }
 
-/* Where input channel c of image n starts (its element (0, 0)). */
-static const DRV_T *DRV_FN(channel_)(const cconv_conv2d_plan *pl, const DRV_T *input, int64_t n,
+/* Where input channel c of image n starts (its element (0, 0)), for an input of the
+ * computation's own type (the paths that read it in place). */
+static const DRV_T *DRV_FN(channel_)(const cconv_conv2d_plan *pl, const void *input, int64_t n,
                                      int64_t c)
 {
-    return input + n * pl->in_stride_n + c * pl->in_stride_c;
+    return (const DRV_T *)input + n * pl->in_stride_n + c * pl->in_stride_c;
 }
 
-/* Stride 2 along the rows, both column phases read, unit-stride rows, with an instruction-set
- * deinterleave: each source row is read once and split into its two column phases; only the (at
- * most two) edge columns of each phase that lack a partner in the other are copied one by one. */
+/* Source element `at` (an index in the input's own elements), converted. */
+static DRV_T DRV_FN(load_one_)(const cconv_conv2d_plan *pl, const void *input, int64_t at)
+{
+    if (pl->input_dtype == CCONV_DTYPE_SAME) return ((const DRV_T *)input)[at];
+    return (DRV_T)cconv_load_element(input, at, pl->input_dtype, sizeof(DRV_T));
+}
+
+/* d[q] = source element at + (q * step) * stride, for q < count, converted to DRV_T.  (q * step)
+ * stays below the row's width, so the product cannot overflow however large the two factors
+ * are; step 1 and 2 are constant strides the compiler vectorises. */
+#define DRV_CONVERT_RUN(S)                                                                        \
+    {                                                                                             \
+        const S *CCONV_RESTRICT s = (const S *)input + at;                                        \
+        if (stride == 1 && step == 1) {                                                           \
+            for (int64_t q = 0; q < count; q++) d[q] = (DRV_T)s[q];                               \
+        } else if (stride == 1 && step == 2) {                                                    \
+            for (int64_t q = 0; q < count; q++) d[q] = (DRV_T)s[2 * q];                           \
+        } else {                                                                                  \
+            for (int64_t q = 0; q < count; q++) d[q] = (DRV_T)s[(q * step) * stride];             \
+        }                                                                                         \
+    }
+
+static void DRV_FN(copy_run_)(const cconv_conv2d_plan *pl, DRV_T *CCONV_RESTRICT d,
+                              const void *input, int64_t at, int64_t count, int64_t step,
+                              int64_t stride)
+{
+    switch (pl->input_dtype) {
+    case CCONV_DTYPE_SAME:
+        if (stride == 1 && step == 1) {
+            memcpy(d, (const DRV_T *)input + at, (size_t)count * sizeof(DRV_T));
+            return;
+        }
+        DRV_CONVERT_RUN(DRV_T)
+        return;
+    case CCONV_DTYPE_F32: DRV_CONVERT_RUN(float) return;
+    case CCONV_DTYPE_U8: DRV_CONVERT_RUN(uint8_t) return;
+    case CCONV_DTYPE_I8: DRV_CONVERT_RUN(int8_t) return;
+    case CCONV_DTYPE_U16: DRV_CONVERT_RUN(uint16_t) return;
+    case CCONV_DTYPE_I16: DRV_CONVERT_RUN(int16_t) return;
+    default: return; /* refused by the entry point */
+    }
+}
+#undef DRV_CONVERT_RUN
+
+/* Sub-image columns [q_from, q_to) of column phase pw, which lie outside the input row: the
+ * padding value, or (border modes) the pixels of source row `row_at` (the element index of its
+ * column 0) that the mode repeats there. */
+static void DRV_FN(border_columns_)(const cconv_conv2d_plan *pl, DRV_T *row, int64_t q_from,
+                                    int64_t q_to, int64_t pw, const void *input, int64_t row_at)
+{
+    if (pl->padding_mode == CCONV_PAD_ZEROS) {
+        const DRV_T fill = (DRV_T)pl->padding_value;
+        for (int64_t q = q_from; q < q_to; q++) row[q] = fill;
+        return;
+    }
+    for (int64_t q = q_from; q < q_to; q++) {
+        const int64_t w = cconv_border_index(q * pl->stride_w + pw - pl->pad_left, pl->in_width,
+                                             pl->padding_mode);
+        row[q] = DRV_FN(load_one_)(pl, input, row_at + w * pl->in_stride_w);
+    }
+}
+
+/* Whether padded row h of the band reads a source row (0: a row of the constant border), and
+ * which: *row_at is the element index of its column 0 in channel c of image n (negative for
+ * negative strides). */
+static int DRV_FN(source_row_)(const cconv_conv2d_plan *pl, int64_t n, int64_t c, int64_t h,
+                               int64_t *row_at)
+{
+    const int64_t hb = cconv_border_index(h, pl->in_height, pl->padding_mode);
+    if (hb < 0) return 0;
+    *row_at = n * pl->in_stride_n + c * pl->in_stride_c + hb * pl->in_stride_h;
+    return 1;
+}
+
+/* Stride 2 along the rows, both column phases read, unit-stride rows of the computation's type,
+ * with an instruction-set deinterleave: each source row is read once and split into its two
+ * column phases; only the (at most two) edge columns of each phase that lack a partner in the
+ * other are copied one by one. */
 static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
-                                  const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                                  const void *input, int64_t n, int64_t g, int64_t band,
                                   DRV_T *dst_band)
 {
-    const int64_t H = pl->in_height, sh = pl->stride_h, row_stride = pl->in_stride_h;
+    const int64_t sh = pl->stride_h;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows, pad = pl->pad_left;
+    const DRV_T fill = (DRV_T)pl->padding_value;
     int64_t lo0, hi0, lo1, hi1;
     DRV_FN(phase_columns_)(pl, 0, &lo0, &hi0);
     DRV_FN(phase_columns_)(pl, 1, &lo1, &hi1);
@@ -50,44 +123,52 @@ static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE 
     int64_t qb = hi0 < hi1 ? hi0 : hi1;
     if (qb < qa) qb = qa;
     for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
-        const DRV_T *src = DRV_FN(channel_)(pl, input, n, g * pl->group_in_channels + cg);
+        const int64_t c = g * pl->group_in_channels + cg;
         DRV_T *plane = dst_band + cg * pl->plane_stride;
         for (int64_t a = 0; a < pl->row_phase_count; a++) {
             const int64_t ph = pl->row_phases[a];
             DRV_T *sub0 = plane + (a * 2) * pl->sub_size, *sub1 = sub0 + pl->sub_size;
             for (int64_t i = 0; i < pl->sub_rows; i++) {
-                const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                int64_t row_at = 0;
                 DRV_T *CCONV_RESTRICT r0 = sub0 + i * Wq;
                 DRV_T *CCONV_RESTRICT r1 = sub1 + i * Wq;
-                if (h < 0 || h >= H) {
-                    memset(r0, 0, (size_t)Wq * sizeof(DRV_T));
-                    memset(r1, 0, (size_t)Wq * sizeof(DRV_T));
+                if (!DRV_FN(source_row_)(pl, n, c, (first_row + i) * sh + ph - pl->pad_top,
+                                         &row_at)) {
+                    for (int64_t q = 0; q < Wq; q++) r0[q] = fill;
+                    for (int64_t q = 0; q < Wq; q++) r1[q] = fill;
                     continue;
                 }
                 /* Column q of phase pw is source column 2q + pw - pad. */
-                const DRV_T *CCONV_RESTRICT s = src + h * row_stride;
-                for (int64_t q = 0; q < lo0; q++) r0[q] = (DRV_T)0;
+                const DRV_T *CCONV_RESTRICT s = (const DRV_T *)input + row_at;
+                DRV_FN(border_columns_)(pl, r0, 0, lo0, 0, input, row_at);
                 for (int64_t q = lo0; q < qa; q++) r0[q] = s[2 * q - pad];
                 for (int64_t q = qb; q < hi0; q++) r0[q] = s[2 * q - pad];
-                for (int64_t q = hi0; q < Wq; q++) r0[q] = (DRV_T)0;
-                for (int64_t q = 0; q < lo1; q++) r1[q] = (DRV_T)0;
+                DRV_FN(border_columns_)(pl, r0, hi0, Wq, 0, input, row_at);
+                DRV_FN(border_columns_)(pl, r1, 0, lo1, 1, input, row_at);
                 for (int64_t q = lo1; q < qa; q++) r1[q] = s[2 * q + 1 - pad];
                 for (int64_t q = qb; q < hi1; q++) r1[q] = s[2 * q + 1 - pad];
-                for (int64_t q = hi1; q < Wq; q++) r1[q] = (DRV_T)0;
+                DRV_FN(border_columns_)(pl, r1, hi1, Wq, 1, input, row_at);
                 if (qb > qa) deinterleave(s + (2 * qa - pad), (size_t)(qb - qa), r0 + qa, r1 + qa);
             }
         }
     }
 }
 
+/* Copies the band's input rows of every channel in group g of image n into the polyphase planes,
+ * converting them to the computation's type and writing the border for padding.  Per sub-image
+ * column phase pw, the columns q whose source w = q*sw + pw - pad_left lies inside [0, W) are
+ * one range [q_lo, q_hi): each row is then border, one unit- or constant-stride copy, border,
+ * with no per-element branch. */
 static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
-                               const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                               const void *input, int64_t n, int64_t g, int64_t band,
                                DRV_T *dst_band)
 {
-    const int64_t H = pl->in_height, sh = pl->stride_h, sw = pl->stride_w;
-    const int64_t row_stride = pl->in_stride_h, col_stride = pl->in_stride_w;
+    const int64_t sh = pl->stride_h, sw = pl->stride_w;
+    const int64_t col_stride = pl->in_stride_w;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
-    if (sw == 2 && pl->col_phase_count == 2 && col_stride == 1 && deinterleave) {
+    const DRV_T fill = (DRV_T)pl->padding_value;
+    if (sw == 2 && pl->col_phase_count == 2 && col_stride == 1 && deinterleave &&
+        pl->input_dtype == CCONV_DTYPE_SAME) {
         DRV_FN(pack_band_s2_)(pl, deinterleave, input, n, g, band, dst_band);
         return;
     }
@@ -97,32 +178,24 @@ static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE dei
         DRV_FN(phase_columns_)(pl, pw, &q_lo, &q_hi);
         const int64_t count = q_hi - q_lo, src_first = q_lo * sw - (pl->pad_left - pw);
         for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
-            const DRV_T *src = DRV_FN(channel_)(pl, input, n, g * pl->group_in_channels + cg);
+            const int64_t c = g * pl->group_in_channels + cg;
             DRV_T *plane = dst_band + cg * pl->plane_stride;
             for (int64_t a = 0; a < pl->row_phase_count; a++) {
                 const int64_t ph = pl->row_phases[a];
                 DRV_T *sub = plane + (a * pl->col_phase_count + b) * pl->sub_size;
                 for (int64_t i = 0; i < pl->sub_rows; i++) {
-                    const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                    int64_t row_at = 0;
                     DRV_T *CCONV_RESTRICT row = sub + i * Wq;
-                    if (h < 0 || h >= H) {
-                        memset(row, 0, (size_t)Wq * sizeof(DRV_T));
+                    if (!DRV_FN(source_row_)(pl, n, c, (first_row + i) * sh + ph - pl->pad_top,
+                                             &row_at)) {
+                        for (int64_t q = 0; q < Wq; q++) row[q] = fill;
                         continue;
                     }
-                    const DRV_T *CCONV_RESTRICT s = src + h * row_stride + src_first * col_stride;
-                    for (int64_t q = 0; q < q_lo; q++) row[q] = (DRV_T)0;
-                    DRV_T *CCONV_RESTRICT d = row + q_lo;
-                    if (col_stride == 1 && sw == 1) {
-                        memcpy(d, s, (size_t)count * sizeof(DRV_T));
-                    } else if (col_stride == 1 && sw == 2) { /* a constant stride the compiler
-                                                               can vectorise */
-                        for (int64_t q = 0; q < count; q++) d[q] = s[2 * q];
-                    } else {
-                        /* (q * sw) stays below the row's width, so the product cannot overflow
-                         * however large the two strides are. */
-                        for (int64_t q = 0; q < count; q++) d[q] = s[(q * sw) * col_stride];
-                    }
-                    for (int64_t q = q_hi; q < Wq; q++) row[q] = (DRV_T)0;
+                    DRV_FN(border_columns_)(pl, row, 0, q_lo, pw, input, row_at);
+                    if (count > 0)
+                        DRV_FN(copy_run_)(pl, row + q_lo, input, row_at + src_first * col_stride,
+                                          count, sw, col_stride);
+                    DRV_FN(border_columns_)(pl, row, q_hi, Wq, pw, input, row_at);
                 }
             }
         }
@@ -145,8 +218,11 @@ static void DRV_FN(stage_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *
 static void DRV_FN(store_run_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
                                const DRV_T *output, DRV_T *dst, const DRV_T *src, int64_t count)
 {
-    if (pl->staged) {
+    if (pl->staged && pl->out_stride_w == 1) {
         DRV_FN(stage_)(pl, set, output, dst, src, count);
+    } else if (pl->staged) {
+        for (int64_t x = 0; x < count; x++)
+            DRV_FN(stage_)(pl, set, output, dst + x * pl->out_stride_w, src + x, 1);
     } else if (pl->out_stride_w == 1) {
         memcpy(dst, src, (size_t)count * sizeof(DRV_T));
     } else {
@@ -186,7 +262,7 @@ static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const cconv_kernel_
  * input itself when the plan allows and the reads stay inside each channel, else the packed band
  * (packed on first use, once per unit). */
 static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl,
-                                        DRV_DEINTERLEAVE deinterleave, const DRV_T *input,
+                                        DRV_DEINTERLEAVE deinterleave, const void *input,
                                         int64_t unit, int64_t j0, int64_t extent,
                                         DRV_T *band_buf, int64_t *packed_unit,
                                         size_t *channel_stride)
@@ -254,12 +330,12 @@ static DRV_FN(tile_) DRV_FN(tile_at_)(const cconv_conv2d_plan *pl, int64_t rows,
 }
 
 static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
-                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                               const void *input, const DRV_T *weight, const DRV_T *bias,
                                DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
                                int64_t *packed_unit);
 
 static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
-                              const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                              const void *input, const DRV_T *weight, const DRV_T *bias,
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
 {
@@ -349,7 +425,7 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
  * the next row of the same kernel call (rows are stored in order), or by the next group.  Only a
  * tile whose extra lanes would pass the band's end goes through the tile buffer. */
 static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
-                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                               const void *input, const DRV_T *weight, const DRV_T *bias,
                                DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
                                int64_t *packed_unit)
 {
@@ -406,6 +482,8 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
     /* Depthwise (filters of depth 1, any multiplier) 3x3 stride 2: the set's in-place kernel,
      * which reads whole contiguous planes. */
     if (set->DRV_SET(dw3x3s2) && cconv_conv2d_input_planes_contiguous(p) && !p->output_strides &&
+        p->input_dtype == CCONV_DTYPE_SAME && p->padding_mode == CCONV_PAD_ZEROS &&
+        p->padding_value == 0.0 &&
         p->in_channels == p->groups && p->kernel_height == 3 &&
         p->kernel_width == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
         p->dilation_w == 1 && p->pad_top <= 2 && p->pad_bottom <= 2 && p->pad_left <= 2 &&
@@ -436,6 +514,7 @@ static cconv_status DRV_FN(resolve_set_)(const cconv_conv2d_params *p,
 {
     cconv_status status = cconv_conv2d_check(p);
     if (status != CCONV_OK) return status;
+    if (!cconv_dtype_valid(p->input_dtype, sizeof(DRV_T))) return CCONV_ERR_INVALID_ARGUMENT;
     const int simd = p->run.simd < 0 ? cconv_simd_best() : p->run.simd;
     if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
     *set = cconv_kernel_set_at(simd);
@@ -472,7 +551,8 @@ typedef struct DRV_FN(scratch_) {
 typedef struct DRV_FN(call_) {
     const cconv_conv2d_plan *pl;
     const cconv_kernel_set *set;
-    const DRV_T *input, *weight, *bias;
+    const void *input;
+    const DRV_T *weight, *bias;
     DRV_T *output;
     DRV_FN(scratch_) *scratch; /* plan.threads entries */
 } DRV_FN(call_);
@@ -495,7 +575,7 @@ static int DRV_FN(run_one_)(void *context, int64_t item, int slot)
     return 0;
 }
 
-cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
+cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const void *input,
                                    const DRV_T *weight, const DRV_T *bias, DRV_T *output)
 {
     const cconv_kernel_set *set;
@@ -517,8 +597,11 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
                 for (int64_t y = 0; y < p->out_height; y++) {
                     DRV_T *row = output + n * plan.out_stride_n + o * plan.out_stride_c +
                                  y * plan.out_stride_h;
-                    for (int64_t x = 0; x < p->out_width; x++) row[x * plan.out_stride_w] = value;
-                    if (plan.staged) DRV_FN(stage_)(&plan, set, output, row, row, p->out_width);
+                    for (int64_t x = 0; x < p->out_width; x++) {
+                        DRV_T *at = row + x * plan.out_stride_w;
+                        *at = value;
+                        if (plan.staged) DRV_FN(stage_)(&plan, set, output, at, at, 1);
+                    }
                 }
             }
         }

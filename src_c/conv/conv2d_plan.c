@@ -53,6 +53,10 @@ static void plan_copy_sizes(cconv_conv2d_plan *plan, const cconv_conv2d_params *
                           (p->in_channels <= 1 || plan->in_stride_c == H * W) &&
                           (H <= 1 || plan->in_stride_h == W) && (W <= 1 || plan->in_stride_w == 1);
 
+    plan->input_dtype = p->input_dtype;
+    plan->padding_mode = p->padding_mode;
+    plan->padding_value = p->padding_value;
+
     cconv_conv2d_plan_layout(plan, p);
 }
 
@@ -253,7 +257,8 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
      * reads would pass the end of its channel (the last ones of the last band), which reads the
      * packed band instead. */
     plan->in_place = sh == 1 && sw == 1 && p->pad_top == 0 && p->pad_bottom == 0 &&
-                     p->pad_left == 0 && p->pad_right == 0 && plan->in_contiguous;
+                     p->pad_left == 0 && p->pad_right == 0 && plan->in_contiguous &&
+                     p->input_dtype == CCONV_DTYPE_SAME;
     plan->max_offset = max_offset;
 
     /* A work item's weights (out_chunk filters) against its band: the larger streams once in the

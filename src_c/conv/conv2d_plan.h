@@ -34,6 +34,11 @@ typedef struct cconv_conv2d_plan {
      * (which the paths that read the input in place need). */
     int64_t in_stride_n, in_stride_c, in_stride_h, in_stride_w;
     int in_contiguous;
+    /* How the input is read: its element type (cconv_dtype: SAME reads it as the computation's
+     * type) and the border mode of its padding, with the constant of CCONV_PAD_ZEROS. */
+    cconv_dtype input_dtype;
+    cconv_padding_mode padding_mode;
+    double padding_value;
     /* Element strides of the output along N, O, OH, OW, and whether its rows are contiguous
      * (stride OW between rows, 1 between columns): only then may tiles store straight into it,
      * with their rounded-up rows spilling into the next row; otherwise every tile goes through
