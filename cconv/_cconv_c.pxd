@@ -66,6 +66,7 @@ cdef extern from "cconv.h" nogil:
                                   const float *, float *)
     cconv_status cconv_conv2d_f64(const cconv_conv2d_params *, const void *, const double *,
                                   const double *, double *)
+    const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *, size_t)
     cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *, const void *, const float *,
                                       const float *, float *)
     cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const void *,

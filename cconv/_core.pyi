@@ -100,6 +100,16 @@ def conv2d_weight_workspace_bytes(
     simd: int,
     elem_size: int,
 ) -> int: ...
+def kernels_used(
+    input: npt.NDArray[Any],
+    w_shape: tuple[int, int, int, int],
+    out: npt.NDArray[Any],
+    geometry: _Geometry,
+    simd: int,
+    elem_size: int,
+    input_dtype: int = 0,
+    padding_mode: int = 0,
+) -> str: ...
 def workspace_bytes(
     in_shape: tuple[int, ...],
     w_shape: tuple[int, ...],

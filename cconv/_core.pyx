@@ -632,6 +632,32 @@ def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before
     return cconv_conv2d_output_size(size, kernel, stride, pad_before, pad_after, dilation)
 
 
+def kernels_used(input, tuple w_shape, out, tuple geometry, int simd, size_t elem_size,
+                 int input_dtype=0, int padding_mode=0):
+    """Which kernels conv2d runs for an input and an out array of these shapes and strides
+    (4-D arrays; their contents are not read): see cconv_conv2d_kernels_used."""
+    cdef Py_ssize_t si[4]
+    cdef Py_ssize_t sw[4]
+    cdef Py_ssize_t so[4]
+    cdef Py_ssize_t in_strides[4]
+    cdef Py_ssize_t out_strides[4]
+    cdef int64_t in_elems[4]
+    cdef int64_t out_elems[4]
+    for i in range(4):
+        si[i], sw[i], so[i] = input.shape[i], w_shape[i], out.shape[i]
+        in_strides[i], out_strides[i] = input.strides[i], out.strides[i]
+    cdef cconv_conv2d_params p
+    _fill(&p, si, sw, so, geometry, 1, simd, in_strides, input.itemsize, in_elems)
+    if not _element_strides(so, out_strides, out.itemsize, out_elems):
+        p.output_strides = out_elems
+    p.input_dtype = <cconv_dtype>input_dtype
+    p.padding_mode = <cconv_padding_mode>padding_mode
+    cdef const char *name = cconv_conv2d_kernels_used(&p, elem_size)
+    if name == NULL:
+        raise ValueError("cconv: invalid conv2d parameters")
+    return name.decode()
+
+
 def workspace_bytes(tuple in_shape, tuple w_shape, tuple out_shape, tuple geometry, int threads,
                     int simd, size_t elem_size):
     """Temporary bytes (all threads) the fast path allocates for this call; elem_size 4 or 8."""

@@ -1,5 +1,6 @@
 /*
- * The conv2d driver loops, instantiated once per element type by conv2d_driver.c.
+ * The planar conv2d driver loops, instantiated once per element type by conv2d_driver.c (with
+ * the channels-last driver and the entry points after it).
  * Needs: DRV_T (element type), DRV_SUFFIX (f32/f64), DRV_UKERNEL (micro-kernel pointer type),
  * DRV_SET(field) (the kernel-set field for this type, e.g. f32_vl).
  * See conv2d_plan.h for the band layout; this file owns padding and edges so the micro-kernels
@@ -509,35 +510,6 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
     return cconv_conv2d_plan_init(plan, p, sizeof(DRV_T), mr, nv * vl, vl);
 }
 
-static cconv_status DRV_FN(resolve_set_)(const cconv_conv2d_params *p,
-                                         const cconv_kernel_set **set)
-{
-    cconv_status status = cconv_conv2d_check(p);
-    if (status != CCONV_OK) return status;
-    if (!cconv_dtype_valid(p->input_dtype, sizeof(DRV_T))) return CCONV_ERR_INVALID_ARGUMENT;
-    const int simd = p->run.simd < 0 ? cconv_simd_best() : p->run.simd;
-    if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
-    *set = cconv_kernel_set_at(simd);
-    return CCONV_OK;
-}
-
-/* Bytes of temporary memory a call with these parameters allocates (all threads). */
-static cconv_status DRV_FN(workspace_)(const cconv_conv2d_params *p, size_t *bytes)
-{
-    const cconv_kernel_set *set;
-    *bytes = 0;
-    cconv_status status = DRV_FN(resolve_set_)(p, &set);
-    if (status != CCONV_OK) return status;
-    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
-        return CCONV_OK;
-    cconv_conv2d_plan plan;
-    status = DRV_FN(make_plan_)(p, set, &plan);
-    if (status != CCONV_OK) return status;
-    *bytes = plan.workspace_bytes;
-    cconv_conv2d_plan_free(&plan);
-    return CCONV_OK;
-}
-
 /* Per participant of the parallel loop (see thread_pool.h): its band buffer and tile, made on its
  * first item, and which unit its band holds.  Padded to a cache line so that participants do not
  * share one. */
@@ -575,42 +547,14 @@ static int DRV_FN(run_one_)(void *context, int64_t item, int slot)
     return 0;
 }
 
-cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const void *input,
-                                   const DRV_T *weight, const DRV_T *bias, DRV_T *output)
+/* The planar path: the plan's kernels over packed (or in-place) bands of feature maps. */
+static cconv_status DRV_FN(conv2d_planar_)(const cconv_conv2d_params *p,
+                                           const cconv_kernel_set *set, const void *input,
+                                           const DRV_T *weight, const DRV_T *bias,
+                                           DRV_T *output)
 {
-    const cconv_kernel_set *set;
-    cconv_status status = DRV_FN(resolve_set_)(p, &set);
-    if (status != CCONV_OK) return status;
-    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
-        return CCONV_OK;
-    if (p->in_channels == 0) {
-        /* Filters of depth 0: every output is its bias (then the output stage).  Handled here
-         * because the kernel size is then unbounded by the weight's (empty) memory and must not
-         * size any table. */
-        if (!output) return CCONV_ERR_INVALID_ARGUMENT;
-        cconv_conv2d_plan plan;
-        memset(&plan, 0, sizeof(plan));
-        cconv_conv2d_plan_layout(&plan, p);
-        for (int64_t n = 0; n < p->batch; n++) {
-            for (int64_t o = 0; o < p->out_channels; o++) {
-                const DRV_T value = bias ? bias[o] : (DRV_T)0;
-                for (int64_t y = 0; y < p->out_height; y++) {
-                    DRV_T *row = output + n * plan.out_stride_n + o * plan.out_stride_c +
-                                 y * plan.out_stride_h;
-                    for (int64_t x = 0; x < p->out_width; x++) {
-                        DRV_T *at = row + x * plan.out_stride_w;
-                        *at = value;
-                        if (plan.staged) DRV_FN(stage_)(&plan, set, output, at, at, 1);
-                    }
-                }
-            }
-        }
-        return CCONV_OK;
-    }
-    if (!input || !weight || !output) return CCONV_ERR_INVALID_ARGUMENT;
-
     cconv_conv2d_plan plan;
-    status = DRV_FN(make_plan_)(p, set, &plan);
+    cconv_status status = DRV_FN(make_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
     DRV_FN(call_) call = {&plan, set, input, weight, bias, output, NULL};
     /* One slot per thread, and one more for the helper a handoff recruits. */
@@ -635,6 +579,3 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const void *inp
     return result == CCONV_LOOP_POLL_STOPPED ? CCONV_ERR_INTERRUPTED : CCONV_OK;
 }
 
-#undef DRV_FN
-#undef DRV_CAT
-#undef DRV_CAT_

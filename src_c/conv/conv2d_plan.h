@@ -95,6 +95,17 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
  * few planes; the outputs do not depend on them. */
 cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
+/* Fills the sizes, the input's strides and reading rules, the output layout and the output stage
+ * of plan (part of every plan init), zeroing the rest. */
+void cconv_conv2d_plan_basics(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
+/* The distinct values (k * dilation) % stride for k < kernel, ascending, into phases (room for
+ * `kernel` values); returns how many. */
+int64_t cconv_conv2d_used_phases(int64_t kernel, int64_t dilation, int64_t stride,
+                                 int64_t *phases);
+/* Index of `phase` in an ascending list that holds it. */
+int64_t cconv_conv2d_phase_slot(const int64_t *phases, int64_t count, int64_t phase);
+/* How many threads the work split provides for (at least two with a handoff). */
+int64_t cconv_conv2d_split_threads(const cconv_conv2d_params *p, int threads);
 /* Fills only the output layout and the output stage of plan (part of both inits above). */
 void cconv_conv2d_plan_layout(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 /* 1 when every input channel is a C-contiguous H x W plane (rows of stride W, columns of stride

@@ -96,6 +96,41 @@ typedef void (*cconv_f32_epilogue)(float *out, const float *src, const float *re
 typedef void (*cconv_f64_epilogue)(double *out, const double *src, const double *residual,
                                    size_t n, double slope, double lo, double hi);
 
+/* Channels-last kernels (inputs and outputs whose channels are contiguous: NHWC), cl_mr output
+ * positions x nv vectors of vl consecutive output channels (1 <= nv <= cl_nv_max).  Position m
+ * reads the pixel at input + pos_offsets[m] (plus tap_offsets[t] for tap t) and writes its nv*vl
+ * channels at output + out_offsets[m].  Dense (every output channel sums `channels` input
+ * channels):
+ *   output[out_offsets[m] + k] = bias[k] (or 0)
+ *       + sum over t < taps, c < channels (in that order) of
+ *         weights[(t*channels + c)*nv*vl + k] * input[pos_offsets[m] + tap_offsets[t] + c]
+ * Depthwise (output channel k reads input channel k):
+ *   output[out_offsets[m] + k] = bias[k] (or 0)
+ *       + sum over t < taps of weights[t*nv*vl + k] * input[pos_offsets[m] + tap_offsets[t] + k]
+ * for k < nv*vl; bias, when given, has nv*vl entries.  A depthwise sum is the planar kernels'
+ * (bitwise the same outputs); a dense one visits the taps outside the channels, where the
+ * planar kernels do the opposite, so the two layouts round differently. */
+#define CCONV_MAX_CL_NV 4
+/* The most positions a channels-last kernel computes. */
+#define CCONV_MAX_CL_MR 8
+
+typedef void (*cconv_f32_cl_ukernel)(size_t channels, size_t taps, const float *input,
+                                     const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                     const float *weights, const float *bias, float *output,
+                                     const ptrdiff_t *out_offsets);
+typedef void (*cconv_f64_cl_ukernel)(size_t channels, size_t taps, const double *input,
+                                     const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                     const double *weights, const double *bias, double *output,
+                                     const ptrdiff_t *out_offsets);
+typedef void (*cconv_f32_dwc_ukernel)(size_t taps, const float *input,
+                                      const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                      const float *weights, const float *bias, float *output,
+                                      const ptrdiff_t *out_offsets);
+typedef void (*cconv_f64_dwc_ukernel)(size_t taps, const double *input,
+                                      const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                      const double *weights, const double *bias, double *output,
+                                      const ptrdiff_t *out_offsets);
+
 /* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
  * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
  * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
@@ -122,6 +157,14 @@ typedef struct cconv_kernel_set {
     /* Required. */
     cconv_f32_epilogue f32_epilogue;
     cconv_f64_epilogue f64_epilogue;
+    /* Channels-last kernels (required): cl_mr positions, [nv-1] for nv <= cl_nv_max; the
+     * vector length is the planar kernels' vl. */
+    size_t f32_cl_mr, f32_cl_nv_max;
+    cconv_f32_cl_ukernel f32_cl[CCONV_MAX_CL_NV];
+    cconv_f32_dwc_ukernel f32_dwc[CCONV_MAX_CL_NV];
+    size_t f64_cl_mr, f64_cl_nv_max;
+    cconv_f64_cl_ukernel f64_cl[CCONV_MAX_CL_NV];
+    cconv_f64_dwc_ukernel f64_dwc[CCONV_MAX_CL_NV];
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

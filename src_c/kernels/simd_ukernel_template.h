@@ -99,6 +99,80 @@
         }                                                                                         \
     }
 
+/* The channels-last kernels of conv2d_kernels.h: MR output positions x NV vectors of consecutive
+ * output channels.  Dense: each step broadcasts one input channel of each position and
+ * multiplies it into NV weight vectors (MR x NV FMAs per NV loads and MR broadcasts).  Taps
+ * outside, channels inside: each tap reads MR runs of consecutive channels, which keeps the
+ * input a tile touches in L1 however many channels there are. */
+#define UK_DEFINE_CL(name, MR, NV)                                                                 \
+    static void name(size_t channels, size_t taps, const UK_T *CCONV_RESTRICT input,              \
+                     const ptrdiff_t *CCONV_RESTRICT pos_offsets,                                 \
+                     const ptrdiff_t *CCONV_RESTRICT tap_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, const ptrdiff_t *CCONV_RESTRICT out_offsets)    \
+    {                                                                                             \
+        UK_V acc[MR][NV];                                                                         \
+        const UK_T *CCONV_RESTRICT x[MR];                                                         \
+        UK_UNROLL for (int v = 0; v < NV; v++) {                                                  \
+            const UK_V start = bias ? UK_LOADU(bias + v * UK_VL) : UK_SET1((UK_T)0);              \
+            UK_UNROLL for (int m = 0; m < MR; m++) acc[m][v] = start;                             \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) x[m] = input + pos_offsets[m];                     \
+        const UK_T *CCONV_RESTRICT w = weights;                                                   \
+        for (size_t t = 0; t < taps; t++) {                                                       \
+            for (size_t c = 0; c < channels; c++, w += NV * UK_VL) {                              \
+                const ptrdiff_t at = tap_offsets[t] + (ptrdiff_t)c;                               \
+                UK_V wv[NV];                                                                      \
+                UK_UNROLL for (int v = 0; v < NV; v++) wv[v] = UK_LOADU(w + v * UK_VL);           \
+                UK_UNROLL for (int m = 0; m < MR; m++) {                                          \
+                    const UK_V xb = UK_SET1(x[m][at]);                                            \
+                    UK_UNROLL for (int v = 0; v < NV; v++)                                        \
+                        acc[m][v] = UK_FMA(wv[v], xb, acc[m][v]);                                 \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            UK_UNROLL for (int v = 0; v < NV; v++)                                                \
+                UK_STOREU(output + out_offsets[m] + v * UK_VL, acc[m][v]);                        \
+        }                                                                                         \
+    }
+
+/* Depthwise channels-last: output channel k of a position sums input channel k of its taps, so
+ * input and weights are both vectors over channels (bias, then taps ascending, as the planar
+ * kernels sum a depthwise output). */
+#define UK_DEFINE_DWC(name, MR, NV)                                                                \
+    static void name(size_t taps, const UK_T *CCONV_RESTRICT input,                               \
+                     const ptrdiff_t *CCONV_RESTRICT pos_offsets,                                 \
+                     const ptrdiff_t *CCONV_RESTRICT tap_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, const ptrdiff_t *CCONV_RESTRICT out_offsets)    \
+    {                                                                                             \
+        UK_V acc[MR][NV];                                                                         \
+        const UK_T *CCONV_RESTRICT x[MR];                                                         \
+        UK_UNROLL for (int v = 0; v < NV; v++) {                                                  \
+            const UK_V start = bias ? UK_LOADU(bias + v * UK_VL) : UK_SET1((UK_T)0);              \
+            UK_UNROLL for (int m = 0; m < MR; m++) acc[m][v] = start;                             \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) x[m] = input + pos_offsets[m];                     \
+        for (size_t t = 0; t < taps; t++) {                                                       \
+            const UK_T *CCONV_RESTRICT w = weights + t * (NV * UK_VL);                            \
+            const ptrdiff_t at = tap_offsets[t];                                                  \
+            UK_V wv[NV];                                                                          \
+            UK_UNROLL for (int v = 0; v < NV; v++) wv[v] = UK_LOADU(w + v * UK_VL);               \
+            UK_UNROLL for (int m = 0; m < MR; m++) {                                              \
+                UK_UNROLL for (int v = 0; v < NV; v++)                                            \
+                    acc[m][v] = UK_FMA(wv[v], UK_LOADU(x[m] + at + v * UK_VL), acc[m][v]);        \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            UK_UNROLL for (int v = 0; v < NV; v++)                                                \
+                UK_STOREU(output + out_offsets[m] + v * UK_VL, acc[m][v]);                        \
+        }                                                                                         \
+    }
+
+/* Table entry [NV-1] of a cconv_kernel_set channels-last array. */
+#define UK_CL_ENTRY(name, MR, NV) [NV - 1] = name,
+
 /* Table entry [MR-1][NV-1] of a cconv_kernel_set ukernel array (C99 designated initializer). */
 #define UK_ENTRY(name, MR, NV) [MR - 1][NV - 1] = name,
 

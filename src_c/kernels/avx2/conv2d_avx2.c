@@ -48,6 +48,15 @@ F32_TILES(UK_DEFINE)
     X(cconv_f32_rows3_4x8__avx2, 4, 1) \
     X(cconv_f32_rows3_4x16__avx2, 4, 2)
 F32_ROWS3(UK_DEFINE_ROWS3)
+/* Channels-last: 6 positions x 1..2 vectors of channels. */
+#define F32_CL(X) \
+    X(cconv_f32_cl_6x8__avx2, 6, 1) \
+    X(cconv_f32_cl_6x16__avx2, 6, 2)
+F32_CL(UK_DEFINE_CL)
+#define F32_DWC(X) \
+    X(cconv_f32_dwc_6x8__avx2, 6, 1) \
+    X(cconv_f32_dwc_6x16__avx2, 6, 2)
+F32_DWC(UK_DEFINE_DWC)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -93,6 +102,14 @@ F64_TILES(UK_DEFINE)
     X(cconv_f64_rows3_4x4__avx2, 4, 1) \
     X(cconv_f64_rows3_4x8__avx2, 4, 2)
 F64_ROWS3(UK_DEFINE_ROWS3)
+#define F64_CL(X) \
+    X(cconv_f64_cl_6x4__avx2, 6, 1) \
+    X(cconv_f64_cl_6x8__avx2, 6, 2)
+F64_CL(UK_DEFINE_CL)
+#define F64_DWC(X) \
+    X(cconv_f64_dwc_6x4__avx2, 6, 1) \
+    X(cconv_f64_dwc_6x8__avx2, 6, 2)
+F64_DWC(UK_DEFINE_DWC)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -208,4 +225,6 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     cconv_f64_dwconv3x3s2_4x4__avx2,
     cconv_f32_epilogue__avx2,
     cconv_f64_epilogue__avx2,
+    6, 2, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},
+    6, 2, {F64_CL(UK_CL_ENTRY)}, {F64_DWC(UK_CL_ENTRY)},
 };

@@ -54,6 +54,28 @@
 #undef UK_T
 #undef UK_NR
 
+/* Channels-last: 4 positions x one "vector" of 16 (f32) or 8 (f64) channels. */
+#define CL_MR 4
+#define UK_T float
+#define CL_NR 16
+#define CL_NAME cconv_f32_cl_4x16__generic
+#define DWC_NAME cconv_f32_dwc_4x16__generic
+#include "cl_ukernel_template.h"
+#undef UK_T
+#undef CL_NR
+#undef CL_NAME
+#undef DWC_NAME
+#define UK_T double
+#define CL_NR 8
+#define CL_NAME cconv_f64_cl_4x8__generic
+#define DWC_NAME cconv_f64_dwc_4x8__generic
+#include "cl_ukernel_template.h"
+#undef UK_T
+#undef CL_NR
+#undef CL_NAME
+#undef DWC_NAME
+#undef CL_MR
+
 /* One tile width per type (nv_max = wide_nv = 1, the "vector" being the whole 16- or 8-wide
  * row the compiler vectorises). */
 /* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
@@ -86,4 +108,6 @@ const cconv_kernel_set cconv_kernels_generic = {
     NULL,
     cconv_f32_epilogue__generic,
     cconv_f64_epilogue__generic,
+    4, 1, {cconv_f32_cl_4x16__generic}, {cconv_f32_dwc_4x16__generic},
+    4, 1, {cconv_f64_cl_4x8__generic}, {cconv_f64_dwc_4x8__generic},
 };

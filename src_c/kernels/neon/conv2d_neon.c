@@ -61,6 +61,19 @@ F32_TILES(UK_DEFINE)
     X(cconv_f32_rows3_4x12__neon, 4, 3) \
     X(cconv_f32_rows3_4x16__neon, 4, 4)
 F32_ROWS3(UK_DEFINE_ROWS3)
+/* Channels-last: 6 positions x 1..4 vectors of channels. */
+#define F32_CL(X) \
+    X(cconv_f32_cl_6x4__neon, 6, 1) \
+    X(cconv_f32_cl_6x8__neon, 6, 2) \
+    X(cconv_f32_cl_6x12__neon, 6, 3) \
+    X(cconv_f32_cl_6x16__neon, 6, 4)
+F32_CL(UK_DEFINE_CL)
+#define F32_DWC(X) \
+    X(cconv_f32_dwc_6x4__neon, 6, 1) \
+    X(cconv_f32_dwc_6x8__neon, 6, 2) \
+    X(cconv_f32_dwc_6x12__neon, 6, 3) \
+    X(cconv_f32_dwc_6x16__neon, 6, 4)
+F32_DWC(UK_DEFINE_DWC)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -117,6 +130,18 @@ F64_TILES(UK_DEFINE)
     X(cconv_f64_rows3_4x6__neon, 4, 3) \
     X(cconv_f64_rows3_4x8__neon, 4, 4)
 F64_ROWS3(UK_DEFINE_ROWS3)
+#define F64_CL(X) \
+    X(cconv_f64_cl_6x2__neon, 6, 1) \
+    X(cconv_f64_cl_6x4__neon, 6, 2) \
+    X(cconv_f64_cl_6x6__neon, 6, 3) \
+    X(cconv_f64_cl_6x8__neon, 6, 4)
+F64_CL(UK_DEFINE_CL)
+#define F64_DWC(X) \
+    X(cconv_f64_dwc_6x2__neon, 6, 1) \
+    X(cconv_f64_dwc_6x4__neon, 6, 2) \
+    X(cconv_f64_dwc_6x6__neon, 6, 3) \
+    X(cconv_f64_dwc_6x8__neon, 6, 4)
+F64_DWC(UK_DEFINE_DWC)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -184,5 +209,7 @@ const cconv_kernel_set cconv_kernels_neon = {
     NULL,
     cconv_f32_epilogue__neon,
     cconv_f64_epilogue__neon,
+    6, 4, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},
+    6, 4, {F64_CL(UK_CL_ENTRY)}, {F64_DWC(UK_CL_ENTRY)},
 };
 #endif
