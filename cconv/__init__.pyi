@@ -139,6 +139,7 @@ def conv_transpose2d(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -154,6 +155,7 @@ def conv_transpose2d(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
@@ -167,6 +169,7 @@ def conv_transpose2d_output_shape(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...
 @overload
 def conv2d_input(
@@ -178,6 +181,7 @@ def conv2d_input(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -191,6 +195,7 @@ def conv2d_input(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
@@ -204,6 +209,7 @@ def conv2d_weight(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -217,6 +223,7 @@ def conv2d_weight(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...

@@ -80,6 +80,7 @@ cdef extern from "cconv.h" nogil:
         int64_t groups
         int64_t out_height, out_width
         const int64_t *input_strides
+        const int64_t *output_strides
         cconv_run_options run
 
     cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *)

@@ -460,15 +460,19 @@ cdef cconv_status _transpose_f64(const void *args) noexcept nogil:
 
 
 def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
-                         const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
+                         const float[::1] bias, float[:, :, :, :] out, tuple geometry,
                          int threads, int simd, bint reference=False):
     """out = conv_transpose2d(input, weight) + bias for float32 arrays with no empty axis but
-    possibly C: input of any strides, weight (C, O/groups, kH, kW), bias and out C-contiguous;
+    possibly C: input and out of any strides, weight (C, O/groups, kH, kW) and bias
+    C-contiguous;
     geometry = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)."""
     cdef _TransposeArgs args
     cdef int64_t strides[4]
+    cdef int64_t out_strides[4]
     _fill_transpose(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd,
                     input.strides, sizeof(float), strides)
+    if not _element_strides(out.shape, out.strides, sizeof(float), out_strides):
+        args.p.output_strides = out_strides
     if bias is not None and bias.shape[0] != out.shape[1]:
         raise ValueError("cconv: bias length does not match the output channels")
     args.input = &input[0, 0, 0, 0] if input.size else NULL
@@ -483,13 +487,16 @@ def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1
 
 
 def conv_transpose2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
-                         const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
+                         const double[::1] bias, double[:, :, :, :] out, tuple geometry,
                          int threads, int simd, bint reference=False):
     """The float64 twin of conv_transpose2d_f32."""
     cdef _TransposeArgs args
     cdef int64_t strides[4]
+    cdef int64_t out_strides[4]
     _fill_transpose(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd,
                     input.strides, sizeof(double), strides)
+    if not _element_strides(out.shape, out.strides, sizeof(double), out_strides):
+        args.p.output_strides = out_strides
     if bias is not None and bias.shape[0] != out.shape[1]:
         raise ValueError("cconv: bias length does not match the output channels")
     args.input = &input[0, 0, 0, 0] if input.size else NULL

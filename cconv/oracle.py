@@ -114,9 +114,22 @@ def _conv_transpose_scatter(x, w, geom: TransposeGeometry):
     return full[:, :, g.pad_top:g.pad_top + g.out_height, g.pad_left:g.pad_left + g.out_width]
 
 
+def _to_nchw(a, data_format):
+    """An (N)HWC array moved to (N)CHW for the twins, which compute channels first."""
+    return np.moveaxis(a, -1, -3) if data_format == "NHWC" else a
+
+
+def _from_nchw(a, data_format):
+    return np.moveaxis(a, -3, -1) if data_format == "NHWC" else a
+
+
 def conv_transpose2d_oracle(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                            groups=1, dilation=1, *, output_size=None):
+                            groups=1, dilation=1, *, output_size=None, data_format="NCHW"):
     """conv_transpose2d in float64 with NumPy only; same arguments and output shape."""
+    if data_format == "NHWC":
+        return _from_nchw(conv_transpose2d_oracle(
+            _to_nchw(np.asarray(input), data_format), weight, bias, stride, padding,
+            output_padding, groups, dilation, output_size=output_size), data_format)
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
     geom = resolve_transpose(x.shape, w.shape, stride, padding, output_padding, groups,
@@ -129,8 +142,14 @@ def conv_transpose2d_oracle(input, weight, bias=None, stride=1, padding=0, outpu
 
 
 def conv2d_input_oracle(input_size, weight, grad_output, stride=1, padding=0, dilation=1,
-                        groups=1):
+                        groups=1, *, data_format="NCHW"):
     """conv2d_input in float64 with NumPy only: the scattered transposed convolution."""
+    if data_format == "NHWC":
+        size = tuple(input_size)
+        size = size[:-3] + (size[-1],) + size[-3:-1]
+        return _from_nchw(conv2d_input_oracle(
+            size, weight, _to_nchw(np.asarray(grad_output), data_format), stride, padding,
+            dilation, groups), data_format)
     w = np.asarray(weight, dtype=np.float64)
     gy = np.asarray(grad_output, dtype=np.float64)
     size = tuple(input_size)
@@ -145,11 +164,11 @@ def conv2d_input_oracle(input_size, weight, grad_output, stride=1, padding=0, di
 
 
 def conv2d_weight_oracle(input, weight_size, grad_output, stride=1, padding=0, dilation=1,
-                         groups=1):
+                         groups=1, *, data_format="NCHW"):
     """conv2d_weight in float64 with NumPy only: the windows conv2d reads (np.pad,
     sliding_window_view) contracted with grad_output by einsum, per group."""
-    x = np.asarray(input, dtype=np.float64)
-    gy = np.asarray(grad_output, dtype=np.float64)
+    x = _to_nchw(np.asarray(input, dtype=np.float64), data_format)
+    gy = _to_nchw(np.asarray(grad_output, dtype=np.float64), data_format)
     g = resolve(x.shape, tuple(weight_size), stride, padding, dilation, groups)
     if x.ndim == 3:
         x, gy = x[np.newaxis], gy[np.newaxis]

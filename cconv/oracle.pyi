@@ -33,6 +33,7 @@ def conv_transpose2d_oracle(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def conv2d_input_oracle(
     input_size: _Shape,
@@ -42,6 +43,8 @@ def conv2d_input_oracle(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def conv2d_weight_oracle(
     input: npt.ArrayLike,
@@ -51,6 +54,8 @@ def conv2d_weight_oracle(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 
 @overload

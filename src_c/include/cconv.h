@@ -178,7 +178,8 @@ typedef struct cconv_conv_transpose2d_params {
     int64_t dilation_h, dilation_w;
     int64_t groups;
     int64_t out_height, out_width;
-    const int64_t *input_strides; /* as in cconv_conv2d_params; output and weight C-contiguous */
+    const int64_t *input_strides;  /* as in cconv_conv2d_params; the weight C-contiguous */
+    const int64_t *output_strides; /* as in cconv_conv2d_params (NULL: C-contiguous) */
     cconv_run_options run;
 } cconv_conv_transpose2d_params;
 
