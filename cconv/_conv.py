@@ -190,15 +190,20 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     array([ 0.,  0., 30., 60., 90., 90.], dtype=float32)
     """
     params = params_key(stride, padding, dilation, groups, threads)
-    if params is not None and (activation is not None or data_format != "NCHW" or not (
-            type(padding_value) in (int, float) and padding_value == 0
-            and padding_mode == "zeros")):
+    if params is not None and activation is not None:
         try:
-            params = (params, resolve_activation(activation),
-                      resolve_padding_mode(padding_mode, padding_value),
-                      resolve_data_format(data_format))
+            params = (params, resolve_activation(activation))
         except (TypeError, ValueError):
             params = None  # the full path raises it
+    if params is not None and (data_format != "NCHW" or padding_mode != "zeros" or not (
+            type(padding_value) in (int, float) and padding_value == 0)):
+        # Keyed as given (with the value's type, so that True never stands for 1): a plan is
+        # only stored after a call that checked them.
+        params = (params, padding_mode, type(padding_value), padding_value, data_format)
+        try:
+            hash(params)
+        except TypeError:
+            params = None
     if params is not None:
         x, w, b = input, weight, bias
         if type(x) is not np.ndarray or type(w) is not np.ndarray or not (

@@ -138,6 +138,41 @@ static void DRV_FN(cl_store_)(const cconv_conv2d_plan *c, const cconv_kernel_set
     }
 }
 
+/* The taps of `count` consecutive output positions from (y, x) of image n, for a tile that
+ * reaches into the padding: channels [first, first + channels) of each tap's pixel (the border
+ * rule's pixel, or the padding value) at gathered[(m * taps + t) * gather_stride]. */
+static void DRV_FN(cl_gather_)(const cconv_conv2d_cl_plan *pl, const void *input, int64_t n,
+                               int64_t y, int64_t x, int64_t count, int64_t first,
+                               int64_t channels, DRV_T *gathered)
+{
+    const cconv_conv2d_plan *c = &pl->common;
+    const DRV_T fill = (DRV_T)c->padding_value;
+    const DRV_T *image = (const DRV_T *)input + n * c->in_stride_n + first;
+    const int64_t kW = pl->kernel_width;
+    for (int64_t m = 0; m < count; m++) {
+        DRV_T *dst = gathered + m * pl->taps * pl->gather_stride;
+        for (int64_t t = 0; t < pl->taps; t++, dst += pl->gather_stride) {
+            const int64_t kh = t / kW, kw = t - kh * kW;
+            const int64_t h = cconv_border_index(y * c->stride_h - c->pad_top +
+                                                     kh * pl->dilation_h,
+                                                 c->in_height, c->padding_mode);
+            const int64_t w = cconv_border_index(x * c->stride_w - c->pad_left +
+                                                     kw * pl->dilation_w,
+                                                 c->in_width, c->padding_mode);
+            if (h < 0 || w < 0) {
+                for (int64_t k = 0; k < channels; k++) dst[k] = fill;
+            } else {
+                memcpy(dst, image + h * c->in_stride_h + w * c->in_stride_w,
+                       (size_t)channels * sizeof(DRV_T));
+            }
+        }
+        if (++x == c->out_width) {
+            x = 0;
+            y++;
+        }
+    }
+}
+
 static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_kernel_set *set,
                                  const void *input, const DRV_T *packed_w,
                                  const DRV_T *packed_b, DRV_T *output, int64_t item,
@@ -163,11 +198,15 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
         }
         base = band_buf;
     }
-    /* Offsets of band row y, column x: y * in_row + x * in_col from `base`. */
+    /* Offsets of band row y, column x: y * in_row + x * in_col from `base` (in place, the
+     * pixel its tap (0, 0) reads, which for border positions may lie outside the input: those
+     * gather their taps instead). */
     const int64_t in_row = pl->in_place ? sh * c->in_stride_h
                                         : pl->packed_width * pl->packed_channels;
     const int64_t in_col = pl->in_place ? sw * c->in_stride_w : sw * pl->packed_channels;
-    if (pl->in_place) base += first_row * in_row;
+    if (pl->in_place)
+        base += first_row * in_row - c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
+    DRV_T *const gathered = band_buf;
     const int64_t b_begin = chunk * pl->chunk_blocks;
     const int64_t b_end = b_begin + pl->chunk_blocks < pl->blocks ? b_begin + pl->chunk_blocks
                                                                   : pl->blocks;
@@ -188,11 +227,15 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
         for (int64_t p0 = 0; p0 < positions; p0 += mr) {
             const int64_t count = positions - p0 < mr ? positions - p0 : mr;
             int64_t y = y0, x = x0;
+            int inner = 1;
             for (int64_t m = 0; m < count; m++) {
                 pos[m] = (ptrdiff_t)(y * in_row + x * in_col);
                 at[m] = out_base + (ptrdiff_t)((first_row + y) * c->out_stride_h +
                                                x * c->out_stride_w);
                 tile_at[m] = (ptrdiff_t)(m * width);
+                if (pl->gather && inner)
+                    inner = first_row + y >= pl->inner_y0 && first_row + y < pl->inner_y1 &&
+                            x >= pl->inner_x0 && x < pl->inner_x1;
                 if (++x == OW) {
                     x = 0;
                     y++;
@@ -204,20 +247,27 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
                 at[m] = at[count - 1];
                 tile_at[m] = (ptrdiff_t)(m * width);
             }
-            x0 += mr;
-            while (x0 >= OW) {
-                x0 -= OW;
-                y0++;
+            const DRV_T *src = in;
+            const ptrdiff_t *taps = pl->tap_offsets;
+            if (pl->gather && !inner) {
+                /* A tile reaching into the padding: its taps' pixels, border rule applied. */
+                DRV_FN(cl_gather_)(pl, input, n, first_row + y0, x0, count,
+                                   pl->depthwise ? first : g * pl->reduce,
+                                   pl->depthwise ? width : pl->reduce, gathered);
+                for (int64_t m = 0; m < mr; m++)
+                    pos[m] = (ptrdiff_t)((m < count ? m : count - 1) * pl->taps *
+                                         pl->gather_stride);
+                src = gathered;
+                taps = pl->gather_taps;
             }
             const int direct = osc == 1 && count == mr && valid == width;
             DRV_T *dst = direct ? output : tile;
             const ptrdiff_t *dst_at = direct ? at : tile_at;
             if (pl->depthwise) {
-                set->DRV_SET(dwc)[nv - 1]((size_t)pl->taps, in, pos, pl->tap_offsets, w, bb, dst,
-                                          dst_at);
+                set->DRV_SET(dwc)[nv - 1]((size_t)pl->taps, src, pos, taps, w, bb, dst, dst_at);
             } else {
-                set->DRV_SET(cl)[nv - 1]((size_t)pl->reduce, (size_t)pl->taps, in, pos,
-                                         pl->tap_offsets, w, bb, dst, dst_at);
+                set->DRV_SET(cl)[nv - 1]((size_t)pl->reduce, (size_t)pl->taps, src, pos, taps, w,
+                                         bb, dst, dst_at);
             }
             for (int64_t m = 0; m < count && (!direct || c->staged); m++) {
                 if (direct) {
@@ -226,6 +276,11 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
                     DRV_FN(cl_store_)(c, set, output, output + at[m], tile + tile_at[m], valid,
                                       osc);
                 }
+            }
+            x0 += mr;
+            while (x0 >= OW) {
+                x0 -= OW;
+                y0++;
             }
         }
     }
@@ -245,7 +300,9 @@ static int DRV_FN(cl_run_one_)(void *context, int64_t item, int slot)
     DRV_FN(cl_call_) *c = (DRV_FN(cl_call_) *)context;
     DRV_FN(scratch_) *s = &c->scratch[slot];
     if (!s->ready) {
-        const size_t band = c->pl->band_elems * sizeof(DRV_T);
+        /* The packed band, or in place the buffer of gathered border taps. */
+        const size_t band = (c->pl->in_place ? c->pl->gather_elems : c->pl->band_elems) *
+                            sizeof(DRV_T);
         s->band_buf = band ? (DRV_T *)cconv_aligned_calloc(band) : NULL;
         s->tile = (DRV_T *)cconv_aligned_calloc(c->pl->tile_elems * sizeof(DRV_T));
         s->packed_unit = -1;

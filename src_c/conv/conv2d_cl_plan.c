@@ -9,6 +9,8 @@
 #define CCONV_CL_BAND_BUDGET_BYTES ((int64_t)256 * 1024)
 /* Largest packed band a thread may allocate. */
 #define CCONV_CL_BAND_LIMIT_BYTES ((int64_t)1 << 30)
+/* Largest per-thread buffer of gathered border taps. */
+#define CCONV_CL_GATHER_LIMIT_BYTES ((int64_t)4 << 20)
 /* A block's packed weights are read once per tile of the band: they should stay in L2. */
 #define CCONV_CL_BLOCK_BUDGET_BYTES (192.0 * 1024)
 
@@ -71,13 +73,35 @@ cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_c
     plan->padded_out = round_up(plan->group_out, vl);
     plan->blocks = ceil_div(plan->group_out, plan->block);
 
-    /* In place: nothing to pad, convert or repeat, and channels adjacent.  The depthwise kernels
+    /* In place: nothing to convert or repeat, and channels adjacent.  The depthwise kernels
      * load whole vectors of channels, so they also need C to be a multiple of the vector (the
      * last block would read past the last pixel otherwise). */
-    plan->in_place = p->input_dtype == CCONV_DTYPE_SAME && p->pad_top == 0 &&
-                     p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0 &&
-                     (C == 1 || c->in_stride_c == 1) && plan->multiplier == 1 &&
-                     (!plan->depthwise || C % vl == 0);
+    plan->in_place = p->input_dtype == CCONV_DTYPE_SAME && (C == 1 || c->in_stride_c == 1) &&
+                     plan->multiplier == 1 && (!plan->depthwise || C % vl == 0);
+    plan->gather = plan->in_place && (p->pad_top || p->pad_bottom || p->pad_left ||
+                                      p->pad_right);
+    if (plan->gather) {
+        /* Position (y, x) has every tap inside when 0 <= y*sh - pad_top and
+         * y*sh - pad_top + (kH-1)*dh < H, and the same along x. */
+        const int64_t span_h = (p->kernel_height - 1) * p->dilation_h;
+        const int64_t span_w1 = (p->kernel_width - 1) * p->dilation_w;
+        plan->inner_y0 = ceil_div(p->pad_top, sh);
+        plan->inner_y1 = p->in_height - span_h + p->pad_top > 0
+                             ? ceil_div(p->in_height - span_h + p->pad_top, sh) : 0;
+        plan->inner_x0 = ceil_div(p->pad_left, sw);
+        plan->inner_x1 = p->in_width - span_w1 + p->pad_left > 0
+                             ? ceil_div(p->in_width - span_w1 + p->pad_left, sw) : 0;
+        plan->gather_stride = plan->depthwise ? plan->block : plan->reduce;
+        int64_t elems;
+        const int64_t gather_dims[] = {mr, plan->taps, plan->gather_stride};
+        /* A buffer for the taps of huge kernels would not fit a cache: pack bands instead. */
+        if (!cconv_mul_all(gather_dims, 3, &elems) ||
+            elems > CCONV_CL_GATHER_LIMIT_BYTES / (int64_t)elem_size) {
+            plan->in_place = plan->gather = 0;
+        } else {
+            plan->gather_elems = (size_t)(elems + vl);
+        }
+    }
     plan->packed_channels = plan->depthwise ? O : C;
     int64_t span_w;
     if (!cconv_mul(OW - 1, sw, &span_w) || !cconv_mul(p->kernel_width - 1, p->dilation_w,
@@ -86,13 +110,16 @@ cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_c
         return CCONV_ERR_NO_MEMORY;
     plan->packed_width += 1;
 
-    int64_t table_entries;
-    if (!cconv_add(plan->taps, p->kernel_height, &table_entries) ||
+    int64_t table_entries; /* row phases, tap offsets, gathered tap offsets */
+    if (!cconv_add(2 * plan->taps, p->kernel_height, &table_entries) ||
         (uint64_t)table_entries > (uint64_t)(SIZE_MAX / sizeof(int64_t)))
         return CCONV_ERR_NO_MEMORY;
     plan->row_phases = (int64_t *)malloc((size_t)table_entries * sizeof(int64_t));
     if (!plan->row_phases) return CCONV_ERR_NO_MEMORY;
     plan->tap_offsets = (ptrdiff_t *)(plan->row_phases + p->kernel_height);
+    plan->gather_taps = (ptrdiff_t *)(plan->row_phases + p->kernel_height + plan->taps);
+    for (int64_t t = 0; t < plan->taps; t++)
+        plan->gather_taps[t] = (ptrdiff_t)(t * plan->gather_stride);
     plan->row_phase_count =
         cconv_conv2d_used_phases(p->kernel_height, p->dilation_h, sh, plan->row_phases);
     const int64_t extra_rows = (p->kernel_height - 1) * p->dilation_h / sh;
@@ -169,7 +196,8 @@ cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_c
     plan->bias_elems = (size_t)(plan->block_groups * plan->padded_out);
     plan->tile_elems = (size_t)(mr * plan->block);
     const size_t per_thread = cconv_aligned_footprint(plan->band_elems * elem_size) +
-                              cconv_aligned_footprint(plan->tile_elems * elem_size);
+                              cconv_aligned_footprint(plan->tile_elems * elem_size) +
+                              cconv_aligned_footprint(plan->gather_elems * elem_size);
     plan->workspace_bytes = (size_t)threads * per_thread +
                             cconv_aligned_footprint(plan->weight_elems * elem_size) +
                             cconv_aligned_footprint(plan->bias_elems * elem_size) +
@@ -186,5 +214,5 @@ void cconv_conv2d_cl_plan_free(cconv_conv2d_cl_plan *plan)
 {
     free(plan->row_phases); /* the tap offsets share its block */
     plan->row_phases = NULL;
-    plan->tap_offsets = NULL;
+    plan->tap_offsets = plan->gather_taps = NULL;
 }

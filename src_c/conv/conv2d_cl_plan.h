@@ -4,11 +4,12 @@
  * which vectorise over output channels instead of positions.
  *
  * Every output position (n, y, x) reads pixel (y*sh + kh*dh - pad_top, x*sw + kw*dw - pad_left)
- * for tap (kh, kw).  Where the input can be read as it is (no padding, the computation's type,
- * channel stride 1), a position's pixel is an address in it and a tap an offset from there;
- * otherwise each band of output rows gets its input rows packed channels-last, padded by the
- * border rule, converted to the computation's type, and (for depthwise layers with a channel
- * multiplier) each channel repeated once per filter that reads it:
+ * for tap (kh, kw).  Where the input can be read as it is (the computation's type, channel
+ * stride 1), a position's pixel is an address in it and a tap an offset from there, and only
+ * the tiles that reach into the padding gather their taps' pixels into a small buffer; otherwise
+ * each band of output rows gets its input rows packed channels-last, padded by the border rule,
+ * converted to the computation's type, and (for depthwise layers with a channel multiplier)
+ * each channel repeated once per filter that reads it:
  *   sub-image a (row phase row_phases[a]) row i, column q, channel k holds padded pixel
  *   ((band_start + i) * sh + row_phases[a], q) channel k,
  * so that tap (kh, kw) of position (y, x) is at offset
@@ -42,8 +43,16 @@ typedef struct cconv_conv2d_cl_plan {
     int64_t padded_out;         /* group_out rounded up to vl: a block group's packed width */
     int64_t blocks;             /* per block group */
     int64_t reduce;             /* channels each output sums: C/groups (1 for depthwise) */
-    /* Input: read in place, or packed per band. */
-    int in_place;
+    /* Input: read in place, or packed per band.  In place with padding, the tiles whose
+     * positions all have every tap inside the input (output rows [inner_y0, inner_y1), columns
+     * [inner_x0, inner_x1)) read it directly; the others gather their taps' pixels, border
+     * rule applied, into a small per-thread buffer: position m's tap t at
+     * (m * taps + t) * gather_stride, gather_taps[t] = t * gather_stride. */
+    int in_place, gather;
+    int64_t gather_stride;
+    int64_t inner_y0, inner_y1, inner_x0, inner_x1;
+    ptrdiff_t *gather_taps;
+    size_t gather_elems;        /* per thread, slack included (0 without gather) */
     int64_t packed_channels, packed_width;
     int64_t row_phase_count;
     int64_t *row_phases;
