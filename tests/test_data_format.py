@@ -26,6 +26,12 @@ CASES = [
     ((3, 17, 5, 4), (9, 17, 2, 3), dict(stride=(2, 1), padding=((1, 0), (0, 2)))),
     ((1, 48, 6, 40), (48, 48, 3, 3), dict(padding=1, padding_mode="reflect")),
     ((1, 8, 3, 3), (16, 8, 3, 3), dict(padding=1)),
+    # Depthwise read in place (channels a multiple of every vector length): 3x3 at stride 1
+    # and 2 (the 3-column kernels), 5x5, with padding (gathered border tiles) and without.
+    ((1, 48, 10, 9), (48, 1, 3, 3), dict(padding=1, groups=48)),
+    ((2, 32, 11, 12), (32, 1, 3, 3), dict(stride=2, padding=1, groups=32)),
+    ((1, 32, 9, 10), (32, 1, 5, 5), dict(padding=2, groups=32, padding_mode="circular")),
+    ((1, 64, 9, 17), (64, 1, 3, 3), dict(stride=(2, 1), groups=64)),
 ]
 
 

@@ -138,12 +138,12 @@ static void DRV_FN(cl_store_)(const cconv_conv2d_plan *c, const cconv_kernel_set
     }
 }
 
-/* The taps of `count` consecutive output positions from (y, x) of image n, for a tile that
- * reaches into the padding: channels [first, first + channels) of each tap's pixel (the border
- * rule's pixel, or the padding value) at gathered[(m * taps + t) * gather_stride]. */
+/* The taps of `count` output positions (ys[m], xs[m]) of image n, for positions whose taps reach
+ * into the padding: channels [first, first + channels) of each tap's pixel (the border rule's
+ * pixel, or the padding value) at gathered[(m * taps + t) * gather_stride]. */
 static void DRV_FN(cl_gather_)(const cconv_conv2d_cl_plan *pl, const void *input, int64_t n,
-                               int64_t y, int64_t x, int64_t count, int64_t first,
-                               int64_t channels, DRV_T *gathered)
+                               const int64_t *ys, const int64_t *xs, int64_t count,
+                               int64_t first, int64_t channels, DRV_T *gathered)
 {
     const cconv_conv2d_plan *c = &pl->common;
     const DRV_T fill = (DRV_T)c->padding_value;
@@ -153,10 +153,10 @@ static void DRV_FN(cl_gather_)(const cconv_conv2d_cl_plan *pl, const void *input
         DRV_T *dst = gathered + m * pl->taps * pl->gather_stride;
         for (int64_t t = 0; t < pl->taps; t++, dst += pl->gather_stride) {
             const int64_t kh = t / kW, kw = t - kh * kW;
-            const int64_t h = cconv_border_index(y * c->stride_h - c->pad_top +
+            const int64_t h = cconv_border_index(ys[m] * c->stride_h - c->pad_top +
                                                      kh * pl->dilation_h,
                                                  c->in_height, c->padding_mode);
-            const int64_t w = cconv_border_index(x * c->stride_w - c->pad_left +
+            const int64_t w = cconv_border_index(xs[m] * c->stride_w - c->pad_left +
                                                      kw * pl->dilation_w,
                                                  c->in_width, c->padding_mode);
             if (h < 0 || w < 0) {
@@ -166,11 +166,153 @@ static void DRV_FN(cl_gather_)(const cconv_conv2d_cl_plan *pl, const void *input
                        (size_t)channels * sizeof(DRV_T));
             }
         }
-        if (++x == c->out_width) {
-            x = 0;
-            y++;
+    }
+}
+
+/* The blocks [b_begin, b_end) of a depthwise tile of `count` positions: channel k of position
+ * m reads src + pos[m] + taps[t] + k and writes output + at[m] + k * out_stride_c.  With
+ * dwc3_rows (positions along one row, 3 kernel columns), the dwc3 kernels run instead, kernel
+ * row kh at src + pos[0] + dwc3_rows[kh]. */
+#define CCONV_DWC3_MAX_ROWS 64
+static void DRV_FN(cl_dw_tile_)(const cconv_conv2d_cl_plan *pl, const cconv_kernel_set *set,
+                                const DRV_T *src, const ptrdiff_t *pos, const ptrdiff_t *taps,
+                                const DRV_T *packed_w, const DRV_T *packed_b, DRV_T *output,
+                                const ptrdiff_t *at, int64_t count, int64_t b_begin,
+                                int64_t b_end, DRV_T *tile, const ptrdiff_t *dwc3_rows)
+{
+    const cconv_conv2d_plan *c = &pl->common;
+    const int64_t mr = pl->mr, vl = pl->vl, osc = c->out_stride_c;
+    ptrdiff_t block_at[CCONV_MAX_CL_MR], tile_at[CCONV_MAX_CL_MR];
+    for (int64_t b = b_begin; b < b_end; b++) {
+        const int64_t first = b * pl->block;
+        const int64_t left = pl->group_out - first;
+        const int64_t valid = left < pl->block ? left : pl->block;
+        const int64_t nv = (valid + vl - 1) / vl, width = nv * vl;
+        for (int64_t m = 0; m < mr; m++) {
+            block_at[m] = at[m] + (ptrdiff_t)(first * osc);
+            tile_at[m] = (ptrdiff_t)(m * width);
+        }
+        const int direct = osc == 1 && count == mr && valid == width;
+        if (dwc3_rows) { /* consecutive positions of one row, from src + pos[0] */
+            set->DRV_SET(dwc3)[pl->common.stride_w - 1][nv - 1](
+                (size_t)pl->kernel_height, src + pos[0] + first,
+                (ptrdiff_t)pl->common.in_stride_w, dwc3_rows, packed_w + first * pl->taps,
+                packed_b ? packed_b + first : NULL, direct ? output : tile,
+                direct ? block_at : tile_at);
+        } else {
+            set->DRV_SET(dwc)[nv - 1]((size_t)pl->taps, src + first, pos, taps,
+                                      packed_w + first * pl->taps,
+                                      packed_b ? packed_b + first : NULL, direct ? output : tile,
+                                      direct ? block_at : tile_at);
+        }
+        for (int64_t m = 0; m < count && (!direct || c->staged); m++) {
+            if (direct) {
+                DRV_FN(stage_)(c, set, output, output + block_at[m], output + block_at[m], valid);
+            } else {
+                DRV_FN(cl_store_)(c, set, output, output + block_at[m], tile + tile_at[m], valid,
+                                  osc);
+            }
         }
     }
+}
+
+/* Output positions whose taps reach into the padding, collected until a tile is full. */
+typedef struct DRV_FN(cl_border_) {
+    int64_t ys[CCONV_MAX_CL_MR], xs[CCONV_MAX_CL_MR];
+    int64_t count;
+} DRV_FN(cl_border_);
+
+/* Gathers the collected border positions' taps and runs them as one tile. */
+static void DRV_FN(cl_dw_border_tile_)(const cconv_conv2d_cl_plan *pl,
+                                       const cconv_kernel_set *set, const void *input,
+                                       const DRV_T *packed_w, const DRV_T *packed_b,
+                                       DRV_T *output, int64_t n, DRV_FN(cl_border_) *border,
+                                       int64_t b_begin, int64_t b_end, DRV_T *gathered,
+                                       DRV_T *tile)
+{
+    const cconv_conv2d_plan *c = &pl->common;
+    const int64_t count = border->count;
+    if (count == 0) return;
+    const int64_t chunk_first = b_begin * pl->block;
+    int64_t chunk_end = b_end * pl->block;
+    if (chunk_end > pl->group_out) chunk_end = pl->group_out;
+    DRV_FN(cl_gather_)(pl, input, n, border->ys, border->xs, count, chunk_first,
+                       chunk_end - chunk_first, gathered + chunk_first);
+    ptrdiff_t pos[CCONV_MAX_CL_MR], at[CCONV_MAX_CL_MR];
+    for (int64_t m = 0; m < pl->mr; m++) {
+        const int64_t k = m < count ? m : count - 1; /* extra lanes repeat the last position */
+        pos[m] = (ptrdiff_t)(k * pl->taps * pl->gather_stride);
+        at[m] = (ptrdiff_t)(n * c->out_stride_n + border->ys[k] * c->out_stride_h +
+                            border->xs[k] * c->out_stride_w);
+    }
+    DRV_FN(cl_dw_tile_)(pl, set, gathered, pos, pl->gather_taps, packed_w, packed_b, output, at,
+                        count, b_begin, b_end, tile, NULL);
+    border->count = 0;
+}
+
+/* A depthwise work item read in place with padding: row by row, the columns whose taps are all
+ * inside the input in tiles that read it directly (a row's last tile moves back to end at the
+ * row's last such column rather than run short: its first positions are computed twice, to the
+ * same values); the other positions, wherever they are, collected into tiles of their own that
+ * gather their taps (every channel of the item, once for all its blocks). */
+static void DRV_FN(cl_run_dw_rows_)(const cconv_conv2d_cl_plan *pl, const cconv_kernel_set *set,
+                                    const void *input, const DRV_T *packed_w,
+                                    const DRV_T *packed_b, DRV_T *output, int64_t n,
+                                    int64_t first_row, int64_t rows, int64_t b_begin,
+                                    int64_t b_end, DRV_T *gathered, DRV_T *tile)
+{
+    const cconv_conv2d_plan *c = &pl->common;
+    const int64_t OW = c->out_width, mr = pl->mr;
+    const int64_t in_row = c->stride_h * c->in_stride_h, in_col = c->stride_w * c->in_stride_w;
+    const DRV_T *base = (const DRV_T *)input + n * c->in_stride_n -
+                        c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
+    DRV_FN(cl_border_) border;
+    border.count = 0;
+    ptrdiff_t pos[CCONV_MAX_CL_MR], at[CCONV_MAX_CL_MR];
+    /* The dwc3 kernels' kernel rows: the tap offsets of kernel column 0. */
+    ptrdiff_t dwc3_rows[CCONV_DWC3_MAX_ROWS];
+    const ptrdiff_t *rows3 = NULL;
+    if (pl->dwc3 && pl->kernel_height <= CCONV_DWC3_MAX_ROWS) {
+        for (int64_t kh = 0; kh < pl->kernel_height; kh++) dwc3_rows[kh] = pl->tap_offsets[kh * 3];
+        rows3 = dwc3_rows;
+    }
+    for (int64_t yr = 0; yr < rows; yr++) {
+        const int64_t y = first_row + yr;
+        const int inner_row = y >= pl->inner_y0 && y < pl->inner_y1;
+        int64_t x0 = inner_row ? pl->inner_x0 : OW, x1 = inner_row ? pl->inner_x1 : OW;
+        if (x0 > OW) x0 = OW;
+        if (x1 > OW) x1 = OW;
+        if (x1 < x0) x1 = x0;
+        for (int64_t x = 0; x < OW; x++) {
+            if (x == x0 && x1 > x0) { /* the inner columns, then on past them */
+                for (int64_t p0 = x0; p0 < x1; p0 += mr) {
+                    int64_t first = p0, count = x1 - p0 < mr ? x1 - p0 : mr;
+                    if (count < mr && x1 - x0 >= mr) {
+                        first = x1 - mr;
+                        count = mr;
+                    }
+                    for (int64_t m = 0; m < mr; m++) {
+                        const int64_t xm = first + (m < count ? m : count - 1);
+                        at[m] = (ptrdiff_t)(n * c->out_stride_n + y * c->out_stride_h +
+                                            xm * c->out_stride_w);
+                        pos[m] = (ptrdiff_t)(y * in_row + xm * in_col);
+                    }
+                    DRV_FN(cl_dw_tile_)(pl, set, base, pos, pl->tap_offsets, packed_w, packed_b,
+                                        output, at, count, b_begin, b_end, tile,
+                                        rows3);
+                }
+                x = x1 - 1;
+                continue;
+            }
+            border.ys[border.count] = y;
+            border.xs[border.count] = x;
+            if (++border.count == mr)
+                DRV_FN(cl_dw_border_tile_)(pl, set, input, packed_w, packed_b, output, n,
+                                           &border, b_begin, b_end, gathered, tile);
+        }
+    }
+    DRV_FN(cl_dw_border_tile_)(pl, set, input, packed_w, packed_b, output, n, &border, b_begin,
+                               b_end, gathered, tile);
 }
 
 static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_kernel_set *set,
@@ -187,6 +329,14 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
     if (rows > pl->band_rows) rows = pl->band_rows;
     const int64_t positions = rows * OW, mr = pl->mr, vl = pl->vl;
     const int64_t sh = c->stride_h, sw = c->stride_w;
+    const int64_t b_begin = chunk * pl->chunk_blocks;
+    const int64_t b_end = b_begin + pl->chunk_blocks < pl->blocks ? b_begin + pl->chunk_blocks
+                                                                  : pl->blocks;
+    if (pl->depthwise && pl->in_place) {
+        DRV_FN(cl_run_dw_rows_)(pl, set, input, packed_w, packed_b, output, n, first_row, rows,
+                                b_begin, b_end, band_buf, tile);
+        return;
+    }
 
     const DRV_T *base;
     if (pl->in_place) {
@@ -207,9 +357,6 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
     if (pl->in_place)
         base += first_row * in_row - c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
     DRV_T *const gathered = band_buf;
-    const int64_t b_begin = chunk * pl->chunk_blocks;
-    const int64_t b_end = b_begin + pl->chunk_blocks < pl->blocks ? b_begin + pl->chunk_blocks
-                                                                  : pl->blocks;
     const int64_t osc = c->out_stride_c;
     ptrdiff_t pos[CCONV_MAX_CL_MR], at[CCONV_MAX_CL_MR], tile_at[CCONV_MAX_CL_MR];
     for (int64_t b = b_begin; b < b_end; b++) {
@@ -251,9 +398,17 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
             const ptrdiff_t *taps = pl->tap_offsets;
             if (pl->gather && !inner) {
                 /* A tile reaching into the padding: its taps' pixels, border rule applied. */
-                DRV_FN(cl_gather_)(pl, input, n, first_row + y0, x0, count,
-                                   pl->depthwise ? first : g * pl->reduce,
-                                   pl->depthwise ? width : pl->reduce, gathered);
+                int64_t ys[CCONV_MAX_CL_MR], xs[CCONV_MAX_CL_MR];
+                for (int64_t m = 0, yy = y0, xx = x0; m < count; m++) {
+                    ys[m] = first_row + yy;
+                    xs[m] = xx;
+                    if (++xx == OW) {
+                        xx = 0;
+                        yy++;
+                    }
+                }
+                DRV_FN(cl_gather_)(pl, input, n, ys, xs, count, g * pl->reduce, pl->reduce,
+                                   gathered);
                 for (int64_t m = 0; m < mr; m++)
                     pos[m] = (ptrdiff_t)((m < count ? m : count - 1) * pl->taps *
                                          pl->gather_stride);
@@ -319,7 +474,8 @@ static cconv_status DRV_FN(cl_plan_)(const cconv_conv2d_params *p, const cconv_k
 {
     return cconv_conv2d_cl_plan_init(plan, p, sizeof(DRV_T), (int64_t)set->DRV_SET(cl_mr),
                                      (int64_t)set->DRV_SET(cl_nv_max),
-                                     (int64_t)set->DRV_SET(vl));
+                                     (int64_t)set->DRV_SET(vl),
+                                     (int64_t)set->DRV_SET(dwc3_nv_max));
 }
 
 static cconv_status DRV_FN(conv2d_cl_)(const cconv_conv2d_params *p,

@@ -38,7 +38,8 @@ int cconv_conv2d_cl_suits(const cconv_conv2d_params *p, int64_t vl)
 }
 
 cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_conv2d_params *p,
-                                       size_t elem_size, int64_t mr, int64_t nv_max, int64_t vl)
+                                       size_t elem_size, int64_t mr, int64_t nv_max, int64_t vl,
+                                       int64_t dwc3_nv_max)
 {
     memset(plan, 0, sizeof(*plan));
     cconv_conv2d_plan_basics(&plan->common, p);
@@ -62,6 +63,11 @@ cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_c
     plan->reduce = plan->depthwise ? 1 : C / G;
     plan->vl = vl;
     plan->mr = mr;
+    /* Depthwise 3-column layers read in place run the dwc3 kernels, whose blocks are at most
+     * dwc3_nv_max vectors. */
+    plan->dwc3 = plan->depthwise && p->kernel_width == 3 && p->dilation_w == 1 &&
+                 (sw == 1 || sw == 2) && dwc3_nv_max > 0;
+    if (plan->dwc3 && nv_max > dwc3_nv_max) nv_max = dwc3_nv_max;
     int64_t nv = ceil_div(plan->group_out, vl);
     if (nv > nv_max) nv = nv_max;
     /* Fewer vectors per block when a block's weights would not stay in L2 across the tiles. */
@@ -80,7 +86,8 @@ cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_c
                      plan->multiplier == 1 && (!plan->depthwise || C % vl == 0);
     plan->gather = plan->in_place && (p->pad_top || p->pad_bottom || p->pad_left ||
                                       p->pad_right);
-    if (plan->gather) {
+    plan->dwc3 = plan->dwc3 && plan->in_place;
+    if (plan->in_place) {
         /* Position (y, x) has every tap inside when 0 <= y*sh - pad_top and
          * y*sh - pad_top + (kH-1)*dh < H, and the same along x. */
         const int64_t span_h = (p->kernel_height - 1) * p->dilation_h;
@@ -91,7 +98,11 @@ cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_c
         plan->inner_x0 = ceil_div(p->pad_left, sw);
         plan->inner_x1 = p->in_width - span_w1 + p->pad_left > 0
                              ? ceil_div(p->in_width - span_w1 + p->pad_left, sw) : 0;
-        plan->gather_stride = plan->depthwise ? plan->block : plan->reduce;
+        /* Depthwise tiles gather every channel of their work item at once (one gather for all
+         * its blocks); dense ones the group's input channels. */
+    }
+    if (plan->gather) {
+        plan->gather_stride = plan->depthwise ? plan->padded_out : plan->reduce;
         int64_t elems;
         const int64_t gather_dims[] = {mr, plan->taps, plan->gather_stride};
         /* A buffer for the taps of huge kernels would not fit a cache: pack bands instead. */

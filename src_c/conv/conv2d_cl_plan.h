@@ -35,6 +35,9 @@ typedef struct cconv_conv2d_cl_plan {
      * each group's filters read the group's input channels; the cl kernels. */
     int depthwise;
     int64_t multiplier;
+    /* Depthwise, 3 kernel columns (dilation 1), column stride 1 or 2, read in place: inner
+     * tiles run the dwc3 kernels (positions along a row). */
+    int dwc3;
     int64_t taps;
     int64_t vl, mr, nv;         /* kernel tile: mr positions x nv vectors of vl channels */
     int64_t block;              /* nv * vl output channels per block */
@@ -75,9 +78,11 @@ typedef struct cconv_conv2d_cl_plan {
 int cconv_conv2d_cl_suits(const cconv_conv2d_params *p, int64_t vl);
 
 /* Fills plan for a kernel tile of mr positions x up to nv_max vectors of vl elements of
- * elem_size bytes.  Allocates the tap offsets; release with cconv_conv2d_cl_plan_free. */
+ * elem_size bytes (dwc3_nv_max: the 3-column depthwise kernels' limit, 0 for none).  Allocates
+ * the tap offsets; release with cconv_conv2d_cl_plan_free. */
 cconv_status cconv_conv2d_cl_plan_init(cconv_conv2d_cl_plan *plan, const cconv_conv2d_params *p,
-                                       size_t elem_size, int64_t mr, int64_t nv_max, int64_t vl);
+                                       size_t elem_size, int64_t mr, int64_t nv_max, int64_t vl,
+                                       int64_t dwc3_nv_max);
 void cconv_conv2d_cl_plan_free(cconv_conv2d_cl_plan *plan);
 
 #endif

@@ -131,6 +131,22 @@ typedef void (*cconv_f64_dwc_ukernel)(size_t taps, const double *input,
                                       const double *weights, const double *bias, double *output,
                                       const ptrdiff_t *out_offsets);
 
+/* Depthwise channels-last kernels for 3 kernel columns (dilation 1) at column stride 1 or 2:
+ * cl_mr positions along one row, position m's kernel row kh at
+ * input + row_offsets[kh] + m * sw * col_stride:
+ *   output[out_offsets[m] + k] = bias[k] (or 0)
+ *       + sum over kh < rows, kw < 3 (in that order) of
+ *         weights[(kh*3 + kw)*nv*vl + k] * input[row_offsets[kh] + (m*sw + kw)*col_stride + k]
+ * The general depthwise kernel's sums, with each input column loaded once per kernel row. */
+typedef void (*cconv_f32_dwc3_ukernel)(size_t rows, const float *input, ptrdiff_t col_stride,
+                                       const ptrdiff_t *row_offsets, const float *weights,
+                                       const float *bias, float *output,
+                                       const ptrdiff_t *out_offsets);
+typedef void (*cconv_f64_dwc3_ukernel)(size_t rows, const double *input, ptrdiff_t col_stride,
+                                       const ptrdiff_t *row_offsets, const double *weights,
+                                       const double *bias, double *output,
+                                       const ptrdiff_t *out_offsets);
+
 /* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
  * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
  * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
@@ -165,6 +181,12 @@ typedef struct cconv_kernel_set {
     size_t f64_cl_mr, f64_cl_nv_max;
     cconv_f64_cl_ukernel f64_cl[CCONV_MAX_CL_NV];
     cconv_f64_dwc_ukernel f64_dwc[CCONV_MAX_CL_NV];
+    /* The 3-column depthwise kernels (required): [sw-1][nv-1] for nv <= dwc3_nv_max, cl_mr
+     * positions. */
+    size_t f32_dwc3_nv_max;
+    cconv_f32_dwc3_ukernel f32_dwc3[2][CCONV_MAX_CL_NV];
+    size_t f64_dwc3_nv_max;
+    cconv_f64_dwc3_ukernel f64_dwc3[2][CCONV_MAX_CL_NV];
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

@@ -170,8 +170,52 @@
         }                                                                                         \
     }
 
-/* Table entry [NV-1] of a cconv_kernel_set channels-last array. */
+/* Depthwise channels-last, 3 kernel columns, column stride SW (1 or 2), positions along a row:
+ * position m reads input columns m*SW + kw.  Each input column is loaded once per kernel row and
+ * feeds every position it reaches (3 with SW = 1, up to 2 with SW = 2), where the general
+ * depthwise kernel loads it once per tap.  The sum order is the general kernel's (taps
+ * ascending: kernel rows, then columns), so both give bitwise the same outputs. */
+#define UK_DEFINE_DWC3(name, MR, NV, SW)                                                           \
+    static void name(size_t rows, const UK_T *CCONV_RESTRICT input, ptrdiff_t col_stride,         \
+                     const ptrdiff_t *CCONV_RESTRICT row_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, const ptrdiff_t *CCONV_RESTRICT out_offsets)    \
+    {                                                                                             \
+        UK_V acc[MR][NV];                                                                         \
+        UK_UNROLL for (int v = 0; v < NV; v++) {                                                  \
+            const UK_V start = bias ? UK_LOADU(bias + v * UK_VL) : UK_SET1((UK_T)0);              \
+            UK_UNROLL for (int m = 0; m < MR; m++) acc[m][v] = start;                             \
+        }                                                                                         \
+        for (size_t kh = 0; kh < rows; kh++) {                                                    \
+            const UK_T *CCONV_RESTRICT row = input + row_offsets[kh];                             \
+            const UK_T *CCONV_RESTRICT w = weights + kh * 3 * (NV * UK_VL);                       \
+            UK_V wv[3][NV];                                                                       \
+            UK_UNROLL for (int kw = 0; kw < 3; kw++) {                                            \
+                UK_UNROLL for (int v = 0; v < NV; v++)                                            \
+                    wv[kw][v] = UK_LOADU(w + kw * (NV * UK_VL) + v * UK_VL);                      \
+            }                                                                                     \
+            UK_UNROLL for (int j = 0; j < (MR - 1) * SW + 3; j++) {                               \
+                UK_V xv[NV];                                                                      \
+                UK_UNROLL for (int v = 0; v < NV; v++)                                            \
+                    xv[v] = UK_LOADU(row + j * col_stride + v * UK_VL);                           \
+                UK_UNROLL for (int kw = 0; kw < 3; kw++) {                                        \
+                    if (j - kw >= 0 && (j - kw) % SW == 0 && (j - kw) / SW < MR) {                \
+                        UK_UNROLL for (int v = 0; v < NV; v++)                                    \
+                            acc[(j - kw) / SW][v] =                                               \
+                                UK_FMA(wv[kw][v], xv[v], acc[(j - kw) / SW][v]);                  \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            UK_UNROLL for (int v = 0; v < NV; v++)                                                \
+                UK_STOREU(output + out_offsets[m] + v * UK_VL, acc[m][v]);                        \
+        }                                                                                         \
+    }
+
+/* Table entry [NV-1] of a cconv_kernel_set channels-last array, and [SW-1][NV-1] of a dwc3 one. */
 #define UK_CL_ENTRY(name, MR, NV) [NV - 1] = name,
+#define UK_DWC3_ENTRY(name, MR, NV, SW) [SW - 1][NV - 1] = name,
 
 /* Table entry [MR-1][NV-1] of a cconv_kernel_set ukernel array (C99 designated initializer). */
 #define UK_ENTRY(name, MR, NV) [MR - 1][NV - 1] = name,

@@ -57,6 +57,10 @@ F32_CL(UK_DEFINE_CL)
     X(cconv_f32_dwc_6x8__avx2, 6, 1) \
     X(cconv_f32_dwc_6x16__avx2, 6, 2)
 F32_DWC(UK_DEFINE_DWC)
+#define F32_DWC3(X) \
+    X(cconv_f32_dwc3_6x8_s1__avx2, 6, 1, 1) \
+    X(cconv_f32_dwc3_6x8_s2__avx2, 6, 1, 2)
+F32_DWC3(UK_DEFINE_DWC3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -110,6 +114,10 @@ F64_CL(UK_DEFINE_CL)
     X(cconv_f64_dwc_6x4__avx2, 6, 1) \
     X(cconv_f64_dwc_6x8__avx2, 6, 2)
 F64_DWC(UK_DEFINE_DWC)
+#define F64_DWC3(X) \
+    X(cconv_f64_dwc3_6x4_s1__avx2, 6, 1, 1) \
+    X(cconv_f64_dwc3_6x4_s2__avx2, 6, 1, 2)
+F64_DWC3(UK_DEFINE_DWC3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -227,4 +235,6 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     cconv_f64_epilogue__avx2,
     6, 2, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},
     6, 2, {F64_CL(UK_CL_ENTRY)}, {F64_DWC(UK_CL_ENTRY)},
+    1, {F32_DWC3(UK_DWC3_ENTRY)},
+    1, {F64_DWC3(UK_DWC3_ENTRY)},
 };

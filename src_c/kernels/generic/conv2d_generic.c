@@ -60,7 +60,9 @@
 #define CL_NR 16
 #define CL_NAME cconv_f32_cl_4x16__generic
 #define DWC_NAME cconv_f32_dwc_4x16__generic
+#define DWC3_NAME(SW) cconv_f32_dwc3_4x16_s##SW##__generic
 #include "cl_ukernel_template.h"
+#undef DWC3_NAME
 #undef UK_T
 #undef CL_NR
 #undef CL_NAME
@@ -69,7 +71,9 @@
 #define CL_NR 8
 #define CL_NAME cconv_f64_cl_4x8__generic
 #define DWC_NAME cconv_f64_dwc_4x8__generic
+#define DWC3_NAME(SW) cconv_f64_dwc3_4x8_s##SW##__generic
 #include "cl_ukernel_template.h"
+#undef DWC3_NAME
 #undef UK_T
 #undef CL_NR
 #undef CL_NAME
@@ -110,4 +114,6 @@ const cconv_kernel_set cconv_kernels_generic = {
     cconv_f64_epilogue__generic,
     4, 1, {cconv_f32_cl_4x16__generic}, {cconv_f32_dwc_4x16__generic},
     4, 1, {cconv_f64_cl_4x8__generic}, {cconv_f64_dwc_4x8__generic},
+    1, {{cconv_f32_dwc3_4x16_s1__generic}, {cconv_f32_dwc3_4x16_s2__generic}},
+    1, {{cconv_f64_dwc3_4x8_s1__generic}, {cconv_f64_dwc3_4x8_s2__generic}},
 };

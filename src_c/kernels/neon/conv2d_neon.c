@@ -74,6 +74,12 @@ F32_CL(UK_DEFINE_CL)
     X(cconv_f32_dwc_6x12__neon, 6, 3) \
     X(cconv_f32_dwc_6x16__neon, 6, 4)
 F32_DWC(UK_DEFINE_DWC)
+#define F32_DWC3(X) \
+    X(cconv_f32_dwc3_6x4_s1__neon, 6, 1, 1) \
+    X(cconv_f32_dwc3_6x8_s1__neon, 6, 2, 1) \
+    X(cconv_f32_dwc3_6x4_s2__neon, 6, 1, 2) \
+    X(cconv_f32_dwc3_6x8_s2__neon, 6, 2, 2)
+F32_DWC3(UK_DEFINE_DWC3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -142,6 +148,12 @@ F64_CL(UK_DEFINE_CL)
     X(cconv_f64_dwc_6x6__neon, 6, 3) \
     X(cconv_f64_dwc_6x8__neon, 6, 4)
 F64_DWC(UK_DEFINE_DWC)
+#define F64_DWC3(X) \
+    X(cconv_f64_dwc3_6x2_s1__neon, 6, 1, 1) \
+    X(cconv_f64_dwc3_6x4_s1__neon, 6, 2, 1) \
+    X(cconv_f64_dwc3_6x2_s2__neon, 6, 1, 2) \
+    X(cconv_f64_dwc3_6x4_s2__neon, 6, 2, 2)
+F64_DWC3(UK_DEFINE_DWC3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -211,5 +223,7 @@ const cconv_kernel_set cconv_kernels_neon = {
     cconv_f64_epilogue__neon,
     6, 4, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},
     6, 4, {F64_CL(UK_CL_ENTRY)}, {F64_DWC(UK_CL_ENTRY)},
+    2, {F32_DWC3(UK_DWC3_ENTRY)},
+    2, {F64_DWC3(UK_DWC3_ENTRY)},
 };
 #endif
