@@ -117,7 +117,7 @@ static int close_enough(double a, double b)
         for (int64_t k = 0; k < n_out; k++)                                                     \
             if (!same(o1[k], o2[k]) || i1[k] != i2[k]) FAIL("max differs at %lld", (long long)k); \
         /* Its gradient, from those indices and grad_output = the values (NaN/inf included). */ \
-        cconv_adaptive_pool2d_params a = {N, C, H, W, OH, OW, NULL, p->run};                    \
+        cconv_adaptive_pool2d_params a = {N, C, H, W, OH, OW, NULL, NULL, NULL, p->run};        \
         for (int64_t k = 0; k < n_out; k++) o2[k] = isfinite(o1[k]) ? o1[k] : (T)1;             \
         if (cconv_max_pool2d_backward_##SUFFIX(&a, o2, i1, g1) != CCONV_OK) FAIL("max bwd");    \
         if (cconv_max_pool2d_backward_ref_##SUFFIX(&a, o2, i1, g2) != CCONV_OK) FAIL("mbwd ref"); \
@@ -140,7 +140,7 @@ static int close_enough(double a, double b)
             FAIL("dilated average pooling accepted");                                          \
         }                                                                                       \
         /* Adaptive pools to (oh_a, ow_a). */                                                  \
-        cconv_adaptive_pool2d_params ad = {N, C, H, W, oh_a, ow_a, NULL, p->run};              \
+        cconv_adaptive_pool2d_params ad = {N, C, H, W, oh_a, ow_a, NULL, NULL, NULL, p->run};  \
         ad.input_strides = q.input_strides;                                                     \
         if (cconv_adaptive_max_pool2d_##SUFFIX(&ad, src, o1, i1) != CCONV_OK) FAIL("amax");     \
         ad.input_strides = NULL;                                                                \
@@ -211,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         oh_a = (int64_t)take(&r, 8);
         ow_a = (int64_t)take(&r, 8);
         cconv_adaptive_pool2d_params a = {p.batch, p.channels, p.in_height, p.in_width, oh_a,
-                                          ow_a, NULL, p.run};
+                                          ow_a, NULL, NULL, NULL, p.run};
         const cconv_status s = cconv_adaptive_pool2d_check(&a);
         if (s != CCONV_OK && cconv_adaptive_avg_pool2d_f32(&a, NULL, NULL) != s)
             FAIL("adaptive pooling refused differently from its check");
