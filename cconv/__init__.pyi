@@ -238,6 +238,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -251,6 +252,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     *,
     return_indices: Literal[True],
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -266,6 +268,7 @@ def max_pool2d(
     ceil_mode: bool,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -280,6 +283,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -287,6 +291,7 @@ def adaptive_avg_pool2d(
     input: npt.ArrayLike,
     output_size: _OutputSize,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -296,6 +301,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -305,6 +311,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -315,6 +322,7 @@ def max_pool2d_backward(
     indices: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -328,6 +336,7 @@ def avg_pool2d_backward(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -335,6 +344,7 @@ def adaptive_avg_pool2d_backward(
     grad_output: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -345,4 +355,6 @@ def pool2d_output_shape(
     padding: _PoolPadding = 0,
     dilation: _IntPair = 1,
     ceil_mode: bool = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...
