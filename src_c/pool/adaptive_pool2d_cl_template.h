@@ -11,63 +11,45 @@
  * scatters, so its items are blocks of channels of one image, which each zeroes and then fills
  * in row-major output order, as the planar loop does plane by plane.
  */
-#define AP_CL_BLOCK CCONV_POOL_CL_BLOCK(AP_T)
+/* Channels per run of average pooling's partial sums: AP_LANES of them in 32 KB (about L1).  The
+ * lanes lie AP_LANE_STRIDE apart, 64 bytes more than a run: rows a power of two apart would
+ * share their addresses' low 12 bits with the input's pixels (also a power of two apart, often),
+ * and the CPU then stalls loads of the input behind stores to the lanes (4K aliasing). */
+#define AP_LANE_RUN (32768 / AP_LANES / (int)sizeof(AP_T))
+#define AP_LANE_STRIDE (AP_LANE_RUN + 64 / (int)sizeof(AP_T))
 
-/* acc[0 .. count) = the sums of channels c0 .. c0+count over the window, in the planar loop's
- * lane order. */
-#define AP_LANE_SUM(count)                                                                     \
-    AP_T lane[AP_LANES][AP_CL_BLOCK];                                                          \
-    for (int l = 0; l < AP_LANES; l++) {                                                       \
-        for (int64_t c = 0; c < (count); c++) lane[l][c] = (AP_T)0;                            \
-    }                                                                                          \
-    int l = 0;                                                                                 \
-    for (int64_t a = 0; a < w->rows; a++) {                                                    \
-        const AP_T *row = w->first + c0 + a * w->row_step;                                     \
-        for (int64_t b = 0; b < w->cols; b++) {                                                \
-            const AP_T *R s = row + b * w->col_step;                                           \
-            AP_T *R sums = lane[l];                                                            \
-            for (int64_t c = 0; c < (count); c++) sums[c] += s[c];                             \
-            l = l + 1 == AP_LANES ? 0 : l + 1;                                                 \
-        }                                                                                      \
-    }                                                                                          \
-    for (int width = AP_LANES / 2; width > 0; width /= 2) {                                    \
-        for (int k = 0; k < width; k++) {                                                      \
-            for (int64_t c = 0; c < (count); c++) lane[k][c] += lane[k + width][c];            \
-        }                                                                                      \
-    }                                                                                          \
-    for (int64_t c = 0; c < (count); c++) acc[c] = lane[0][c];
-
-static void AP_FN(cl_lane_sum_block_)(const AP_FN(cl_window_) *w, int64_t c0, AP_T *R acc)
-{
-    AP_LANE_SUM(AP_CL_BLOCK)
-}
-static void AP_FN(cl_lane_sum_part_)(const AP_FN(cl_window_) *w, int64_t c0, int64_t n,
-                                     AP_T *R acc)
-{
-    AP_LANE_SUM(n)
-}
-#undef AP_LANE_SUM
-
-/* Average pooling of one output pixel: blocks of AP_CL_BLOCK channels, the last one ending at
- * channel C and overlapping the one before it (recomputing a few channels to the same values);
- * fewer channels than a block make one short block.  Divided by the window's height, then by
- * its width (PyTorch's rounding), and written at dst, step elements apart. */
+/* Average pooling of one output pixel, written at dst, step elements apart: runs of up to
+ * AP_LANE_RUN channels, each summed into AP_LANES partial sums per channel (`lanes`, the work
+ * item's scratch: AP_LANES rows, AP_LANE_STRIDE apart) in the planar loop's order: element i of
+ * the window (row-major) into lane i % AP_LANES, then the lanes added pairwise, then divided by
+ * the window's height and by its width (PyTorch's rounding).  The window is walked once per run,
+ * in memory order, each pixel's run of channels one contiguous vector. */
 static void AP_FN(cl_average_pixel_)(const AP_FN(cl_window_) *w, int64_t C, AP_T *dst,
-                                     int64_t step)
+                                     int64_t step, AP_T *R lanes)
 {
-    AP_T acc[AP_CL_BLOCK];
     const AP_T rows = (AP_T)w->rows, cols = (AP_T)w->cols;
-    for (int64_t c0 = 0; c0 < C; c0 += AP_CL_BLOCK) {
-        int64_t start = c0, count = C;
-        if (C < AP_CL_BLOCK) {
-            AP_FN(cl_lane_sum_part_)(w, 0, C, acc);
-        } else {
-            start = c0 + AP_CL_BLOCK > C ? C - AP_CL_BLOCK : c0;
-            count = AP_CL_BLOCK;
-            AP_FN(cl_lane_sum_block_)(w, start, acc);
+    for (int64_t c0 = 0; c0 < C; c0 += AP_LANE_RUN) {
+        const int64_t n = C - c0 < AP_LANE_RUN ? C - c0 : AP_LANE_RUN;
+        for (int64_t k = 0; k < AP_LANES * AP_LANE_STRIDE; k++) lanes[k] = (AP_T)0;
+        int l = 0;
+        for (int64_t a = 0; a < w->rows; a++) {
+            const AP_T *row = w->first + c0 + a * w->row_step;
+            for (int64_t b = 0; b < w->cols; b++) {
+                const AP_T *R s = row + b * w->col_step;
+                AP_T *R sums = lanes + l * AP_LANE_STRIDE;
+                for (int64_t c = 0; c < n; c++) sums[c] += s[c];
+                l = l + 1 == AP_LANES ? 0 : l + 1;
+            }
         }
-        AP_T *R o = dst + start * step;
-        for (int64_t c = 0; c < count; c++) o[c * step] = acc[c] / rows / cols;
+        for (int width = AP_LANES / 2; width > 0; width /= 2) {
+            for (int k = 0; k < width; k++) {
+                AP_T *R to = lanes + k * AP_LANE_STRIDE;
+                const AP_T *R from = lanes + (k + width) * AP_LANE_STRIDE;
+                for (int64_t c = 0; c < n; c++) to[c] += from[c];
+            }
+        }
+        AP_T *R o = dst + c0 * step;
+        for (int64_t c = 0; c < n; c++) o[c * step] = lanes[c] / rows / cols;
     }
 }
 
@@ -100,7 +82,6 @@ static void AP_FN(cl_max_pixel_)(const AP_FN(call_) *c, const AP_FN(cl_window_) 
 
 static cconv_status AP_FN(cl_forward_item_)(void *context, int64_t item, void *scratch)
 {
-    (void)scratch;
     const AP_FN(call_) *c = (const AP_FN(call_) *)context;
     const cconv_adaptive_pool2d_params *p = c->p;
     const int64_t H = p->in_height, W = p->in_width, OH = p->out_height, OW = p->out_width;
@@ -124,7 +105,8 @@ static cconv_status AP_FN(cl_forward_item_)(void *context, int64_t item, void *s
                                          1};
             const int64_t at = n * c->out.n + y * c->out.h + x * c->out.w;
             if (c->average)
-                AP_FN(cl_average_pixel_)(&w, p->channels, c->output + at, c->out.c);
+                AP_FN(cl_average_pixel_)(&w, p->channels, c->output + at, c->out.c,
+                                         (AP_T *)scratch);
             else
                 AP_FN(cl_max_pixel_)(c, &w, at, coded);
         }
@@ -144,11 +126,31 @@ static cconv_status AP_FN(cl_forward_)(AP_FN(call_) *c)
     c->band_rows = per_row >= 32768.0 ? 1 : (int64_t)(32768.0 / per_row);
     if (c->band_rows > p->out_height) c->band_rows = p->out_height;
     c->bands = (p->out_height + c->band_rows - 1) / c->band_rows;
-    return cconv_pool_parallel(&p->run, p->batch * c->bands, 0, AP_FN(cl_forward_item_), c);
+    const size_t lanes = c->average ? AP_LANES * AP_LANE_STRIDE * sizeof(AP_T) : 0;
+    return cconv_pool_parallel(&p->run, p->batch * c->bands, lanes, AP_FN(cl_forward_item_), c);
+}
+
+/* Zeroes channels [0, count) of every pixel of rows [h0, h1) of one image of grad_input (gi
+ * points at its first channel). */
+static void AP_FN(cl_zero_rows_)(AP_T *gi, cconv_pool_layout l, int64_t h0, int64_t h1,
+                                 int64_t W, int64_t count)
+{
+    if (l.w == count && (l.h == W * count || h1 - h0 <= 1)) { /* one contiguous run */
+        AP_T *R run = gi + h0 * l.h;
+        for (int64_t k = 0; k < (h1 - h0) * W * count; k++) run[k] = (AP_T)0;
+        return;
+    }
+    for (int64_t h = h0; h < h1; h++) {
+        for (int64_t w = 0; w < W; w++) {
+            AP_T *R px = gi + h * l.h + w * l.w;
+            for (int64_t k = 0; k < count; k++) px[k] = (AP_T)0;
+        }
+    }
 }
 
 /* The gradient of average pooling over one block of channels of one image (item = image *
- * blocks + block). */
+ * blocks + block), zeroing each input row just before the first window that reaches it (the
+ * windows' rows only move down), so that it is still in cache when it is added to. */
 static cconv_status AP_FN(cl_backward_item_)(void *context, int64_t item, void *scratch)
 {
     (void)scratch;
@@ -159,16 +161,15 @@ static cconv_status AP_FN(cl_backward_item_)(void *context, int64_t item, void *
     const int64_t count = p->channels - c0 < c->block ? p->channels - c0 : c->block;
     AP_T *gi = c->output + n * c->out.n + c0; /* channel stride 1 */
     const int64_t gh = c->out.h, gw = c->out.w;
-    for (int64_t ih = 0; ih < H; ih++) {
-        for (int64_t iw = 0; iw < W; iw++) {
-            AP_T *R px = gi + ih * gh + iw * gw;
-            for (int64_t k = 0; k < count; k++) px[k] = (AP_T)0;
-        }
-    }
     const AP_T *go = c->input + n * c->in.n + c0 * c->in.c;
     AP_T g[CCONV_POOL_CL_RUN];
+    int64_t zeroed = 0; /* rows [0, zeroed) are zeroed */
     for (int64_t y = 0; y < OH; y++) {
         const int64_t h0 = cconv_adaptive_start(y, OH, H), h1 = cconv_adaptive_end(y, OH, H);
+        if (h1 > zeroed) {
+            AP_FN(cl_zero_rows_)(gi, c->out, zeroed, h1, W, count);
+            zeroed = h1;
+        }
         for (int64_t x = 0; x < OW; x++) {
             const int64_t w0 = cconv_adaptive_start(x, OW, W), w1 = cconv_adaptive_end(x, OW, W);
             const AP_T *src = go + y * c->in.h + x * c->in.w;
@@ -182,6 +183,7 @@ static cconv_status AP_FN(cl_backward_item_)(void *context, int64_t item, void *
             }
         }
     }
+    AP_FN(cl_zero_rows_)(gi, c->out, zeroed, H, W, count); /* OH = 0: nothing reached */
     return CCONV_OK;
 }
 
@@ -194,4 +196,5 @@ static cconv_status AP_FN(cl_backward_)(AP_FN(call_) *c)
     return cconv_pool_parallel(&p->run, p->batch * c->blocks, 0, AP_FN(cl_backward_item_), c);
 }
 
-#undef AP_CL_BLOCK
+#undef AP_LANE_RUN
+#undef AP_LANE_STRIDE

@@ -17,7 +17,7 @@ int64_t cconv_pool_channel_block(const cconv_run_options *run, int64_t batch, in
 {
     const int64_t threads = run->threads > 0 ? run->threads : cconv_default_threads();
     int64_t block = channels < CCONV_POOL_CL_RUN ? channels : CCONV_POOL_CL_RUN;
-    while (block > 16 && batch * ((channels + block - 1) / block) < 4 * threads) {
+    while (block > 16 && batch * ((channels + block - 1) / block) < threads) {
         block = (block / 2 + 15) / 16 * 16;
     }
     return block;

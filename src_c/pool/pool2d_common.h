@@ -78,8 +78,9 @@ static inline int64_t cconv_pool_first_tap(int64_t start, int64_t dilation)
 
 /* The channels of one work item of the channels-last gradients (which scatter, so that their
  * items are an image's channels rather than bands of rows): at most CCONV_POOL_CL_RUN, and fewer
- * (down to 16) until batch x blocks gives each of run's threads a few items.  Any split gives
- * the same results: each element's sum does not depend on it. */
+ * (down to 16) until batch x blocks gives each of run's threads an item; no more, since each item
+ * passes over its whole image, and short channel loops cost more per pixel.  Any split gives the
+ * same results: each element's sum does not depend on it. */
 int64_t cconv_pool_channel_block(const cconv_run_options *run, int64_t batch, int64_t channels);
 
 /* Fails unless run->simd names a path this CPU can run (or is -1). */
