@@ -245,6 +245,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -258,6 +259,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     *,
     return_indices: Literal[True],
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -273,6 +275,7 @@ def max_pool2d(
     ceil_mode: bool,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -287,6 +290,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -294,6 +298,7 @@ def adaptive_avg_pool2d(
     input: npt.ArrayLike,
     output_size: _OutputSize,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -303,6 +308,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -312,6 +318,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -322,6 +329,7 @@ def max_pool2d_backward(
     indices: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -335,6 +343,7 @@ def avg_pool2d_backward(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -342,6 +351,7 @@ def adaptive_avg_pool2d_backward(
     grad_output: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -352,4 +362,6 @@ def pool2d_output_shape(
     padding: _PoolPadding = 0,
     dilation: _IntPair = 1,
     ceil_mode: bool = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...
