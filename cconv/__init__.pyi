@@ -24,6 +24,7 @@ __all__ = [
     "adaptive_avg_pool2d_backward",
     "pool2d_output_shape",
     "pad",
+    "fold_batchnorm",
     "get_config",
     "show_config",
     "__version__",
@@ -118,6 +119,15 @@ def pad(
     *,
     data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[Any]: ...
+def fold_batchnorm(
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None,
+    gamma: npt.ArrayLike | None,
+    beta: npt.ArrayLike | None,
+    running_mean: npt.ArrayLike,
+    running_var: npt.ArrayLike,
+    eps: float = 1e-5,
+) -> tuple[_FloatArray, _FloatArray]: ...
 def get_config() -> _Config: ...
 def show_config() -> None: ...
 
