@@ -5,7 +5,8 @@
  * DRV_TRANSPOSE (runtime/transpose.h's function for DRV_T).
  */
 
-/* ---- weights: repacked once per call, block after block, as the kernels read them ---- */
+/* ---- weights: repacked once per call (or once for many: cconv_conv2d_pack_*), block after
+ *      block, as the kernels read them ---- */
 
 /* Block b of block group g: its output channels' weights as [taps][reduce][width] (width = the
  * block's vectors), zero past the group's last filter; and their biases. */
@@ -478,6 +479,28 @@ static cconv_status DRV_FN(cl_plan_)(const cconv_conv2d_params *p, const cconv_k
                                      (int64_t)set->DRV_SET(dwc3_nv_max));
 }
 
+/* Packs the weights (and bias, when not NULL) for plan into packed_w and packed_b, one work item
+ * per block, on the call's threads. */
+static cconv_loop_result DRV_FN(cl_pack_weights_)(const cconv_conv2d_cl_plan *plan,
+                                                   const cconv_conv2d_params *p,
+                                                   const DRV_T *weight, const DRV_T *bias,
+                                                   DRV_T *packed_w, DRV_T *packed_b)
+{
+    DRV_FN(cl_pack_call_) pack = {plan, weight, bias, packed_w, packed_b};
+    const cconv_parallel_loop pack_loop = {plan->block_groups * plan->blocks,
+                                           plan->threads,
+                                           DRV_FN(cl_pack_one_),
+                                           &pack,
+                                           p->run.poll,
+                                           p->run.poll_context,
+                                           NULL,
+                                           NULL,
+                                           0.0};
+    return cconv_parallel_run(&pack_loop);
+}
+
+/* The channels-last path: the weights repacked for this call (or read from
+ * p->packed_weights, packed once for many), then the kernels over the plan's work items. */
 static cconv_status DRV_FN(conv2d_cl_)(const cconv_conv2d_params *p,
                                        const cconv_kernel_set *set, const void *input,
                                        const DRV_T *weight, const DRV_T *bias, DRV_T *output)
@@ -485,25 +508,25 @@ static cconv_status DRV_FN(conv2d_cl_)(const cconv_conv2d_params *p,
     cconv_conv2d_cl_plan plan;
     cconv_status status = DRV_FN(cl_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
-    DRV_T *packed_w = (DRV_T *)cconv_aligned_calloc(plan.weight_elems * sizeof(DRV_T));
-    DRV_T *packed_b = bias ? (DRV_T *)cconv_aligned_calloc(plan.bias_elems * sizeof(DRV_T))
-                           : NULL;
+    const cconv_conv2d_packed *given = p->packed_weights;
+    if (given && !cconv_conv2d_packed_fits(given, &plan, set, sizeof(DRV_T), bias != NULL)) {
+        cconv_conv2d_cl_plan_free(&plan);
+        return CCONV_ERR_INVALID_ARGUMENT;
+    }
+    DRV_T *own_w = NULL, *own_b = NULL;
+    if (!given) {
+        own_w = (DRV_T *)cconv_aligned_calloc(plan.weight_elems * sizeof(DRV_T));
+        own_b = bias ? (DRV_T *)cconv_aligned_calloc(plan.bias_elems * sizeof(DRV_T)) : NULL;
+    }
+    const DRV_T *packed_w = given ? (const DRV_T *)given->weight : own_w;
+    const DRV_T *packed_b = given ? (const DRV_T *)given->bias : own_b;
     const int slots = plan.threads + (p->run.handoff != NULL);
     DRV_FN(scratch_) *scratch =
         (DRV_FN(scratch_) *)calloc((size_t)slots, sizeof(DRV_FN(scratch_)));
     cconv_loop_result result = CCONV_LOOP_ITEM_FAILED;
     if (packed_w && (packed_b || !bias) && scratch) {
-        DRV_FN(cl_pack_call_) pack = {&plan, weight, bias, packed_w, packed_b};
-        const cconv_parallel_loop pack_loop = {plan.block_groups * plan.blocks,
-                                               plan.threads,
-                                               DRV_FN(cl_pack_one_),
-                                               &pack,
-                                               p->run.poll,
-                                               p->run.poll_context,
-                                               NULL,
-                                               NULL,
-                                               0.0};
-        result = cconv_parallel_run(&pack_loop);
+        result = given ? CCONV_LOOP_DONE
+                       : DRV_FN(cl_pack_weights_)(&plan, p, weight, bias, own_w, own_b);
         if (result == CCONV_LOOP_DONE) {
             DRV_FN(cl_call_) call = {&plan, set, input, packed_w, packed_b, output, scratch};
             const cconv_parallel_loop loop = {plan.items,       plan.threads,
@@ -521,8 +544,8 @@ static cconv_status DRV_FN(conv2d_cl_)(const cconv_conv2d_params *p,
         }
         free(scratch);
     }
-    cconv_aligned_free(packed_w);
-    cconv_aligned_free(packed_b);
+    cconv_aligned_free(own_w);
+    cconv_aligned_free(own_b);
     cconv_conv2d_cl_plan_free(&plan);
     if (result == CCONV_LOOP_ITEM_FAILED) return CCONV_ERR_NO_MEMORY;
     return result == CCONV_LOOP_POLL_STOPPED ? CCONV_ERR_INTERRUPTED : CCONV_OK;

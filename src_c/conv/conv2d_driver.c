@@ -1,5 +1,5 @@
-/* The conv2d entry points: the planar and channels-last drivers and the entry points,
- * instantiated for float and double. */
+/* The conv2d entry points: the planar and channels-last drivers, the entry points and the
+ * weight packing, instantiated for float and double. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +7,7 @@
 #include "conv2d_kernels.h"
 #include "conv/conv2d_cl_plan.h"
 #include "conv/conv2d_input.h"
+#include "conv/conv2d_packed.h"
 #include "conv/conv2d_plan.h"
 #include "runtime/thread_pool.h"
 #include "runtime/transpose.h"
@@ -20,6 +21,7 @@
 #include "conv2d_driver_template.h"
 #include "conv2d_cl_driver_template.h"
 #include "conv2d_entry_template.h"
+#include "conv2d_pack_template.h"
 #undef DRV_T
 #undef DRV_SUFFIX
 #undef DRV_UKERNEL
@@ -39,6 +41,7 @@
 #include "conv2d_driver_template.h"
 #include "conv2d_cl_driver_template.h"
 #include "conv2d_entry_template.h"
+#include "conv2d_pack_template.h"
 
 cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *params, size_t elem_size,
                                           size_t *bytes)

@@ -88,6 +88,11 @@ typedef enum cconv_dtype {
     CCONV_DTYPE_I16 = 5
 } cconv_dtype;
 
+/* Weights (and bias) packed once, in the layout a kernel path reads them, for calls that repeat
+ * one layer (see cconv_conv2d_pack_f32).  Opaque; immutable once made, so any number of calls
+ * on any threads may read one at a time. */
+typedef struct cconv_conv2d_packed cconv_conv2d_packed;
+
 typedef struct cconv_conv2d_params {
     int64_t batch;          /* N */
     int64_t in_channels;    /* C */
@@ -123,6 +128,15 @@ typedef struct cconv_conv2d_params {
     const void *residual;
     cconv_activation activation;
     double activation_alpha, activation_beta;
+    /* NULL: a call that repacks the weights (the channels-last kernels) does so itself, once per
+     * call.  Otherwise weights packed by cconv_conv2d_pack_f32/_f64 of the same element type,
+     * from parameters with the same weight shape, groups, column stride and dilation and the
+     * same instruction-set path (the batch, spatial size, row stride and dilation, padding,
+     * border, layout strides and output stage may differ); with bias packed exactly when the
+     * call has one.  The call then reads them instead of repacking; one whose kernels need a
+     * different packing returns CCONV_ERR_INVALID_ARGUMENT.  Calls that read the weights in
+     * place (the planar kernels) ignore it: they still need `weight` (and `bias`), always. */
+    const cconv_conv2d_packed *packed_weights;
     cconv_run_options run;
 } cconv_conv2d_params;
 
@@ -141,6 +155,21 @@ cconv_status cconv_conv2d_f32(const cconv_conv2d_params *params, const void *inp
                               const float *weight, const float *bias, float *output);
 cconv_status cconv_conv2d_f64(const cconv_conv2d_params *params, const void *input,
                               const double *weight, const double *bias, double *output);
+
+/* Packs weight (and bias, which may be NULL) as a call with these parameters would repack them
+ * per call, into *packed (release with cconv_conv2d_packed_destroy); params->packed_weights is
+ * ignored.  Sets *packed to NULL, with CCONV_OK, when such a call packs nothing (it runs the
+ * planar kernels, which read the weights in place, or has nothing to compute).  input_dtype,
+ * residual and the output stage do not matter; the input and output strides do (they choose
+ * the kernels).  The packed weights are a copy: weight and bias may change or go afterwards. */
+cconv_status cconv_conv2d_pack_f32(const cconv_conv2d_params *params, const float *weight,
+                                   const float *bias, cconv_conv2d_packed **packed);
+cconv_status cconv_conv2d_pack_f64(const cconv_conv2d_params *params, const double *weight,
+                                   const double *bias, cconv_conv2d_packed **packed);
+/* Bytes the packed weights and bias hold (0 for NULL). */
+size_t cconv_conv2d_packed_bytes(const cconv_conv2d_packed *packed);
+/* Releases packed weights (NULL: nothing). */
+void cconv_conv2d_packed_destroy(cconv_conv2d_packed *packed);
 
 /* Sets *bytes to the temporary memory (all threads, every buffer) that cconv_conv2d_f32
  * (elem_size 4) or cconv_conv2d_f64 (elem_size 8) allocates for these parameters. */
