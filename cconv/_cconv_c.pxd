@@ -42,6 +42,9 @@ cdef extern from "cconv.h" nogil:
         CCONV_DTYPE_U16
         CCONV_DTYPE_I16
 
+    ctypedef struct cconv_conv2d_packed:
+        pass
+
     ctypedef struct cconv_conv2d_params:
         int64_t batch, in_channels, in_height, in_width, out_channels
         int64_t kernel_height, kernel_width
@@ -58,6 +61,7 @@ cdef extern from "cconv.h" nogil:
         const void *residual
         cconv_activation activation
         double activation_alpha, activation_beta
+        const cconv_conv2d_packed *packed_weights
         cconv_run_options run
 
     int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)
@@ -67,6 +71,12 @@ cdef extern from "cconv.h" nogil:
     cconv_status cconv_conv2d_f64(const cconv_conv2d_params *, const void *, const double *,
                                   const double *, double *)
     const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *, size_t)
+    cconv_status cconv_conv2d_pack_f32(const cconv_conv2d_params *, const float *, const float *,
+                                       cconv_conv2d_packed **)
+    cconv_status cconv_conv2d_pack_f64(const cconv_conv2d_params *, const double *,
+                                       const double *, cconv_conv2d_packed **)
+    size_t cconv_conv2d_packed_bytes(const cconv_conv2d_packed *)
+    void cconv_conv2d_packed_destroy(cconv_conv2d_packed *)
     cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *, const void *, const float *,
                                       const float *, float *)
     cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const void *,

@@ -291,7 +291,8 @@ cdef int _conv2d(_Conv2dArgs *args, _runner runner, const void *input,
                  const Py_ssize_t *out_byte_strides, Py_ssize_t itemsize,
                  const Py_ssize_t *residual_shape, const Py_ssize_t *residual_byte_strides,
                  const void *residual, tuple geometry, int threads, int simd, bint reference,
-                 tuple stage, int padding_mode, double padding_value) except -1:
+                 tuple stage, int padding_mode, double padding_value,
+                 PackedWeights packed=None) except -1:
     """The body shared by the conv2d bindings: args.weight, .bias and .out already set."""
     cdef int64_t in_strides[4]
     cdef int64_t out_strides[4]
@@ -306,6 +307,8 @@ cdef int _conv2d(_Conv2dArgs *args, _runner runner, const void *input,
     args.p.input_dtype = input_dtype
     args.p.padding_mode = <cconv_padding_mode>padding_mode
     args.p.padding_value = padding_value
+    if packed is not None:
+        args.p.packed_weights = packed.ptr
     args.input = input
     args.reference = reference
     cdef cconv_status status = _run_core(runner, args, &args.p.run, _conv2d_work(&args.p))
@@ -318,14 +321,16 @@ def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
                const float[::1] bias, float[:, :, :, :] out, tuple geometry,
                int threads, int simd, bint reference=False,
                const float[:, :, :, :] residual=None, tuple stage=None,
-               int padding_mode=0, double padding_value=0.0):
+               int padding_mode=0, double padding_value=0.0, PackedWeights packed=None):
     """out = conv2d(input, weight) + bias for float32 arrays (no empty axes): input and out of
     any strides (an NHWC array seen through its axes runs the channels-last kernels), weight
     and bias C-contiguous, residual laid out as out.
 
     geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
                 dilation_h, dilation_w, groups); simd is an index from simd_paths();
-    padding_mode is a cconv_padding_mode number (0: the constant padding_value)."""
+    padding_mode is a cconv_padding_mode number (0: the constant padding_value); packed: the
+    weights and bias packed by conv2d_pack for calls like this one (None: packed per call where
+    a path needs it)."""
     cdef _Conv2dArgs args
     args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
@@ -335,14 +340,15 @@ def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
             residual.shape if residual is not None else NULL,
             residual.strides if residual is not None else NULL,
             &residual[0, 0, 0, 0] if residual is not None else NULL,
-            geometry, threads, simd, reference, stage, padding_mode, padding_value)
+            geometry, threads, simd, reference, stage, padding_mode, padding_value,
+            packed)
 
 
 def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
                const double[::1] bias, double[:, :, :, :] out, tuple geometry,
                int threads, int simd, bint reference=False,
                const double[:, :, :, :] residual=None, tuple stage=None,
-               int padding_mode=0, double padding_value=0.0):
+               int padding_mode=0, double padding_value=0.0, PackedWeights packed=None):
     """The float64 twin of conv2d_f32."""
     cdef _Conv2dArgs args
     args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
@@ -353,13 +359,15 @@ def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight
             residual.shape if residual is not None else NULL,
             residual.strides if residual is not None else NULL,
             &residual[0, 0, 0, 0] if residual is not None else NULL,
-            geometry, threads, simd, reference, stage, padding_mode, padding_value)
+            geometry, threads, simd, reference, stage, padding_mode, padding_value,
+            packed)
 
 
 def conv2d_converting(input, const _real[:, :, :, ::1] weight, const _real[::1] bias,
                       _real[:, :, :, :] out, tuple geometry, int threads, int simd,
                       bint reference=False, const _real[:, :, :, :] residual=None,
-                      tuple stage=None, int padding_mode=0, double padding_value=0.0):
+                      tuple stage=None, int padding_mode=0, double padding_value=0.0,
+                      PackedWeights packed=None):
     """conv2d_f32/_f64 (by the weight's type) of a 4-D input of another element type: uint8,
     int8, uint16 or int16 (or float32 with float64 weights), converted as the C core packs it."""
     import numpy
@@ -387,7 +395,8 @@ def conv2d_converting(input, const _real[:, :, :, ::1] weight, const _real[::1] 
             sizeof(_real), residual.shape if residual is not None else NULL,
             residual.strides if residual is not None else NULL,
             &residual[0, 0, 0, 0] if residual is not None else NULL,
-            geometry, threads, simd, reference, stage, padding_mode, padding_value)
+            geometry, threads, simd, reference, stage, padding_mode, padding_value,
+            packed)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -637,6 +646,63 @@ def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before
                 int64_t pad_after, int64_t dilation):
     """The C core's output-size formula; -1 when the arguments are invalid or overflow."""
     return cconv_conv2d_output_size(size, kernel, stride, pad_before, pad_after, dilation)
+
+
+cdef class PackedWeights:
+    """Weights (and bias) packed once by the C core (cconv_conv2d_pack_*) for repeated conv2d
+    calls; released with this object.  Read-only once made: calls on several threads may share
+    it."""
+    cdef cconv_conv2d_packed *ptr
+
+    def __dealloc__(self):
+        cconv_conv2d_packed_destroy(self.ptr)
+
+    @property
+    def nbytes(self):
+        """Bytes of packed weights and bias."""
+        return cconv_conv2d_packed_bytes(self.ptr)
+
+
+def conv2d_pack(input, const _real[:, :, :, ::1] weight, const _real[::1] bias, out,
+                tuple geometry, int threads, int simd, int input_dtype=0):
+    """PackedWeights of weight and bias (float32 or float64, the computation's type) for
+    conv2d_f32/_f64/converting calls on an input and an out array laid out as these (4-D
+    NCHW-ordered views of any strides; their contents are not read), or None when such calls
+    read the weights in place and pack nothing.  The packing is a copy."""
+    cdef Py_ssize_t si[4]
+    cdef Py_ssize_t so[4]
+    cdef Py_ssize_t in_strides[4]
+    cdef Py_ssize_t out_strides[4]
+    cdef int64_t in_elems[4]
+    cdef int64_t out_elems[4]
+    for i in range(4):
+        si[i], so[i] = input.shape[i], out.shape[i]
+        in_strides[i], out_strides[i] = input.strides[i], out.strides[i]
+    cdef cconv_conv2d_params p
+    _fill(&p, si, weight.shape, so, geometry, threads, simd, in_strides, input.itemsize,
+          in_elems)
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise ValueError("cconv: bias length does not match the number of filters")
+    if not _element_strides(so, out_strides, out.itemsize, out_elems):
+        p.output_strides = out_elems
+    p.input_dtype = <cconv_dtype>input_dtype
+    cdef const _real *w = (&weight[0, 0, 0, 0] if weight.shape[0] and weight.shape[1]
+                          and weight.shape[2] and weight.shape[3] else NULL)
+    cdef const _real *b = &bias[0] if bias is not None and bias.shape[0] else NULL
+    cdef cconv_conv2d_packed *made = NULL
+    cdef cconv_status status
+    with nogil:
+        if _real is float:
+            status = cconv_conv2d_pack_f32(&p, w, b, &made)
+        else:
+            status = cconv_conv2d_pack_f64(&p, w, b, &made)
+    if status != CCONV_OK:
+        _raise_for(status)
+    if made == NULL:
+        return None
+    cdef PackedWeights packed = PackedWeights.__new__(PackedWeights)
+    packed.ptr = made
+    return packed
 
 
 def kernels_used(input, tuple w_shape, out, tuple geometry, int simd, size_t elem_size,
