@@ -1,4 +1,4 @@
-# Type stubs for cconv's public API (the runtime code is in _conv.py and _config.py).
+# Type stubs for cconv's public API (the runtime code is in _conv.py, _layer.py, _config.py, ...).
 from collections.abc import Sequence
 from typing import Any, Literal, SupportsIndex, TypedDict, TypeVar, overload
 
@@ -10,6 +10,7 @@ from . import oracle as oracle
 __version__: str
 __all__ = [
     "conv2d",
+    "Conv2d",
     "conv2d_output_shape",
     "conv_transpose2d",
     "conv_transpose2d_output_shape",
@@ -128,6 +129,53 @@ def fold_batchnorm(
     running_var: npt.ArrayLike,
     eps: float = 1e-5,
 ) -> tuple[_FloatArray, _FloatArray]: ...
+class Conv2d:
+    weight: npt.NDArray[Any]
+    bias: npt.NDArray[Any] | None
+    stride: _IntPair
+    padding: _Padding
+    dilation: _IntPair
+    groups: _Int
+    padding_mode: _PaddingMode
+    padding_value: float
+    data_format: _DataFormat
+    activation: _Activation
+    threads: _Int | None
+    def __init__(
+        self,
+        weight: npt.ArrayLike,
+        bias: npt.ArrayLike | None = None,
+        stride: _IntPair = 1,
+        padding: _Padding = 0,
+        dilation: _IntPair = 1,
+        groups: _Int = 1,
+        *,
+        padding_mode: _PaddingMode = "zeros",
+        padding_value: float = 0.0,
+        data_format: _DataFormat = "NCHW",
+        activation: _Activation = None,
+        threads: _Int | None = None,
+    ) -> None: ...
+    @overload
+    def __call__(
+        self,
+        input: npt.ArrayLike,
+        *,
+        residual: npt.ArrayLike | None = None,
+        out: None = None,
+        threads: _Int | None = None,
+    ) -> _FloatArray: ...
+    @overload
+    def __call__(
+        self,
+        input: npt.ArrayLike,
+        *,
+        residual: npt.ArrayLike | None = None,
+        out: _Out,
+        threads: _Int | None = None,
+    ) -> _Out: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
 def get_config() -> _Config: ...
 def show_config() -> None: ...
 

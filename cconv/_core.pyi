@@ -3,6 +3,8 @@
 # (cconv/_conv.py) guarantees it.
 from typing import Any
 
+from typing_extensions import disjoint_base
+
 import numpy as np
 import numpy.typing as npt
 
@@ -22,6 +24,7 @@ def conv2d_f32(
     stage: tuple[int, float, float] | None = None,
     padding_mode: int = 0,
     padding_value: float = 0.0,
+    packed: PackedWeights | None = None,
 ) -> None: ...
 def conv2d_f64(
     input: npt.NDArray[np.float64],
@@ -36,6 +39,7 @@ def conv2d_f64(
     stage: tuple[int, float, float] | None = None,
     padding_mode: int = 0,
     padding_value: float = 0.0,
+    packed: PackedWeights | None = None,
 ) -> None: ...
 def conv2d_converting(
     input: npt.NDArray[Any],
@@ -50,6 +54,7 @@ def conv2d_converting(
     stage: tuple[int, float, float] | None = None,
     padding_mode: int = 0,
     padding_value: float = 0.0,
+    packed: PackedWeights | None = None,
 ) -> None: ...
 # (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
 def conv_transpose2d_f32(
@@ -100,6 +105,21 @@ def conv2d_weight_workspace_bytes(
     simd: int,
     elem_size: int,
 ) -> int: ...
+@disjoint_base
+class PackedWeights:
+    @property
+    def nbytes(self) -> int: ...
+
+def conv2d_pack(
+    input: npt.NDArray[Any],
+    weight: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None,
+    out: npt.NDArray[Any],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    input_dtype: int = 0,
+) -> PackedWeights | None: ...
 def kernels_used(
     input: npt.NDArray[Any],
     w_shape: tuple[int, int, int, int],

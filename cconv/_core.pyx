@@ -10,6 +10,7 @@ live in Python (cconv/_conv.py)."""
 import sys
 import threading
 
+cimport cython
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
@@ -648,10 +649,11 @@ def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before
     return cconv_conv2d_output_size(size, kernel, stride, pad_before, pad_after, dilation)
 
 
+@cython.auto_pickle(False)
 cdef class PackedWeights:
     """Weights (and bias) packed once by the C core (cconv_conv2d_pack_*) for repeated conv2d
     calls; released with this object.  Read-only once made: calls on several threads may share
-    it."""
+    it.  Not picklable (a pickled layer packs again: see cconv/_layer.py)."""
     cdef cconv_conv2d_packed *ptr
 
     def __dealloc__(self):

@@ -51,6 +51,7 @@ def main() -> None:
     print(f"cconv {version}: output {shape}, up to {threads} threads")
     pooling()
     folding()
+    layer()
 
 
 def folding() -> None:
@@ -60,6 +61,18 @@ def folding() -> None:
     folded_w, folded_b = cconv.fold_batchnorm(w, None, ones, zeros, zeros, ones)
     assert folded_w.shape == w.shape and folded_b.shape == (4,)
     cconv.fold_batchnorm(w, zeros, None, None, [0.0] * 4, ones, eps=1e-3)
+
+
+def layer() -> None:
+    """A Conv2d layer object: weights packed once, called like conv2d."""
+    filters = np.ones((8, 3, 3, 3), dtype=np.float32)
+    conv = cconv.Conv2d(filters, np.zeros(8, np.float32), stride=(1, 1), padding="same",
+                        activation=("leaky_relu", 0.1), data_format="NHWC", threads=1)
+    image = np.ones((2, 10, 10, 3), dtype=np.float32)
+    y = conv(image)
+    buf: npt.NDArray[np.float32] = np.empty(y.shape, dtype=np.float32)
+    filled: npt.NDArray[np.float32] = conv(image, residual=y, out=buf, threads=1)
+    assert filled is buf and conv.weight.shape == (8, 3, 3, 3) and "Conv2d(" in repr(conv)
 
 
 def pooling() -> None:
