@@ -81,6 +81,9 @@ cdef extern from "cconv.h" nogil:
                                       const float *, float *)
     cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const void *,
                                       const double *, const double *, double *)
+    ctypedef struct cconv_conv_transpose2d_packed:
+        pass
+
     ctypedef struct cconv_conv_transpose2d_params:
         int64_t batch, in_channels, in_height, in_width
         int64_t out_channels, kernel_height, kernel_width
@@ -91,8 +94,17 @@ cdef extern from "cconv.h" nogil:
         int64_t out_height, out_width
         const int64_t *input_strides
         const int64_t *output_strides
+        const cconv_conv_transpose2d_packed *packed_weights
         cconv_run_options run
 
+    cconv_status cconv_conv_transpose2d_pack_f32(const cconv_conv_transpose2d_params *,
+                                                 const float *, const float *,
+                                                 cconv_conv_transpose2d_packed **)
+    cconv_status cconv_conv_transpose2d_pack_f64(const cconv_conv_transpose2d_params *,
+                                                 const double *, const double *,
+                                                 cconv_conv_transpose2d_packed **)
+    size_t cconv_conv_transpose2d_packed_bytes(const cconv_conv_transpose2d_packed *)
+    void cconv_conv_transpose2d_packed_destroy(cconv_conv_transpose2d_packed *)
     cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *)
     cconv_status cconv_conv_transpose2d_f32(const cconv_conv_transpose2d_params *, const float *,
                                             const float *, const float *, float *)

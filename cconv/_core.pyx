@@ -471,11 +471,13 @@ cdef cconv_status _transpose_f64(const void *args) noexcept nogil:
 
 def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
                          const float[::1] bias, float[:, :, :, :] out, tuple geometry,
-                         int threads, int simd, bint reference=False):
+                         int threads, int simd, bint reference=False,
+                         TransposePackedWeights packed=None):
     """out = conv_transpose2d(input, weight) + bias for float32 arrays with no empty axis but
     possibly C: input and out of any strides, weight (C, O/groups, kH, kW) and bias
     C-contiguous;
-    geometry = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)."""
+    geometry = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups);
+    packed: the weights and bias packed by conv_transpose2d_pack (None: per call)."""
     cdef _TransposeArgs args
     cdef int64_t strides[4]
     cdef int64_t out_strides[4]
@@ -490,6 +492,8 @@ def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1
     args.out = &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
     args.reference = reference
+    if packed is not None:
+        args.p.packed_weights = packed.ptr
     cdef cconv_status status = _run_core(_transpose_f32, &args, &args.p.run,
                                          _transpose_work(&args.p))
     if status != CCONV_OK:
@@ -498,7 +502,8 @@ def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1
 
 def conv_transpose2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
                          const double[::1] bias, double[:, :, :, :] out, tuple geometry,
-                         int threads, int simd, bint reference=False):
+                         int threads, int simd, bint reference=False,
+                         TransposePackedWeights packed=None):
     """The float64 twin of conv_transpose2d_f32."""
     cdef _TransposeArgs args
     cdef int64_t strides[4]
@@ -514,10 +519,68 @@ def conv_transpose2d_f64(const double[:, :, :, :] input, const double[:, :, :, :
     args.out = &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
     args.reference = reference
+    if packed is not None:
+        args.p.packed_weights = packed.ptr
     cdef cconv_status status = _run_core(_transpose_f64, &args, &args.p.run,
                                          _transpose_work(&args.p))
     if status != CCONV_OK:
         _raise_for(status)
+
+
+@cython.auto_pickle(False)
+cdef class TransposePackedWeights:
+    """A transposed convolution's weights (and bias) packed once by the C core
+    (cconv_conv_transpose2d_pack_*); released with this object, shareable across threads."""
+    cdef cconv_conv_transpose2d_packed *ptr
+
+    def __dealloc__(self):
+        cconv_conv_transpose2d_packed_destroy(self.ptr)
+
+    @property
+    def nbytes(self):
+        """Bytes of packed weights."""
+        return cconv_conv_transpose2d_packed_bytes(self.ptr)
+
+
+def conv_transpose2d_pack(input, const _real[:, :, :, ::1] weight, const _real[::1] bias, out,
+                          tuple geometry, int threads, int simd):
+    """TransposePackedWeights of weight (C, O/groups, kH, kW) and bias (float32 or float64) for
+    conv_transpose2d_f32/_f64 calls with this geometry, packed as for an input and an out laid
+    out as these (4-D NCHW-ordered views; their contents are not read); None when there is
+    nothing to pack."""
+    cdef Py_ssize_t si[4]
+    cdef Py_ssize_t so[4]
+    cdef Py_ssize_t in_strides[4]
+    cdef Py_ssize_t out_strides[4]
+    cdef int64_t in_elems[4]
+    cdef int64_t out_elems[4]
+    for i in range(4):
+        si[i], so[i] = input.shape[i], out.shape[i]
+        in_strides[i], out_strides[i] = input.strides[i], out.strides[i]
+    cdef cconv_conv_transpose2d_params p
+    _fill_transpose(&p, si, weight.shape, so, geometry, threads, simd, in_strides,
+                    input.itemsize, in_elems)
+    if not _element_strides(so, out_strides, out.itemsize, out_elems):
+        p.output_strides = out_elems
+    if bias is not None and bias.shape[0] != so[1]:
+        raise ValueError("cconv: bias length does not match the output channels")
+    cdef const _real *w = (&weight[0, 0, 0, 0] if weight.shape[0] and weight.shape[1]
+                          and weight.shape[2] and weight.shape[3] else NULL)
+    cdef const _real *b = &bias[0] if bias is not None and bias.shape[0] else NULL
+    cdef cconv_conv_transpose2d_packed *made = NULL
+    cdef cconv_status status
+    with nogil:
+        if _real is float:
+            status = cconv_conv_transpose2d_pack_f32(&p, w, b, &made)
+        else:
+            status = cconv_conv_transpose2d_pack_f64(&p, w, b, &made)
+    if status != CCONV_OK:
+        _raise_for(status)
+    if made == NULL:
+        return None
+    cdef TransposePackedWeights packed = TransposePackedWeights.__new__(TransposePackedWeights)
+    packed.ptr = made
+    return packed
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /* Transposed convolution (conv2d's input gradient): the parameter check, the geometry of each
- * output phase, and the driver template instantiated for float and double.  The phases run on
+ * output phase, weights packed once for many calls, and the driver template instantiated for
+ * float and double.  The phases run on
  * conv2d's driver: see conv_transpose2d_template.h. */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,155 @@ static void cconv_transpose_axis_plan(cconv_transpose_axis *a, int64_t r, int64_
     a->in_count = end - a->in_first;
     a->pad_before = a->in_first - e_first;
     a->pad_after = a->outputs + e_last - end;
+}
+
+/* ---- Packed weights (cconv.h's cconv_conv_transpose2d_packed) ----------------------------- */
+
+struct cconv_conv_transpose2d_packed {
+    size_t elem_size;
+    /* What the packing is valid for. */
+    int64_t in_channels, out_channels, groups, kernel_height, kernel_width;
+    int64_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+    int with_bias;
+    /* The row and column phases some tap reaches, ascending (at most kH and kW of them, however
+     * large the stride); phase pair (a, b) is slot a * col_count + b. */
+    int64_t row_count, col_count;
+    int64_t *row_phases, *col_phases;
+    size_t *offsets;             /* per slot: where its reversed taps start in weights */
+    size_t weight_elems;
+    void *weights;
+    cconv_conv2d_packed **conv;  /* per slot: its channels-last packing, or NULL */
+};
+
+/* The distinct phases r = (k * dilation - pad) mod stride of the kernel taps k, ascending, into
+ * phases (room for `kernel`); returns how many. */
+static int64_t reached_phases(int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
+                              int64_t *phases)
+{
+    int64_t count = 0;
+    for (int64_t k = 0; k < kernel; k++) {
+        int64_t r = (k * dilation - pad) % stride;
+        if (r < 0) r += stride;
+        int64_t at = count;
+        while (at > 0 && phases[at - 1] > r) at--;
+        if (at > 0 && phases[at - 1] == r) continue;
+        memmove(phases + at + 1, phases + at, (size_t)(count - at) * sizeof(int64_t));
+        phases[at] = r;
+        count++;
+    }
+    return count;
+}
+
+/* The taps of phase r along one axis (what a phase's packing depends on: not the sizes). */
+static void phase_taps(cconv_transpose_axis *a, int64_t r, int64_t kernel, int64_t stride,
+                       int64_t pad, int64_t dilation)
+{
+    cconv_transpose_axis_plan(a, r, r + 1, 1, kernel, stride, pad, dilation);
+}
+
+void cconv_conv_transpose2d_packed_destroy(cconv_conv_transpose2d_packed *pk)
+{
+    if (!pk) return;
+    if (pk->conv) {
+        for (int64_t i = 0; i < pk->row_count * pk->col_count; i++)
+            cconv_conv2d_packed_destroy(pk->conv[i]);
+    }
+    free(pk->conv);
+    free(pk->row_phases);
+    free(pk->col_phases);
+    free(pk->offsets);
+    free(pk->weights);
+    free(pk);
+}
+
+size_t cconv_conv_transpose2d_packed_bytes(const cconv_conv_transpose2d_packed *pk)
+{
+    if (!pk) return 0;
+    size_t bytes = pk->weight_elems * pk->elem_size;
+    for (int64_t i = 0; i < pk->row_count * pk->col_count; i++)
+        bytes += cconv_conv2d_packed_bytes(pk->conv[i]);
+    return bytes;
+}
+
+/* A packed set for p (checked, with channels), its phases and offsets filled, its storage
+ * allocated; NULL when out of memory. */
+static cconv_conv_transpose2d_packed *transpose_packed_new(const cconv_conv_transpose2d_params *p,
+                                                           size_t elem_size, int with_bias)
+{
+    cconv_conv_transpose2d_packed *pk =
+        (cconv_conv_transpose2d_packed *)calloc(1, sizeof(*pk));
+    if (!pk) return NULL;
+    pk->elem_size = elem_size;
+    pk->in_channels = p->in_channels;
+    pk->out_channels = p->out_channels;
+    pk->groups = p->groups;
+    pk->kernel_height = p->kernel_height;
+    pk->kernel_width = p->kernel_width;
+    pk->stride_h = p->stride_h;
+    pk->stride_w = p->stride_w;
+    pk->pad_top = p->pad_top;
+    pk->pad_left = p->pad_left;
+    pk->dilation_h = p->dilation_h;
+    pk->dilation_w = p->dilation_w;
+    pk->with_bias = with_bias;
+    pk->row_phases = (int64_t *)malloc((size_t)p->kernel_height * sizeof(int64_t));
+    pk->col_phases = (int64_t *)malloc((size_t)p->kernel_width * sizeof(int64_t));
+    if (!pk->row_phases || !pk->col_phases) goto fail;
+    pk->row_count = reached_phases(p->kernel_height, p->stride_h, p->pad_top, p->dilation_h,
+                                   pk->row_phases);
+    pk->col_count = reached_phases(p->kernel_width, p->stride_w, p->pad_left, p->dilation_w,
+                                   pk->col_phases);
+    const size_t slots = (size_t)(pk->row_count * pk->col_count);
+    pk->offsets = (size_t *)malloc(slots * sizeof(size_t));
+    pk->conv = (cconv_conv2d_packed **)calloc(slots, sizeof(cconv_conv2d_packed *));
+    if (!pk->offsets || !pk->conv) goto fail;
+    /* Every tap belongs to exactly one phase pair: the phases together hold the whole weight
+     * (whose size the parameter check bounded). */
+    const size_t per_tap = (size_t)(p->out_channels * (p->in_channels / p->groups));
+    size_t at = 0;
+    for (int64_t a = 0; a < pk->row_count; a++) {
+        cconv_transpose_axis rows;
+        phase_taps(&rows, pk->row_phases[a], p->kernel_height, p->stride_h, p->pad_top,
+                   p->dilation_h);
+        for (int64_t b = 0; b < pk->col_count; b++) {
+            cconv_transpose_axis cols;
+            phase_taps(&cols, pk->col_phases[b], p->kernel_width, p->stride_w, p->pad_left,
+                       p->dilation_w);
+            pk->offsets[a * pk->col_count + b] = at;
+            at += per_tap * (size_t)(rows.taps * cols.taps);
+        }
+    }
+    pk->weight_elems = at;
+    pk->weights = malloc(at * elem_size + 1);
+    if (!pk->weights) goto fail;
+    return pk;
+fail:
+    cconv_conv_transpose2d_packed_destroy(pk);
+    return NULL;
+}
+
+/* 1 when a call with p, of this element size, with or without a bias, may read pk. */
+static int transpose_packed_fits(const cconv_conv_transpose2d_packed *pk,
+                                 const cconv_conv_transpose2d_params *p, size_t elem_size,
+                                 int with_bias)
+{
+    return pk->elem_size == elem_size && pk->in_channels == p->in_channels &&
+           pk->out_channels == p->out_channels && pk->groups == p->groups &&
+           pk->kernel_height == p->kernel_height && pk->kernel_width == p->kernel_width &&
+           pk->stride_h == p->stride_h && pk->stride_w == p->stride_w &&
+           pk->pad_top == p->pad_top && pk->pad_left == p->pad_left &&
+           pk->dilation_h == p->dilation_h && pk->dilation_w == p->dilation_w &&
+           pk->with_bias == (with_bias != 0);
+}
+
+/* The slot of phase pair (rh, rw), which some tap reaches along both axes. */
+static int64_t transpose_packed_slot(const cconv_conv_transpose2d_packed *pk, int64_t rh,
+                                     int64_t rw)
+{
+    int64_t a = 0, b = 0;
+    while (pk->row_phases[a] != rh) a++;
+    while (pk->col_phases[b] != rw) b++;
+    return a * pk->col_count + b;
 }
 
 cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *p)

@@ -209,8 +209,31 @@ typedef struct cconv_conv_transpose2d_params {
     int64_t out_height, out_width;
     const int64_t *input_strides;  /* as in cconv_conv2d_params; the weight C-contiguous */
     const int64_t *output_strides; /* as in cconv_conv2d_params (NULL: C-contiguous) */
+    /* NULL: each call reorders the weight into its phases' kernels (and, for channels-last
+     * phases, repacks those).  Otherwise made by cconv_conv_transpose2d_pack_f32/_f64 of the
+     * same element type for the same channels, groups, kernel, stride, padding and dilation
+     * (any batch and spatial size), with bias exactly when the call has one; another set is
+     * CCONV_ERR_INVALID_ARGUMENT.  The call still needs weight and bias. */
+    const struct cconv_conv_transpose2d_packed *packed_weights;
     cconv_run_options run;
 } cconv_conv_transpose2d_params;
+
+/* A transposed convolution's weights packed once: each stride phase's reversed kernel taps and,
+ * where the packing call's phases ran the channels-last kernels, their packings too.  Opaque
+ * and immutable, like cconv_conv2d_packed. */
+typedef struct cconv_conv_transpose2d_packed cconv_conv_transpose2d_packed;
+
+/* Packs weight (bias may be NULL) as a call with these parameters would per call, into *packed
+ * (release with cconv_conv_transpose2d_packed_destroy; NULL with CCONV_OK when there is nothing
+ * to pack: no channels).  A copy: weight and bias may change afterwards. */
+cconv_status cconv_conv_transpose2d_pack_f32(const cconv_conv_transpose2d_params *params,
+                                             const float *weight, const float *bias,
+                                             cconv_conv_transpose2d_packed **packed);
+cconv_status cconv_conv_transpose2d_pack_f64(const cconv_conv_transpose2d_params *params,
+                                             const double *weight, const double *bias,
+                                             cconv_conv_transpose2d_packed **packed);
+size_t cconv_conv_transpose2d_packed_bytes(const cconv_conv_transpose2d_packed *packed);
+void cconv_conv_transpose2d_packed_destroy(cconv_conv_transpose2d_packed *packed);
 
 cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *params);
 cconv_status cconv_conv_transpose2d_f32(const cconv_conv_transpose2d_params *params,
