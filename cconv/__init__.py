@@ -22,12 +22,13 @@ from ._conv_transpose import conv2d_input, conv_transpose2d, conv_transpose2d_ou
 from ._conv_weight import conv2d_weight
 from ._fold import fold_batchnorm
 from ._layer import Conv2d
+from ._layer_transpose import ConvTranspose2d
 from ._pad import pad
 from ._pool import (avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward,
                     pool2d_output_shape)
 from ._version import __version__
 
-__all__ = ["conv2d", "Conv2d", "conv2d_output_shape", "conv_transpose2d", "conv_transpose2d_output_shape",
+__all__ = ["conv2d", "Conv2d", "conv2d_output_shape", "conv_transpose2d", "ConvTranspose2d", "conv_transpose2d_output_shape",
            "conv2d_input", "conv2d_weight", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
            "adaptive_avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward",
            "adaptive_avg_pool2d_backward", "pool2d_output_shape", "pad", "fold_batchnorm",

@@ -13,6 +13,7 @@ __all__ = [
     "Conv2d",
     "conv2d_output_shape",
     "conv_transpose2d",
+    "ConvTranspose2d",
     "conv_transpose2d_output_shape",
     "conv2d_input",
     "conv2d_weight",
@@ -171,6 +172,49 @@ class Conv2d:
         input: npt.ArrayLike,
         *,
         residual: npt.ArrayLike | None = None,
+        out: _Out,
+        threads: _Int | None = None,
+    ) -> _Out: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+class ConvTranspose2d:
+    weight: npt.NDArray[Any]
+    bias: npt.NDArray[Any] | None
+    stride: _IntPair
+    padding: _TransposePadding
+    output_padding: _IntPair
+    groups: _Int
+    dilation: _IntPair
+    data_format: _DataFormat
+    threads: _Int | None
+    def __init__(
+        self,
+        weight: npt.ArrayLike,
+        bias: npt.ArrayLike | None = None,
+        stride: _IntPair = 1,
+        padding: _TransposePadding = 0,
+        output_padding: _IntPair = 0,
+        groups: _Int = 1,
+        dilation: _IntPair = 1,
+        *,
+        data_format: _DataFormat = "NCHW",
+        threads: _Int | None = None,
+    ) -> None: ...
+    @overload
+    def __call__(
+        self,
+        input: npt.ArrayLike,
+        *,
+        output_size: _Shape | None = None,
+        out: None = None,
+        threads: _Int | None = None,
+    ) -> _FloatArray: ...
+    @overload
+    def __call__(
+        self,
+        input: npt.ArrayLike,
+        *,
+        output_size: _Shape | None = None,
         out: _Out,
         threads: _Int | None = None,
     ) -> _Out: ...

@@ -56,6 +56,20 @@ def conv2d_converting(
     padding_value: float = 0.0,
     packed: PackedWeights | None = None,
 ) -> None: ...
+@disjoint_base
+class TransposePackedWeights:
+    @property
+    def nbytes(self) -> int: ...
+
+def conv_transpose2d_pack(
+    input: npt.NDArray[Any],
+    weight: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None,
+    out: npt.NDArray[Any],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+) -> TransposePackedWeights | None: ...
 # (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
 def conv_transpose2d_f32(
     input: npt.NDArray[np.float32],
@@ -66,6 +80,7 @@ def conv_transpose2d_f32(
     threads: int,
     simd: int,
     reference: bool = False,
+    packed: TransposePackedWeights | None = None,
 ) -> None: ...
 def conv_transpose2d_f64(
     input: npt.NDArray[np.float64],
@@ -76,6 +91,7 @@ def conv_transpose2d_f64(
     threads: int,
     simd: int,
     reference: bool = False,
+    packed: TransposePackedWeights | None = None,
 ) -> None: ...
 # (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
 def conv2d_weight_f32(

@@ -64,7 +64,7 @@ def folding() -> None:
 
 
 def layer() -> None:
-    """A Conv2d layer object: weights packed once, called like conv2d."""
+    """Layer objects: weights packed once, called like conv2d and conv_transpose2d."""
     filters = np.ones((8, 3, 3, 3), dtype=np.float32)
     conv = cconv.Conv2d(filters, np.zeros(8, np.float32), stride=(1, 1), padding="same",
                         activation=("leaky_relu", 0.1), data_format="NHWC", threads=1)
@@ -73,6 +73,9 @@ def layer() -> None:
     buf: npt.NDArray[np.float32] = np.empty(y.shape, dtype=np.float32)
     filled: npt.NDArray[np.float32] = conv(image, residual=y, out=buf, threads=1)
     assert filled is buf and conv.weight.shape == (8, 3, 3, 3) and "Conv2d(" in repr(conv)
+    up = cconv.ConvTranspose2d(np.ones((3, 4, 4, 4), np.float32), stride=2, padding=(1, 1))
+    grown = up(np.ones((1, 3, 5, 5), np.float32), output_size=(10, 10), threads=1)
+    assert grown.shape == (1, 4, 10, 10)
 
 
 def pooling() -> None:
