@@ -2,6 +2,7 @@
 
     python benchmarks/bench_prepack.py [--network resnet18 mobilenet_v2] [--layout nchw nhwc]
                                        [--batch 1] [--threads 1] [--repeat 15] [--budget 2]
+                                       [--no-decoder]
 
 The layers are the calls of the examples' forward passes (examples/resnet18.py,
 mobilenet_v2.py) at 224x224, recorded as they run on a seeded random initialisation: every
@@ -15,7 +16,9 @@ kernels, which read the weights in place, so there the object saves only the cal
 The "kernels" column names the path the call takes (see cconv_conv2d_kernels_used); "packing"
 is the fastest of 20 packings of the layer's weights alone (what conv2d redoes every call on the
 channels-last kernels, "-" where a call packs nothing): the saving to expect on a quiet machine,
-where the two medians' difference is noisy.
+where the two medians' difference is noisy.  A last table does the same for conv_transpose2d
+against cconv.ConvTranspose2d on a few decoder layers (DCGAN, U-Net), which reorder their whole
+weight into stride-phase kernels on every call.
 """
 
 from __future__ import annotations
@@ -119,12 +122,48 @@ def _nchw_shape(shape):
     return (shape[0], shape[3], shape[1], shape[2])
 
 
+# Transposed convolutions (decoders have them, the two networks do not): DCGAN's generator and
+# U-Net's up-sampling layers, (name, C, H, O, kernel, stride, padding).
+DECODER = (("dcgan 512->256", 512, 4, 256, 4, 2, 1), ("dcgan 256->128", 256, 8, 128, 4, 2, 1),
+           ("dcgan 128->64", 128, 16, 64, 4, 2, 1), ("dcgan 64->3", 64, 32, 3, 4, 2, 1),
+           ("unet up 512->256", 512, 14, 256, 2, 2, 0),
+           ("unet up 256->128", 256, 28, 128, 2, 2, 0),
+           ("unet up 128->64", 128, 56, 64, 2, 2, 0))
+
+
+def decoder_table(args, layout):
+    """conv_transpose2d against a ConvTranspose2d object on the DECODER layers."""
+    fmt = layout.upper()
+    print(f"\n## decoder layers (conv_transpose2d), {fmt}")
+    print("| layer | input | weight | conv_transpose2d µs | ConvTranspose2d µs | saving µs | "
+          "saving % |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    rng = np.random.default_rng(0)
+    for name, c, h, o, k, stride, pad in DECODER:
+        x = rng.standard_normal((args.batch, c, h, h)).astype(np.float32)
+        w = (rng.standard_normal((c, o, k, k)) / np.sqrt(c * k * k)).astype(np.float32)
+        b = rng.standard_normal(o).astype(np.float32)
+        if fmt == "NHWC":
+            x = _nhwc(x)
+        layer = cconv.ConvTranspose2d(w, b, stride, pad, data_format=fmt, threads=args.threads)
+        fns = {"function": lambda: cconv.conv_transpose2d(x, w, b, stride, pad, data_format=fmt,
+                                                          threads=args.threads),
+               "object": lambda: layer(x)}
+        assert np.array_equal(fns["function"](), fns["object"]())
+        medians, _ = interleaved_medians(fns, args.repeat, args.min_sample, args.budget)
+        a, c_ = medians["function"] * 1e6, medians["object"] * 1e6
+        print(f"| {name} | {'x'.join(map(str, x.shape[1:]))} | {'x'.join(map(str, w.shape))} | "
+              f"{a:.0f} | {c_:.0f} | {a - c_:.0f} | {100 * (a - c_) / a:.1f} |", flush=True)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", nargs="+", default=["resnet18", "mobilenet_v2"],
                         choices=["resnet18", "mobilenet_v2"])
     parser.add_argument("--layout", nargs="+", default=["nchw", "nhwc"],
                         choices=["nchw", "nhwc"])
+    parser.add_argument("--no-decoder", action="store_true",
+                        help="skip the transposed-convolution table")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=15)
@@ -177,6 +216,9 @@ def main(argv=None):
             a, c = total["conv2d"], total["Conv2d"]
             print(f"| **sum of the distinct layers** | | | | {a:.0f} | {c:.0f} | {a - c:.0f} | "
                   f"{100 * (a - c) / a:.1f} | |")
+    if not args.no_decoder:
+        for layout in args.layout:
+            decoder_table(args, layout)
     share = load.share()
     if share is not None:
         print(f"\n# other processes used {100 * share:.0f}% of the machine's cores meanwhile: "
