@@ -72,11 +72,10 @@ class Conv2d:
 
     Notes
     -----
-    Calls may run on several threads at once. The packed weights are made lazily, at the
-    second call of each new input layout (the first is plain conv2d), and live as long as the
+    Calls may run on several threads at once. The packed weights are made lazily, right after
+    the first call of each new input layout (which is plain conv2d), and live as long as the
     object; pickling keeps the weights and parameters and packs again after loading.
-    :func:`conv_transpose2d` has no layer object: it repacks its weights per stride phase,
-    a pass over the weights that is small next to its input-sized work.
+    :class:`ConvTranspose2d` is the same for :func:`conv_transpose2d`.
 
     Examples
     --------
