@@ -220,6 +220,28 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
                          (long long)i, (double)fast[i], (double)ref[i], (double)bound[i]);     \
                 }                                                                               \
             }                                                                                   \
+            /* Weights packed once (cconv_conv2d_pack_*): the same outputs, bit for bit. */   \
+            cconv_conv2d_packed *pk = NULL;                                                     \
+            const cconv_status s_pack = cconv_conv2d_pack_##SUFFIX(&q, w, b, &pk);             \
+            if (s_pack != CCONV_OK && s_pack != CCONV_ERR_NO_MEMORY) FAIL("pack: %d", s_pack); \
+            if (pk) {                                                                           \
+                T *again = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                    \
+                if (!again) FAIL("malloc");                                                     \
+                for (int64_t i = 0; i < n_out; i++) again[i] = (T)NAN;                          \
+                cconv_conv2d_params qp = q;                                                     \
+                qp.packed_weights = pk;                                                         \
+                const cconv_status s_again =                                                    \
+                    cconv_conv2d_##SUFFIX(&qp, xs + origin, w, b, again);                       \
+                if (s_again != CCONV_OK && s_again != CCONV_ERR_NO_MEMORY)                      \
+                    FAIL("packed call: %d", s_again);                                           \
+                if (s_again == CCONV_OK &&                                                      \
+                    memcmp(again, fast, sizeof(T) * (size_t)n_out) != 0) {                      \
+                    print_params(p);                                                            \
+                    FAIL(#T " packed weights changed the output");                              \
+                }                                                                               \
+                free(again);                                                                    \
+                cconv_conv2d_packed_destroy(pk);                                                \
+            }                                                                                   \
         }                                                                                       \
         free(x);                                                                                \
         free(xs);                                                                               \
