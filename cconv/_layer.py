@@ -85,7 +85,8 @@ class Conv2d:
     >>> b = rng.standard_normal(16).astype(np.float32)
     >>> layer = cconv.Conv2d(w, b, padding=1, activation="relu", data_format="NHWC")
     >>> layer
-    Conv2d(weight=(16, 8, 3, 3) float32, bias=(16,) float32, padding=1, activation='relu', data_format='NHWC')
+    Conv2d(weight=(16, 8, 3, 3) float32, bias=(16,) float32, padding=1, activation='relu',
+           data_format='NHWC')
     >>> x = rng.standard_normal((2, 20, 20, 8)).astype(np.float32)
     >>> y = layer(x)
     >>> y.shape

@@ -19,6 +19,7 @@
 #define DRV_SET(field) f32_##field
 #define DRV_TRANSPOSE cconv_transpose_f32
 #include "conv2d_driver_template.h"
+#include "conv2d_cl_weights_template.h"
 #include "conv2d_cl_driver_template.h"
 #include "conv2d_entry_template.h"
 #include "conv2d_pack_template.h"
@@ -39,6 +40,7 @@
 #define DRV_SET(field) f64_##field
 #define DRV_TRANSPOSE cconv_transpose_f64
 #include "conv2d_driver_template.h"
+#include "conv2d_cl_weights_template.h"
 #include "conv2d_cl_driver_template.h"
 #include "conv2d_entry_template.h"
 #include "conv2d_pack_template.h"
