@@ -6,10 +6,14 @@ import sys
 
 import numpy as np
 
-from . import _core, _simd, _target
+from . import _core, _method, _simd, _target
 from ._args import (ACTIVATION_NONE, Geometry, apply_activation, as_int, as_shape, n_elements,
                     params_key, resolve, resolve_activation, resolve_threads, result_dtype)
+from ._fft import conv2d_fft
+from ._fft_backend import backend as fft_backend
+from ._layout import as_nchw, layout_shape, resolve_data_format
 from ._memory import physical_memory
+from ._pad import resolve_padding_mode
 
 _CORE = {np.dtype(np.float32): _core.conv2d_f32, np.dtype(np.float64): _core.conv2d_f64}
 
@@ -62,7 +66,8 @@ def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-           activation=None, residual=None, out=None, threads=None):
+           activation=None, residual=None, padding_mode="zeros", padding_value=0.0,
+           data_format="NCHW", method="auto", out=None, threads=None):
     """2-D convolution (cross-correlation) of a stack of feature maps with a bank of filters.
 
     The same meaning and argument order as ``torch.nn.functional.conv2d``: each of the O filters
@@ -100,6 +105,26 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     residual : array_like, optional
         Of the output's shape, added before the activation: ``activation(conv + bias +
         residual)``, a ResNet block's skip connection in the same pass.
+    padding_mode : {"zeros", "reflect", "replicate", "circular", "symmetric"}, default "zeros"
+        What the padding pixels hold, as in :func:`cconv._pad.pad`: a constant
+        (`padding_value`), the image mirrored without or with its edge pixel, the edge pixel
+        repeated, or the image wrapped around. Modes other than "zeros", a nonzero
+        `padding_value` and "NHWC" are computed by ``method="fft"`` only in this version; the
+        direct path raises NotImplementedError for them.
+    padding_value : float, default 0.0
+        The constant of ``padding_mode="zeros"``.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        Where the channel axis of `input`, `residual`, `out` and the result is; "NHWC" takes
+        (N, H, W, C) or (H, W, C) arrays. The weight is (O, C/groups, kH, kW) either way.
+    method : {"auto", "direct", "fft"}, default "auto"
+        "direct" sums the products of each window in the C core. "fft" multiplies Fourier
+        transforms, tile by tile: its time grows with the image but only with the log of the
+        kernel, so it wins for big kernels (about 15x15 and up on large images). Its rounding
+        error is relative to the magnitudes in a whole tile rather than in each window, and a
+        NaN or infinity spreads over its tile (as in scipy.signal.fftconvolve). "auto" takes
+        the FFT only where a cost model measured on the development machine predicts it faster
+        by a margin, the data are finite, and its error stays within the direct path's
+        tolerance; else "direct".
     out : numpy.ndarray, optional
         C-contiguous, writable array of exactly the output shape and dtype, filled and returned
         (anything that is not a numpy.ndarray is a TypeError).
@@ -116,7 +141,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     ------
     ValueError
         A shape, size or parameter is out of range (the message names it and the numbers), or
-        `out` (an ndarray) has the wrong shape or dtype, is not C-contiguous or is read-only.
+        `out` (an ndarray) has the wrong shape or dtype, is not C-contiguous or is read-only,
+        or `method`, `padding_mode` or `data_format` is not one of its choices.
+    NotImplementedError
+        A padding_mode other than "zeros", a nonzero padding_value or "NHWC" on the direct path
+        (``method="direct"``, or "auto" choosing it).
     TypeError
         An argument has the wrong type, e.g. complex data, a float stride, or an `out` that is
         not a numpy.ndarray.
@@ -142,8 +171,27 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
            [18., 27., 27., 18.],
            [18., 27., 27., 18.],
            [12., 18., 18., 12.]], dtype=float32)
+
+    A big kernel on a big image: "auto" takes the FFT, which agrees with the direct path to
+    rounding:
+
+    >>> photo = np.random.default_rng(0).random((1, 1, 1024, 1024), dtype=np.float32)
+    >>> blur = np.full((1, 1, 31, 31), 1 / 31**2, dtype=np.float32)
+    >>> fast = cconv.conv2d(photo, blur, padding="same")
+    >>> slow = cconv.conv2d(photo, blur, padding="same", method="direct")
+    >>> bool(np.abs(fast - slow).max() < 1e-5)
+    True
     """
-    params = params_key(stride, padding, dilation, groups, threads)
+    params = None
+    if (type(padding_mode) is str and padding_mode == "zeros" and type(data_format) is str
+            and data_format == "NCHW" and type(method) is str
+            and (method == "auto" or method == "direct")
+            and type(padding_value) in (float, int) and padding_value == 0):
+        # The repeated-call path below replays direct-path plans only, each under the method
+        # that chose it: "auto" may pick the FFT for shapes where "direct" was asked for.
+        params = params_key(stride, padding, dilation, groups, threads)
+        if params is not None:
+            params = (params, method)
     if params is not None and activation is not None:
         try:
             params = (params, resolve_activation(activation))
@@ -182,7 +230,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
                 return result
         input, weight, bias = x, w, b
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
-                   _simd.ACTIVE, False, params, activation, residual)
+                   _simd.ACTIVE, False, params, activation, residual, padding_mode,
+                   padding_value, data_format, method)
 
 
 def _as_arrays(input, weight, bias):
@@ -216,33 +265,53 @@ def _out_ready(out, shape, dtype, x, w, b) -> bool:
 
 
 def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads, simd,
-            reference, params=None, activation=None, residual=None):
+            reference, params=None, activation=None, residual=None, padding_mode="zeros",
+            padding_value=0.0, data_format="NCHW", method="direct"):
     """conv2d on an explicit SIMD path index (or the C reference kernel): the tests' entry.
 
-    `params` is the call's key for the repeated-call path (params_key, with the activation when
-    there is one), given by conv2d so that a successful call is cached."""
+    `params` is the call's key for the repeated-call path (params_key, with the method and the
+    activation), given by conv2d so that a successful direct call is cached.  `method` is
+    "direct" by default here, so that the tests of each SIMD path test that path."""
+    method = _method.resolve_method(method)
+    channels_last = resolve_data_format(data_format)
+    _, padding_value = resolve_padding_mode(padding_mode, padding_value)
     x = np.asarray(input)
     w = np.asarray(weight)
     b = None if bias is None else np.asarray(bias)
     r = None if residual is None else np.asarray(residual)
     dtype = result_dtype(("input", x), ("weight", w), ("bias", b), ("residual", r))
-    geom = resolve(x.shape, w.shape, stride, padding, dilation, groups)
+    # NHWC arrays are handled as their NCHW-ordered views (no copy).
+    xv = as_nchw(x, channels_last)
+    geom = resolve(xv.shape, w.shape, stride, padding, dilation, groups)
     if b is not None and b.shape != (geom.out_channels,):
         raise ValueError(f"bias must have shape ({geom.out_channels},), one value per filter, "
                          f"got shape {b.shape}")
     stage = resolve_activation(activation)
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
-    result_shape = geom.out_shape if batched else geom.out_shape[1:]
+    result_shape = layout_shape(geom.out_shape if batched else geom.out_shape[1:], channels_last)
     if r is not None and r.shape != tuple(result_shape):
         raise ValueError(f"residual must have the output's shape {tuple(result_shape)}, got "
                          f"shape {r.shape}")
+    if method == "auto":
+        method = _method.choose(geom, dtype, n_threads or _core.max_threads(), fft_backend())
+        if method == "fft" and not _method.spreads_safely((x, w, b, r)):
+            method, params = "direct", None  # not a choice of the shapes: not cached
+    if method == "direct" and (channels_last or padding_mode != "zeros" or padding_value != 0):
+        raise NotImplementedError(
+            f"the direct path does not implement padding_mode={padding_mode!r}, "
+            f"padding_value={padding_value!r} and data_format={data_format!r} yet (only 'zeros', "
+            f"0.0 and 'NCHW'); pass method='fft', which computes them all")
     result, target = _target.prepare("conv2d", out, result_shape, dtype,
                                      (x, w, b, r) if x.size else ())
-    target4 = target if batched else target[np.newaxis]
-    if target4.size:
-        _compute(x if batched else x[np.newaxis], w, b, geom, target4, dtype, n_threads, simd,
-                 reference, None if r is None else (r if batched else r[np.newaxis]), stage)
+    target4 = as_nchw(target if batched else target[np.newaxis], channels_last)
+    r4 = None if r is None else as_nchw(r if batched else r[np.newaxis], channels_last)
+    x4 = xv if batched else xv[np.newaxis]
+    if target4.size and method == "fft":
+        conv2d_fft(x4, w, b, geom, padding_mode, padding_value, dtype,
+                   n_threads or _core.max_threads(), residual=r4, stage=stage, out=target4)
+    elif target4.size:
+        _compute(x4, w, b, geom, target4, dtype, n_threads, simd, reference, r4, stage)
         if params is not None and (r is None or r.dtype == dtype):
             _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched,
                            stage)

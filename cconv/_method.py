@@ -1,0 +1,241 @@
+"""method="auto": direct or FFT, by a cost model of both, calibrated on this machine.
+
+The direct path does N * O * OH * OW * (C/groups) * kH * kW multiply-adds at a rate that depends
+on how the C core can vectorise them; the FFT path's time grows with the image and only the log of
+the kernel (cconv/_fft.py).  Both estimates are in seconds, from the constants below, which
+``python benchmarks/calibrate_fft.py`` measures and prints in this module's syntax: rerun it on
+a new machine, or after changing the C core's kernels, and paste its output over them.
+
+"auto" picks the FFT only where its estimate, times a safety margin, beats the direct one (so a
+wrong guess near the break-even costs little), only for finite data (a NaN or an infinity would
+spread over a whole FFT tile), and only where the FFT's rounding error stays within the tolerance
+the tests hold the direct path to (relative to the sum of |input| x |weight| over each window:
+1e-4 for float32, 1e-12 for float64).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._args import Geometry
+from ._fft_backend import Backend, next_fast_len
+from ._fft_plan import FFTPlan, PhaseAxis, phase_axes
+
+METHODS = ("auto", "direct", "fft")
+
+# ---------------------------------------------------------------- calibrated constants
+# Measured by benchmarks/calibrate_fft.py on the development machine (2-core AMD EPYC virtual
+# machine, Zen 4 class, AVX-512 path; Python 3.11, NumPy 2.4.6, SciPy 1.17.1), medians of
+# interleaved samples.  See that script for what each probe runs.
+#
+# Direct path: multiply-adds per second at one thread, by dtype and kind of layer ("depth1":
+# filters of depth 1, i.e. one-channel images and depthwise layers; "dense": deeper filters),
+# and the speedup of its second thread.
+DIRECT_MACS_PER_S = {
+    ("float32", "depth1"): 25e9, ("float32", "dense"): 45e9,
+    ("float64", "depth1"): 12e9, ("float64", "dense"): 22e9,
+}
+DIRECT_THREAD_GAIN = 0.8  # each thread after the first adds this much of one thread's speed
+# FFT path: seconds per point per log2(points) of a real 2-D transform of n points, by library
+# and dtype, at log2(n) = 10, 12, ..., 22 (interpolated between, held beyond).
+FFT_LOG2_POINTS = (10, 12, 14, 16, 18, 20, 22)
+FFT_S_PER_POINT_LOG = {
+    ("scipy", "float32"): (0.40e-9, 0.40e-9, 0.40e-9, 0.45e-9, 0.5e-9, 0.6e-9, 0.7e-9),
+    ("scipy", "float64"): (0.50e-9, 0.50e-9, 0.55e-9, 0.6e-9, 0.7e-9, 0.8e-9, 0.9e-9),
+    ("numpy", "float32"): (2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9),
+    ("numpy", "float64"): (0.8e-9, 0.8e-9, 0.8e-9, 0.8e-9, 0.9e-9, 1.0e-9, 1.1e-9),
+}
+# Seconds per complex multiply-add of the spectra, per element gathered into a block, and per
+# output pixel written (with its output stage), by dtype.
+SPECTRUM_S_PER_MAC = {"float32": 1.0e-9, "float64": 2.0e-9}
+GATHER_S_PER_POINT = {"float32": 0.5e-9, "float64": 1.0e-9}
+OUTPUT_S_PER_POINT = {"float32": 0.5e-9, "float64": 1.0e-9}
+FFT_THREAD_GAIN = 0.8  # each thread after the first, over work items
+# Largest relative error of the float32 FFT path (|fft - exact| / sum of |x| |w| over the
+# window) per log2 of the FFT points, over the calibration's data.
+FLOAT32_ERROR_PER_LOG2 = 1e-7
+
+# ---------------------------------------------------------------- choices
+# "auto" takes the FFT only when its estimate times this is below the direct path's.
+SAFETY = 1.3
+# The FFT path's estimated error must stay this many times below the tests' tolerance.
+ERROR_MARGIN = 4.0
+TOLERANCE = {"float32": 1e-4, "float64": 1e-12}
+# Memory of one work item's arrays, and of the kernel spectra (bytes); smaller tiles beyond.
+ITEM_BYTES = 48 << 20
+SPECTRA_BYTES = 256 << 20
+
+
+def resolve_method(method) -> str:
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, "
+                         f"got {method!r}")
+    return method
+
+
+def _thread_speedup(threads: int, gain: float) -> float:
+    return 1.0 + gain * (max(threads, 1) - 1)
+
+
+def direct_seconds(geom: Geometry, dtype, threads: int) -> float:
+    """The direct path's estimated time."""
+    g = geom
+    depth = g.in_channels // g.groups
+    macs = g.batch * g.out_channels * g.out_height * g.out_width * depth * (
+        g.kernel_height * g.kernel_width)
+    kind = "depth1" if depth == 1 else "dense"
+    rate = DIRECT_MACS_PER_S[(np.dtype(dtype).name, kind)]
+    return macs / rate / _thread_speedup(threads, DIRECT_THREAD_GAIN)
+
+
+def transform_seconds(points: int, backend_name: str, dtype_name: str) -> float:
+    """Estimated time of one real 2-D FFT (or inverse) of `points` points."""
+    if points <= 1:
+        return 0.0
+    log2n = math.log2(points)
+    table = FFT_S_PER_POINT_LOG[(backend_name, dtype_name)]
+    per = float(np.interp(log2n, FFT_LOG2_POINTS, table))
+    return per * points * log2n
+
+
+def _item_bytes(geom: Geometry, plan_shape, depth_channels: int, images: int, itemsize: int):
+    fft_h, fft_w = plan_shape
+    bins = fft_h * (fft_w // 2 + 1)
+    real = fft_h * fft_w
+    # The block, its spectrum, the product and the inverse transform's result.
+    return images * itemsize * (depth_channels * (real + 2 * bins) +
+                                geom.out_channels * (2 * bins + real))
+
+
+def plan_seconds(geom: Geometry, plan: FFTPlan, dtype, threads: int, backend_name: str
+                 ) -> float:
+    """The FFT path's estimated time with this tiling."""
+    g = geom
+    name = np.dtype(dtype).name
+    phases = plan.phase_channels
+    channels = g.in_channels * phases
+    depth = channels // g.groups
+    fft_h, fft_w = plan.fft_h, plan.fft_w
+    points = fft_h * fft_w
+    bins = fft_h * (fft_w // 2 + 1)
+    t_fft = transform_seconds(points, backend_name, name)
+    tiles_h = -(-g.out_height // plan.tile_h)
+    tiles_w = -(-g.out_width // plan.tile_w)
+    chunks = -(-g.batch // plan.batch_chunk)
+    items = chunks * tiles_h * tiles_w
+    block = (min(fft_h, g.out_height + plan.rows.kernel - 1) *
+             min(fft_w, g.out_width + plan.cols.kernel - 1))
+    images = g.batch / chunks
+    transforms = images * (channels + g.out_channels) * t_fft
+    per_item = (transforms
+                + images * g.out_channels * depth * bins * SPECTRUM_S_PER_MAC[name]
+                + images * channels * block * GATHER_S_PER_POINT[name])
+    output = g.batch * g.out_channels * g.out_height * g.out_width * OUTPUT_S_PER_POINT[name]
+    kernels = g.out_channels * depth * transform_seconds(points, backend_name, "float64")
+    workers = min(threads, items)
+    if workers > 1:
+        waves = -(-items // workers)
+        serial = waves * per_item * workers / _thread_speedup(workers, FFT_THREAD_GAIN)
+        output /= _thread_speedup(workers, FFT_THREAD_GAIN)
+    else:
+        serial = items * per_item
+        if threads > 1 and backend_name == "scipy":
+            serial -= items * transforms * (1 - 1 / _thread_speedup(threads, FFT_THREAD_GAIN))
+    return kernels + serial + output
+
+
+def _lengths(out: int, kernel: int) -> list[tuple[int, int]]:
+    """Candidate (fft length, tile) pairs along one axis: tiles of about 16 * 2**(j/2) outputs
+    up to the whole output, each evened out over the tiles it takes, at a fast FFT length."""
+    candidates = set()
+    whole = next_fast_len(out + kernel - 1)
+    tile = 16
+    while True:
+        tile = min(tile, out)
+        count = -(-out // tile)
+        even = -(-out // count)
+        length = next_fast_len(even + kernel - 1)
+        candidates.add((length, min(length - kernel + 1, out)))
+        if tile >= out:
+            break
+        tile = int(tile * 1.414) + 1
+    candidates.add((whole, out))
+    return sorted(candidates)
+
+
+def fft_plan(geom: Geometry, dtype, threads: int, backend: Backend) -> FFTPlan:
+    """The tiling with the lowest estimated time whose memory fits the limits above (or the
+    smallest tiles, when none does)."""
+    rows, cols = phase_axes(geom)
+    return _best_plan(geom, np.dtype(dtype), max(int(threads), 1), backend, rows, cols)[0]
+
+
+def _best_plan(geom, dtype, threads, backend, rows: PhaseAxis, cols: PhaseAxis):
+    g = geom
+    itemsize = dtype.itemsize if backend.keeps_float32 else 8
+    channels = g.in_channels * len(rows.phases) * len(cols.phases)
+    depth = max(channels // g.groups, 1)
+    best = None
+    fallback = None
+    for fft_h, tile_h in _lengths(g.out_height, rows.kernel):
+        for fft_w, tile_w in _lengths(g.out_width, cols.kernel):
+            spectra = g.out_channels * depth * fft_h * (fft_w // 2 + 1) * 2 * itemsize
+            chunk = g.batch
+            while chunk > 1 and _item_bytes(g, (fft_h, fft_w), channels, chunk,
+                                             itemsize) > ITEM_BYTES:
+                chunk = -(-chunk // 2)
+            fits = spectra <= SPECTRA_BYTES and _item_bytes(
+                g, (fft_h, fft_w), channels, chunk, itemsize) <= ITEM_BYTES
+            items = -(-g.batch // chunk) * -(-g.out_height // tile_h) * -(-g.out_width // tile_w)
+            workers = min(threads, items)
+            plan = FFTPlan(rows, cols, fft_h, fft_w, tile_h, tile_w, chunk, workers,
+                           threads if workers <= 1 and backend.name == "scipy" else 1)
+            seconds = plan_seconds(g, plan, dtype, threads, backend.name)
+            if fits and (best is None or seconds < best[1]):
+                best = (plan, seconds)
+            if fallback is None or fft_h * fft_w < fallback[0].fft_h * fallback[0].fft_w:
+                fallback = (plan, seconds)
+    return best if best is not None else fallback
+
+
+def fft_error(plan: FFTPlan, dtype) -> float:
+    """Estimated largest relative error of the FFT path with this plan."""
+    log2n = math.log2(max(plan.fft_h * plan.fft_w, 2))
+    if np.dtype(dtype) == np.float64:
+        return FLOAT32_ERROR_PER_LOG2 * log2n * (2.0 ** -53) / (2.0 ** -24)
+    return FLOAT32_ERROR_PER_LOG2 * log2n
+
+
+def choose(geom: Geometry, dtype, threads: int, backend: Backend) -> str:
+    """"direct" or "fft" for method="auto", from the shapes alone (see spreads_safely for the
+    data)."""
+    g = geom
+    dtype = np.dtype(dtype)
+    if 0 in g.out_shape or g.in_channels == 0:
+        return "direct"
+    direct = direct_seconds(g, dtype, threads)
+    # A cheap bound first: the FFT path at least writes every output pixel and transforms
+    # every output feature map back, so small kernels end here, in a microsecond.
+    outputs = g.batch * g.out_channels * g.out_height * g.out_width
+    if direct < SAFETY * outputs * OUTPUT_S_PER_POINT[dtype.name]:
+        return "direct"
+    plan, seconds = _best_plan(g, dtype, max(threads, 1), backend, *phase_axes(g))
+    if SAFETY * seconds >= direct:
+        return "direct"
+    if fft_error(plan, dtype) * ERROR_MARGIN > TOLERANCE[dtype.name]:
+        return "direct"
+    return "fft"
+
+
+def spreads_safely(arrays) -> bool:
+    """Whether the FFT may spread these arrays' values over its tiles: no NaN and no infinity
+    (one would turn a whole tile into NaN).  One sum per array, cheaper than an isfinite mask;
+    a sum that overflows says False too, which only keeps the direct path."""
+    for a in arrays:
+        if a is not None and a.dtype.kind == "f" and a.size:
+            with np.errstate(over="ignore", invalid="ignore"):
+                if not math.isfinite(float(np.sum(a))):
+                    return False
+    return True
