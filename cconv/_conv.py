@@ -10,7 +10,6 @@ from . import _core, _method, _simd, _target
 from ._args import (ACTIVATION_NONE, Geometry, apply_activation, as_int, as_shape, n_elements,
                     params_key, resolve, resolve_activation, resolve_threads, result_dtype)
 from ._fft import conv2d_fft
-from ._fft_backend import backend as fft_backend
 from ._layout import as_nchw, layout_shape, resolve_data_format
 from ._memory import physical_memory
 from ._pad import resolve_padding_mode
@@ -294,14 +293,16 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
         raise ValueError(f"residual must have the output's shape {tuple(result_shape)}, got "
                          f"shape {r.shape}")
     if method == "auto":
-        method = _method.choose(geom, dtype, n_threads or _core.max_threads(), fft_backend())
+        method = _method.choose(geom, dtype, n_threads or _core.max_threads())
         if method == "fft" and not _method.spreads_safely((x, w, b, r)):
             method, params = "direct", None  # not a choice of the shapes: not cached
     if method == "direct" and (channels_last or padding_mode != "zeros" or padding_value != 0):
+        lacking = [f"{name}={value!r}" for name, value, default in (
+            ("padding_mode", padding_mode, "zeros"), ("padding_value", padding_value, 0),
+            ("data_format", data_format, "NCHW")) if value != default]
         raise NotImplementedError(
-            f"the direct path does not implement padding_mode={padding_mode!r}, "
-            f"padding_value={padding_value!r} and data_format={data_format!r} yet (only 'zeros', "
-            f"0.0 and 'NCHW'); pass method='fft', which computes them all")
+            f"the direct path does not implement {' and '.join(lacking)} yet; pass "
+            f"method='fft', which computes every padding_mode and data_format")
     result, target = _target.prepare("conv2d", out, result_shape, dtype,
                                      (x, w, b, r) if x.size else ())
     target4 = as_nchw(target if batched else target[np.newaxis], channels_last)
@@ -309,7 +310,8 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     x4 = xv if batched else xv[np.newaxis]
     if target4.size and method == "fft":
         conv2d_fft(x4, w, b, geom, padding_mode, padding_value, dtype,
-                   n_threads or _core.max_threads(), residual=r4, stage=stage, out=target4)
+                   n_threads or _core.max_threads(), residual=r4, stage=stage, out=target4,
+                   backend=_method.preferred_backend(dtype))
     elif target4.size:
         _compute(x4, w, b, geom, target4, dtype, n_threads, simd, reference, r4, stage)
         if params is not None and (r is None or r.dtype == dtype):

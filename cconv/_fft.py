@@ -27,7 +27,7 @@ import numpy as np
 
 from ._args import ACTIVATION_NONE, Geometry, apply_activation
 from ._border_index import inside_range, source_index
-from ._fft_backend import Backend, backend as fft_backend
+from ._fft_backend import Backend
 from ._fft_plan import FFTPlan, phase_axes, work_items
 from ._pad import PADDING_MODES
 
@@ -111,11 +111,12 @@ def conv2d_fft(x, w, b, geom: Geometry, padding_mode="zeros", padding_value=0.0,
         out[...] = 0
         _output_stage(out, bias, residual, stage)
         return out
-    if backend is None:
-        backend = fft_backend()
-    if plan is None:
-        from ._method import fft_plan  # the cost model picks the tiles
-        plan = fft_plan(g, dtype, threads, backend)
+    if backend is None or plan is None:
+        from . import _method  # the cost model picks the library and the tiles
+        if backend is None:
+            backend = _method.preferred_backend(dtype)
+        if plan is None:
+            plan = _method.fft_plan(g, dtype, threads, backend)
     _FFTConvolution(x, w, g, padding_mode, padding_value, dtype, plan, backend, out,
                     (bias, residual, stage)).run()
     return out
@@ -138,6 +139,29 @@ def _outside(out: int, stride: int, dilation: int, kernel: int, pad_before: int,
     first = np.arange(out) * stride - pad_before  # the input index of each window's first tap
     taps = first[:, None] + np.arange(kernel)[None, :] * dilation
     return ~((taps >= 0) & (taps < size)).any(axis=1)
+
+
+def _phase_taps(axis) -> list[tuple[int, int, int]]:
+    """(first offset, count, step) of each used phase's taps along one axis: the offsets of one
+    phase are evenly spaced (dilation / gcd(stride, dilation) apart)."""
+    runs = []
+    for phase in axis.phases:
+        offsets = [q for t, q in zip(axis.taps_phase, axis.taps_offset) if t == phase]
+        step = offsets[1] - offsets[0] if len(offsets) > 1 else 1
+        runs.append((offsets[0], len(offsets), step))
+    return runs
+
+
+def _tap_sums(a: np.ndarray, axis: int, first: int, count: int, step: int,
+              length: int) -> np.ndarray:
+    """sum over m < count of a[..., i + first + m * step, ...] along `axis`, for i < length:
+    a running sum over each residue class modulo `step`, differenced."""
+    a = np.moveaxis(a, axis, -1)
+    run = np.zeros(a.shape[:-1] + (a.shape[-1] + step,), np.int32)
+    for r in range(step):
+        np.cumsum(a[..., r::step], axis=-1, out=run[..., r + step::step])
+    end = first + count * step
+    return np.moveaxis(run[..., end:end + length] - run[..., first:first + length], -1, axis)
 
 
 def phase_kernels(w: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -184,6 +208,8 @@ class _FFTConvolution:
         self.outside_cols = _outside(geom.out_width, geom.stride_w, geom.dilation_w,
                                      geom.kernel_width, geom.pad_left, geom.in_width)
         self.border_value = None
+        self.row_taps = _phase_taps(plan.rows)
+        self.col_taps = _phase_taps(plan.cols)
         if padding_mode == "zeros" and (self.outside_rows.any() or self.outside_cols.any()):
             self.border_value = (padding_value * np.asarray(w, dtype=np.float64).sum(
                 axis=(1, 2, 3))).astype(dtype).reshape(-1, 1, 1)
@@ -216,6 +242,7 @@ class _FFTConvolution:
         cols = min(plan.tile_w, g.out_width - j0)
         block = self.gather(n0, n1, i0, j0, rows + plan.rows.kernel - 1,
                             cols + plan.cols.kernel - 1)
+        zero_windows = self.zero_windows(block, rows, cols)
         workers = plan.fft_workers
         spectrum = self.backend.rfft2(block, self.shape, workers)
         del block
@@ -230,9 +257,39 @@ class _FFTConvolution:
         if self.border_value is not None:
             tile[..., self.outside_rows[i0:i0 + rows], :] = self.border_value
             tile[..., self.outside_cols[j0:j0 + cols]] = self.border_value
+        if zero_windows is not None:
+            by_group = tile.reshape(nb, self.groups, -1, rows, cols)
+            np.copyto(by_group, 0, where=zero_windows[:, :, None])
         residual = self.residual
         _output_stage(tile, self.bias, None if residual is None else
                       residual[n0:n1, :, i0:i0 + rows, j0:j0 + cols], self.stage)
+
+    def zero_windows(self, block: np.ndarray, rows: int, cols: int) -> np.ndarray | None:
+        """Which outputs of the tile see only zeros, (images, groups, rows, cols), or None when
+        none can.
+
+        The direct path gives such an output exactly 0, the FFT a rounding error of the tile's
+        magnitude (the black part of a picture next to a bright one, zero padding around a
+        smaller image): they are set to 0 exactly.  A block with fewer zeros than a kernel has
+        taps has no such window (the common case, decided by one count); else the nonzero
+        pixels under each window's taps are counted with running sums along each axis, per
+        phase, over the taps' offsets (a strided run when the kernel is dilated)."""
+        g = self.geom
+        taps = g.kernel_height * g.kernel_width
+        if block.size - np.count_nonzero(block) < taps:
+            return None
+        nonzero = block != 0
+        plan = self.plan
+        nb = block.shape[0]
+        nonzero = nonzero.reshape(nb, g.in_channels, len(plan.rows.phases),
+                                  len(plan.cols.phases), *block.shape[-2:])
+        seen = np.zeros((nb, g.in_channels, rows, cols), np.int32)
+        for a, (r0, rn, rstep) in enumerate(self.row_taps):
+            across = _tap_sums(nonzero[:, :, a], -2, r0, rn, rstep, rows)
+            for c, (c0, cn, cstep) in enumerate(self.col_taps):
+                seen += _tap_sums(across[:, :, c], -1, c0, cn, cstep, cols)
+        found = seen.reshape(nb, self.groups, -1, rows, cols).sum(axis=2) == 0
+        return found if found.any() else None
 
     def multiply(self, spectrum: np.ndarray) -> np.ndarray:
         """Per frequency, each filter's sum over its group's channels of input spectrum times

@@ -10,7 +10,6 @@ SciPy, ``numpy.fft`` does the same work, in float64 on NumPy 1.x.
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -52,24 +51,34 @@ def _numpy_backend() -> Backend:
     return Backend("numpy", rfft2, irfft2, keeps)
 
 
-@functools.lru_cache(maxsize=None)
+# The libraries found, by requested name; plain dict operations are atomic, so this cache (and the
+# next one) needs no lock: two threads that miss at once compute the same value.
+_BACKENDS: dict = {}
+
+
 def backend(name: str | None = None) -> Backend:
     """The FFT library: "scipy", "numpy", or None for SciPy when it is installed, else NumPy.
 
     Asking for "scipy" without SciPy installed raises ImportError.
     """
+    found = _BACKENDS.get(name)
+    if found is not None:
+        return found
     if name not in (None, "scipy", "numpy"):
         raise ValueError(f"FFT backend must be 'scipy' or 'numpy', got {name!r}")
     if name != "numpy":
         found = _scipy_backend()
-        if found is not None:
-            return found
-        if name == "scipy":
+        if found is None and name == "scipy":
             raise ImportError("the 'scipy' FFT backend needs SciPy: pip install scipy")
-    return _numpy_backend()
+    if found is None:
+        found = _numpy_backend()
+    _BACKENDS[name] = found
+    return found
 
 
-@functools.lru_cache(maxsize=4096)
+_FAST_LENGTHS: dict = {}
+
+
 def next_fast_len(target: int) -> int:
     """The smallest n >= target whose only prime factors are 2, 3 and 5.
 
@@ -79,6 +88,9 @@ def next_fast_len(target: int) -> int:
     """
     if target <= 6:
         return max(target, 1)
+    known = _FAST_LENGTHS.get(target)
+    if known is not None:
+        return known
     best = 2 ** (target - 1).bit_length()  # a power of two always qualifies
     p5 = 1
     while p5 < best:
@@ -91,4 +103,7 @@ def next_fast_len(target: int) -> int:
             best = min(best, n)
             p35 *= 3
         p5 *= 5
+    if len(_FAST_LENGTHS) > 4096:
+        _FAST_LENGTHS.clear()
+    _FAST_LENGTHS[target] = best
     return best

@@ -20,8 +20,8 @@ import math
 import numpy as np
 
 from ._args import Geometry
-from ._fft_backend import Backend, next_fast_len
-from ._fft_plan import FFTPlan, PhaseAxis, phase_axes
+from ._fft_backend import Backend, backend as fft_backend, next_fast_len
+from ._fft_plan import FFTPlan, phase_axes
 
 METHODS = ("auto", "direct", "fft")
 
@@ -165,15 +165,48 @@ def _lengths(out: int, kernel: int) -> list[tuple[int, int]]:
     return sorted(candidates)
 
 
+def preferred_backend(dtype) -> Backend:
+    """scipy.fft when it is installed and the calibration found it faster for this dtype, else
+    numpy.fft.  (Imports SciPy on first use: only calls that may take the FFT get here.)"""
+    name = np.dtype(dtype).name
+    lib = fft_backend()
+    if lib.name == "scipy" and sum(FFT_S_PER_POINT_LOG[("scipy", name)]) > sum(
+            FFT_S_PER_POINT_LOG[("numpy", name)]):
+        return fft_backend("numpy")
+    return lib
+
+
 def fft_plan(geom: Geometry, dtype, threads: int, backend: Backend) -> FFTPlan:
     """The tiling with the lowest estimated time whose memory fits the limits above (or the
     smallest tiles, when none does)."""
-    rows, cols = phase_axes(geom)
-    return _best_plan(geom, np.dtype(dtype), max(int(threads), 1), backend, rows, cols)[0]
+    return _best_plan(geom, np.dtype(dtype).name, max(int(threads), 1), backend)[0]
 
 
-def _best_plan(geom, dtype, threads, backend, rows: PhaseAxis, cols: PhaseAxis):
+# The best plans found, by (geometry, dtype name, threads, library name): a video's frames or a
+# network's layers repeat their shapes, and a search takes milliseconds.  Plain dict operations
+# are atomic, so this needs no lock; cleared when it grows too big.
+_PLANS: dict = {}
+_PLANS_MAX = 256
+
+
+def _best_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
+               ) -> tuple[FFTPlan, float]:
+    """(plan, estimated seconds), cached."""
+    key = (geom, dtype_name, threads, backend.name)
+    found = _PLANS.get(key)
+    if found is None:
+        found = _search_plan(geom, dtype_name, threads, backend)
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        _PLANS[key] = found
+    return found
+
+
+def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
+                 ) -> tuple[FFTPlan, float]:
     g = geom
+    dtype = np.dtype(dtype_name)
+    rows, cols = phase_axes(g)
     itemsize = dtype.itemsize if backend.keeps_float32 else 8
     channels = g.in_channels * len(rows.phases) * len(cols.phases)
     depth = max(channels // g.groups, 1)
@@ -208,9 +241,9 @@ def fft_error(plan: FFTPlan, dtype) -> float:
     return FLOAT32_ERROR_PER_LOG2 * log2n
 
 
-def choose(geom: Geometry, dtype, threads: int, backend: Backend) -> str:
+def choose(geom: Geometry, dtype, threads: int, backend: Backend | None = None) -> str:
     """"direct" or "fft" for method="auto", from the shapes alone (see spreads_safely for the
-    data)."""
+    data).  `backend`: the FFT library, by default preferred_backend's."""
     g = geom
     dtype = np.dtype(dtype)
     if 0 in g.out_shape or g.in_channels == 0:
@@ -221,7 +254,9 @@ def choose(geom: Geometry, dtype, threads: int, backend: Backend) -> str:
     outputs = g.batch * g.out_channels * g.out_height * g.out_width
     if direct < SAFETY * outputs * OUTPUT_S_PER_POINT[dtype.name]:
         return "direct"
-    plan, seconds = _best_plan(g, dtype, max(threads, 1), backend, *phase_axes(g))
+    if backend is None:
+        backend = preferred_backend(dtype)
+    plan, seconds = _best_plan(g, dtype.name, max(threads, 1), backend)
     if SAFETY * seconds >= direct:
         return "direct"
     if fft_error(plan, dtype) * ERROR_MARGIN > TOLERANCE[dtype.name]:

@@ -84,27 +84,36 @@ def test_tiles_and_backends(name, config, rng):
     np.testing.assert_array_equal(threaded, tiled)  # the same bits at any thread count
 
 
-def test_random_configurations():
-    """60 random configurations, each parameter drawn independently, as the direct path's."""
-    rng = np.random.default_rng(11)
-    for _ in range(60):
+def random_configs(rng, count):
+    """(x, weight, bias or None, params) of `count` random configurations, each parameter drawn
+    independently, as the direct path's tests draw them (benchmarks/fft_accuracy.py too)."""
+    for _ in range(count):
         groups = int(rng.choice([1, 1, 2, 3]))
         c = groups * int(rng.integers(1, 4))
         o = groups * int(rng.integers(1, 4))
         kh, kw = (int(v) for v in rng.integers(1, 9, size=2))
-        params = {
-            "stride": tuple(int(v) for v in rng.integers(1, 4, size=2)),
-            "dilation": tuple(int(v) for v in rng.integers(1, 3, size=2)),
-            "padding": ((int(rng.integers(0, 5)), int(rng.integers(0, 5))),
-                        (int(rng.integers(0, 5)), int(rng.integers(0, 5)))),
-            "groups": groups,
-        }
-        h = max(int(rng.integers(1, 40)), params["dilation"][0] * (kh - 1) + 1)
-        w = max(int(rng.integers(1, 40)), params["dilation"][1] * (kw - 1) + 1)
-        dtype = rng.choice([np.float32, np.float64])
-        x = rng.standard_normal((int(rng.integers(1, 3)), c, h, w)).astype(dtype)
-        wt = rng.standard_normal((o, c // groups, kh, kw)).astype(dtype)
-        b = rng.standard_normal(o).astype(dtype) if rng.random() < 0.5 else None
+        stride = tuple(int(v) for v in rng.integers(1, 4, size=2))
+        dilation = tuple(int(v) for v in rng.integers(1, 3, size=2))
+        span_h, span_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
+        h = max(int(rng.integers(1, 40)), span_h)
+        w = max(int(rng.integers(1, 40)), span_w)
+        # A side pads at most the input plus the dilated kernel (conv2d refuses more).
+        padding = tuple(tuple(int(rng.integers(0, min(5, limit + 1))) for _ in range(2))
+                        for limit in (h + span_h, w + span_w))
+        params = {"stride": stride, "dilation": dilation, "padding": padding, "groups": groups}
+        x = rng.standard_normal((int(rng.integers(1, 3)), c, h, w))
+        wt = rng.standard_normal((o, c // groups, kh, kw))
+        b = rng.standard_normal(o) if rng.random() < 0.5 else None
+        yield x, wt, b, params
+
+
+def test_random_configurations():
+    """60 random configurations, in float32 and float64."""
+    rng = np.random.default_rng(11)
+    for i, (x, wt, b, params) in enumerate(random_configs(rng, 60)):
+        dtype = (np.float32, np.float64)[i % 2]
+        x, wt = x.astype(dtype), wt.astype(dtype)
+        b = None if b is None else b.astype(dtype)
         got = cconv.conv2d(x, wt, b, method="fft", **params)
         assert_matches_oracle(got, x, wt, b, **params)
 
@@ -155,6 +164,26 @@ def test_padding_value_alone_in_the_window(rng):
         edge = value * wt.sum(axis=(1, 2, 3))
         np.testing.assert_array_equal(got[0, :, 0], np.repeat(edge[:, None], got.shape[3], 1))
         np.testing.assert_array_equal(got[0, :, -1], np.repeat(edge[:, None], got.shape[3], 1))
+
+
+@pytest.mark.parametrize("params", [
+    {"padding": "same", "groups": 3},
+    {"padding": 3, "stride": (2, 1), "dilation": (1, 2), "groups": 3},
+    {"padding": ((0, 9), (4, 2)), "stride": (2, 3), "dilation": (3, 2)},
+])
+def test_windows_of_zeros_are_exactly_zero(params, rng):
+    """Where a window sees only zeros (the black part of a picture), the direct path gives
+    exactly 0 and so does the FFT path (its rounding error would be relative to the bright
+    part): within the tests' bound everywhere."""
+    x = rng.integers(1, 256, (2, 3, 70, 60)).astype(np.float32)
+    x[:, :, :, :25] = 0
+    x[0, 1, 30:60, :] = 0
+    groups = params.get("groups", 1)
+    w = rng.random((3, 3 // groups, 7, 9)).astype(np.float32)
+    geom = resolve(x.shape, w.shape, **params)
+    got = conv2d_fft(x, w, None, geom, dtype=np.float32, plan=_small_tiles(geom, tile=17))
+    assert_matches_oracle(got, x, w, **params)
+    assert (got == 0).sum() > 100
 
 
 @pytest.mark.parametrize("batched", [True, False])
