@@ -51,6 +51,10 @@ _Activation = (
     | tuple[Literal["clamp"], float, float]
     | None
 )
+# What conv2d's padding holds, where its channel axis is, and how it computes.
+_PaddingMode = Literal["zeros", "reflect", "replicate", "circular", "symmetric"]
+_DataFormat = Literal["NCHW", "NHWC"]
+_Method = Literal["auto", "direct", "fft"]
 _FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 _Out = TypeVar("_Out", npt.NDArray[np.float32], npt.NDArray[np.float64])
 
@@ -72,6 +76,10 @@ def conv2d(
     *,
     activation: _Activation = None,
     residual: npt.ArrayLike | None = None,
+    padding_mode: _PaddingMode = "zeros",
+    padding_value: float = 0.0,
+    data_format: _DataFormat = "NCHW",
+    method: _Method = "auto",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -87,6 +95,10 @@ def conv2d(
     *,
     activation: _Activation = None,
     residual: npt.ArrayLike | None = None,
+    padding_mode: _PaddingMode = "zeros",
+    padding_value: float = 0.0,
+    data_format: _DataFormat = "NCHW",
+    method: _Method = "auto",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
