@@ -17,10 +17,16 @@ What each constant comes from:
   thread: multiply-adds per second, the *fastest* of the kernel sizes (so the model never
   underestimates the direct path).  DIRECT_THREAD_GAIN: the same at `--threads` threads.
 - FFT_S_PER_POINT_LOG: the mean of one forward (rfft2) and one inverse (irfft2) transform of an
-  n-point square, per point and per log2(n), for every FFT library installed.
+  n-point square, per point and per log2(n), for every FFT library installed, then scaled (per
+  dtype) by the factor that fits the FFT path's measured times best (below).
 - SPECTRUM_S_PER_MAC: a complex multiply-add of two spectra, per element.
 - GATHER_S_PER_POINT, OUTPUT_S_PER_POINT: copying a block of the input into the FFT's buffer
   (converting float32), and writing an output tile with its bias, per point.
+- ITEM_OVERHEAD_S and the transforms' scale: conv2d_fft on one-channel and RGB pictures of
+  1024 x 1024 and 2048 x 2048 with 15x15 and 31x31 kernels, at tile sizes from 64 to 1024,
+  timed at one thread; a least-squares fit of (time - the other terms) = scale * transforms +
+  items * ITEM_OVERHEAD_S.  In place, transforms run slower than alone (the data come from and
+  go to memory that other steps touch, fresh arrays each item).
 - FFT_THREAD_GAIN: the FFT path at `--threads` threads against one thread on a many-tile image.
 - FLOAT32_ERROR_PER_LOG2: the largest |float32 FFT - exact| / (sum of |x| |w| over the window),
   per log2 of the FFT points, over uniform, normal and image-like inputs with kernels of 15 to
@@ -152,6 +158,38 @@ def elementwise(quick: bool) -> tuple[dict, dict, dict]:
     return mac, gather, output
 
 
+def fit_in_situ(quick: bool) -> tuple[dict, float]:
+    """(transform scale per dtype, seconds of overhead per work item), fitted on conv2d_fft."""
+    from cconv._fft_plan import FFTPlan, phase_axes
+    rng = np.random.default_rng(6)
+    lib = fft_backend()
+    scales, overheads = {}, []
+    sizes = (1024,) if quick else (1024, 2048)
+    for dtype in (np.float32, np.float64):
+        rows = []
+        for size in sizes:
+            for c, k in ((1, 31), (1, 15), (3, 31)):
+                x = rng.random((1, c, size, size)).astype(dtype)
+                w = rng.random((c, 1, k, k)).astype(dtype)
+                g = resolve(x.shape, w.shape, padding="same", groups=c)
+                r, cl = phase_axes(g)
+                for fft in (64, 128, 256, 512, 1024):
+                    tile = min(fft - k + 1, size)
+                    plan = FFTPlan(r, cl, fft, fft, tile, tile, 1, 1, 1)
+                    t = _method.plan_terms(g, plan, dtype, lib.name)
+                    meas = fastest(lambda: conv2d_fft(x, w, None, g, dtype=dtype, plan=plan,
+                                                      backend=lib), samples=3 if quick else 5)
+                    rest = t["kernels"] + t["items"] * (t["spectra"] + t["gather"]
+                                                        + t["output"])
+                    rows.append((t["items"] * t["transforms"], t["items"], meas - rest))
+        a = np.array([r[:2] for r in rows])
+        y = np.array([r[2] for r in rows])
+        (scale, overhead), *_ = np.linalg.lstsq(a, y, rcond=None)
+        scales[np.dtype(dtype).name] = max(float(scale), 0.5)
+        overheads.append(max(float(overhead), 0.0))
+    return scales, float(np.mean(overheads))
+
+
 def fft_thread_gain(threads: int) -> float:
     if threads <= 1:
         return _method.FFT_THREAD_GAIN
@@ -224,7 +262,16 @@ def main(argv=None) -> None:
     rates, direct_gain = direct_rates(args.threads, args.quick)
     table = transform_table(args.quick)
     mac, gather, output = elementwise(args.quick)
+    # The fit below needs the measured per-point constants in place.
+    _method.SPECTRUM_S_PER_MAC, _method.GATHER_S_PER_POINT = mac, gather
+    _method.OUTPUT_S_PER_POINT, _method.FFT_S_PER_POINT_LOG = output, table
+    scales, overhead = fit_in_situ(args.quick)
+    table = {key: tuple(v * scales[key[1]] for v in row) for key, row in table.items()}
+    _method.FFT_S_PER_POINT_LOG, _method.ITEM_OVERHEAD_S = table, overhead
     fft_gain = fft_thread_gain(args.threads)
+    _method.FFT_THREAD_GAIN = fft_gain
+    _method.DIRECT_MACS_PER_S, _method.DIRECT_THREAD_GAIN = rates, direct_gain
+    _method._PLANS.clear()
     error = float32_error(args.quick)
     import scipy
     print(f"# Measured by benchmarks/calibrate_fft.py on {started}: NumPy {np.__version__}, "
@@ -244,6 +291,9 @@ def main(argv=None) -> None:
     print(f"GATHER_S_PER_POINT = {{{', '.join(f'{k!r}: {v:.3g}' for k, v in gather.items())}}}")
     print(f"OUTPUT_S_PER_POINT = {{{', '.join(f'{k!r}: {v:.3g}' for k, v in output.items())}}}")
     print(f"FFT_THREAD_GAIN = {fft_gain:.2f}")
+    print(f"ITEM_OVERHEAD_S = {overhead:.3g}")
+    print(f"# transforms in place / alone: "
+          f"{', '.join(f'{k} {v:.2f}' for k, v in scales.items())} (already in the table)")
     print(f"FLOAT32_ERROR_PER_LOG2 = {error:.3g}")
     check_model(args.threads)
     share = load.share()

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._args import Geometry
 from ._fft_backend import Backend, backend as fft_backend, next_fast_len
-from ._fft_plan import FFTPlan, phase_axes
+from ._fft_plan import FFTPlan, phase_axes, work_items
 
 METHODS = ("auto", "direct", "fft")
 
@@ -34,28 +34,31 @@ METHODS = ("auto", "direct", "fft")
 # filters of depth 1, i.e. one-channel images and depthwise layers; "dense": deeper filters),
 # and the speedup of its second thread.
 DIRECT_MACS_PER_S = {
-    ("float32", "depth1"): 25e9, ("float32", "dense"): 45e9,
-    ("float64", "depth1"): 12e9, ("float64", "dense"): 22e9,
+    ('float32', 'depth1'): 3.25e+10,
+    ('float32', 'dense'): 5.38e+10,
+    ('float64', 'depth1'): 1.38e+10,
+    ('float64', 'dense'): 2.63e+10,
 }
-DIRECT_THREAD_GAIN = 0.8  # each thread after the first adds this much of one thread's speed
+DIRECT_THREAD_GAIN = 0.74  # each thread after the first adds this much of one thread's speed
 # FFT path: seconds per point per log2(points) of a real 2-D transform of n points, by library
 # and dtype, at log2(n) = 10, 12, ..., 22 (interpolated between, held beyond).
 FFT_LOG2_POINTS = (10, 12, 14, 16, 18, 20, 22)
 FFT_S_PER_POINT_LOG = {
-    ("scipy", "float32"): (0.40e-9, 0.40e-9, 0.40e-9, 0.45e-9, 0.5e-9, 0.6e-9, 0.7e-9),
-    ("scipy", "float64"): (0.50e-9, 0.50e-9, 0.55e-9, 0.6e-9, 0.7e-9, 0.8e-9, 0.9e-9),
-    ("numpy", "float32"): (2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9),
-    ("numpy", "float64"): (0.8e-9, 0.8e-9, 0.8e-9, 0.8e-9, 0.9e-9, 1.0e-9, 1.1e-9),
+    ('scipy', 'float32'): (1.68e-09, 5.6e-10, 3.14e-10, 2.03e-10, 1.96e-10, 2.35e-10, 3.27e-10),
+    ('scipy', 'float64'): (1.18e-09, 4.24e-10, 2.69e-10, 2.19e-10, 2.18e-10, 4.34e-10, 6.34e-10),
+    ('numpy', 'float32'): (2.46e-09, 7.63e-10, 3.5e-10, 2.9e-10, 2.86e-10, 3.9e-10, 4.36e-10),
+    ('numpy', 'float64'): (2.01e-09, 7.45e-10, 3.84e-10, 2.94e-10, 3.1e-10, 3.97e-10, 4.47e-10),
 }
 # Seconds per complex multiply-add of the spectra, per element gathered into a block, and per
 # output pixel written (with its output stage), by dtype.
-SPECTRUM_S_PER_MAC = {"float32": 1.0e-9, "float64": 2.0e-9}
-GATHER_S_PER_POINT = {"float32": 0.5e-9, "float64": 1.0e-9}
-OUTPUT_S_PER_POINT = {"float32": 0.5e-9, "float64": 1.0e-9}
-FFT_THREAD_GAIN = 0.8  # each thread after the first, over work items
+SPECTRUM_S_PER_MAC = {'float32': 5.48e-10, 'float64': 2.12e-09}
+GATHER_S_PER_POINT = {'float32': 1.62e-10, 'float64': 4.93e-10}
+OUTPUT_S_PER_POINT = {'float32': 4.86e-10, 'float64': 2.17e-09}
+FFT_THREAD_GAIN = 0.29  # each thread after the first, over work items
+ITEM_OVERHEAD_S = 45e-6  # Python's share of one work item (its calls into NumPy and SciPy)
 # Largest relative error of the float32 FFT path (|fft - exact| / sum of |x| |w| over the
 # window) per log2 of the FFT points, over the calibration's data.
-FLOAT32_ERROR_PER_LOG2 = 1e-7
+FLOAT32_ERROR_PER_LOG2 = 1.37e-07
 
 # ---------------------------------------------------------------- choices
 # "auto" takes the FFT only when its estimate times this is below the direct path's.
@@ -109,41 +112,51 @@ def _item_bytes(geom: Geometry, plan_shape, depth_channels: int, images: int, it
                                 geom.out_channels * (2 * bins + real))
 
 
-def plan_seconds(geom: Geometry, plan: FFTPlan, dtype, threads: int, backend_name: str
-                 ) -> float:
-    """The FFT path's estimated time with this tiling."""
+def plan_terms(geom: Geometry, plan: FFTPlan, dtype, backend_name: str) -> dict:
+    """The parts of the FFT path's one-thread time with this tiling, in seconds: "kernels" (the
+    kernel spectra, once), and per work item "transforms", "spectra" (the products), "gather",
+    "output" and "overhead" (Python's share), with "items", the number of work items."""
     g = geom
     name = np.dtype(dtype).name
-    phases = plan.phase_channels
-    channels = g.in_channels * phases
+    channels = g.in_channels * plan.phase_channels
     depth = channels // g.groups
     fft_h, fft_w = plan.fft_h, plan.fft_w
     points = fft_h * fft_w
     bins = fft_h * (fft_w // 2 + 1)
-    t_fft = transform_seconds(points, backend_name, name)
-    tiles_h = -(-g.out_height // plan.tile_h)
-    tiles_w = -(-g.out_width // plan.tile_w)
     chunks = -(-g.batch // plan.batch_chunk)
-    items = chunks * tiles_h * tiles_w
+    items = chunks * -(-g.out_height // plan.tile_h) * -(-g.out_width // plan.tile_w)
     block = (min(fft_h, g.out_height + plan.rows.kernel - 1) *
              min(fft_w, g.out_width + plan.cols.kernel - 1))
     images = g.batch / chunks
-    transforms = images * (channels + g.out_channels) * t_fft
-    per_item = (transforms
-                + images * g.out_channels * depth * bins * SPECTRUM_S_PER_MAC[name]
-                + images * channels * block * GATHER_S_PER_POINT[name])
-    output = g.batch * g.out_channels * g.out_height * g.out_width * OUTPUT_S_PER_POINT[name]
-    kernels = g.out_channels * depth * transform_seconds(points, backend_name, "float64")
+    return {
+        "kernels": g.out_channels * depth * transform_seconds(points, backend_name, "float64"),
+        "items": items,
+        "transforms": images * (channels + g.out_channels) * transform_seconds(
+            points, backend_name, name),
+        "spectra": images * g.out_channels * depth * bins * SPECTRUM_S_PER_MAC[name],
+        "gather": images * channels * block * GATHER_S_PER_POINT[name],
+        "output": (g.batch * g.out_channels * g.out_height * g.out_width
+                   * OUTPUT_S_PER_POINT[name] / items),
+        "overhead": ITEM_OVERHEAD_S,
+    }
+
+
+def plan_seconds(geom: Geometry, plan: FFTPlan, dtype, threads: int, backend_name: str
+                 ) -> float:
+    """The FFT path's estimated time with this tiling at `threads` threads: work items shared
+    out over the threads, or, for a single item, its transforms on scipy.fft's workers."""
+    t = plan_terms(geom, plan, dtype, backend_name)
+    items = t["items"]
+    per_item = t["transforms"] + t["spectra"] + t["gather"] + t["output"] + t["overhead"]
     workers = min(threads, items)
     if workers > 1:
         waves = -(-items // workers)
-        serial = waves * per_item * workers / _thread_speedup(workers, FFT_THREAD_GAIN)
-        output /= _thread_speedup(workers, FFT_THREAD_GAIN)
+        work = waves * per_item * workers / _thread_speedup(workers, FFT_THREAD_GAIN)
     else:
-        serial = items * per_item
+        work = items * per_item
         if threads > 1 and backend_name == "scipy":
-            serial -= items * transforms * (1 - 1 / _thread_speedup(threads, FFT_THREAD_GAIN))
-    return kernels + serial + output
+            work -= items * t["transforms"] * (1 - 1 / _thread_speedup(threads, FFT_THREAD_GAIN))
+    return t["kernels"] + work
 
 
 def _lengths(out: int, kernel: int) -> list[tuple[int, int]]:
@@ -204,6 +217,8 @@ def _best_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
 
 def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
                  ) -> tuple[FFTPlan, float]:
+    """The tiling is chosen by its one-thread time, so that it, and with it every rounding, is
+    the same at any thread count (the threads only share out its work items)."""
     g = geom
     dtype = np.dtype(dtype_name)
     rows, cols = phase_axes(g)
@@ -221,16 +236,18 @@ def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
                 chunk = -(-chunk // 2)
             fits = spectra <= SPECTRA_BYTES and _item_bytes(
                 g, (fft_h, fft_w), channels, chunk, itemsize) <= ITEM_BYTES
-            items = -(-g.batch // chunk) * -(-g.out_height // tile_h) * -(-g.out_width // tile_w)
-            workers = min(threads, items)
-            plan = FFTPlan(rows, cols, fft_h, fft_w, tile_h, tile_w, chunk, workers,
-                           threads if workers <= 1 and backend.name == "scipy" else 1)
-            seconds = plan_seconds(g, plan, dtype, threads, backend.name)
+            plan = FFTPlan(rows, cols, fft_h, fft_w, tile_h, tile_w, chunk, 1, 1)
+            seconds = plan_seconds(g, plan, dtype, 1, backend.name)
             if fits and (best is None or seconds < best[1]):
                 best = (plan, seconds)
             if fallback is None or fft_h * fft_w < fallback[0].fft_h * fallback[0].fft_w:
                 fallback = (plan, seconds)
-    return best if best is not None else fallback
+    plan = (best if best is not None else fallback)[0]
+    items = len(work_items(g, plan))
+    workers = min(threads, items)
+    plan = plan._replace(workers=workers, fft_workers=threads if workers <= 1 and
+                         backend.name == "scipy" else 1)
+    return plan, plan_seconds(g, plan, dtype, threads, backend.name)
 
 
 def fft_error(plan: FFTPlan, dtype) -> float:

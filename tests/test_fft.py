@@ -413,19 +413,8 @@ def test_direct_path_refuses_what_it_lacks(kwargs):
 
 
 def test_next_fast_len():
-    for n in range(1, 2000):
-        m = next_fast_len(n)
-        assert m >= n
-        r = m
-        for p in (2, 3, 5):
-            while r % p == 0:
-                r //= p
-        assert r == 1
-        assert all(_not_smooth(k) for k in range(n, m))
-
-
-def _not_smooth(k):
-    for p in (2, 3, 5):
-        while k % p == 0:
-            k //= p
-    return k != 1
+    """The smallest length >= n of the form 2**k, 3 * 2**k, 5 * 2**k or 15 * 2**k."""
+    fast = sorted({m * 2**k for m in (1, 3, 5, 15) for k in range(14)})
+    for n in range(9, 5000):
+        assert next_fast_len(n) == next(f for f in fast if f >= n)
+    assert [next_fast_len(n) for n in (1, 5, 7, 8)] == [1, 5, 7, 8]
