@@ -26,6 +26,11 @@ _CORE = {np.dtype(np.float32): _core.conv2d_f32, np.dtype(np.float64): _core.con
 _PLAN_CACHE: dict = {}
 _PLAN_CACHE_MAX = 512
 
+# conv2d's defaults of its keyword arguments, as objects: the repeated-call path only checks that
+# it got these very objects (an identity test is the cheapest), and anything else, equal or not,
+# takes the full path.
+_ZEROS, _ZERO, _NCHW, _AUTO, _DIRECT = "zeros", 0.0, "NCHW", "auto", "direct"
+
 
 def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1):
     """Shape of ``conv2d(input, weight, ...)`` without computing it.
@@ -65,8 +70,8 @@ def conv2d_output_shape(input_shape, weight_shape, stride=1, padding=0, dilation
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-           activation=None, residual=None, padding_mode="zeros", padding_value=0.0,
-           data_format="NCHW", method="auto", out=None, threads=None):
+           activation=None, residual=None, padding_mode=_ZEROS, padding_value=_ZERO,
+           data_format=_NCHW, method=_AUTO, out=None, threads=None):
     """2-D convolution (cross-correlation) of a stack of feature maps with a bank of filters.
 
     The same meaning and argument order as ``torch.nn.functional.conv2d``: each of the O filters
@@ -182,10 +187,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     True
     """
     params = None
-    if (type(padding_mode) is str and padding_mode == "zeros" and type(data_format) is str
-            and data_format == "NCHW" and type(method) is str
-            and (method == "auto" or method == "direct")
-            and type(padding_value) in (float, int) and padding_value == 0):
+    if (padding_mode is _ZEROS and padding_value is _ZERO and data_format is _NCHW
+            and (method is _AUTO or method is _DIRECT)):
         # The repeated-call path below replays direct-path plans only, each under the method
         # that chose it: "auto" may pick the FFT for shapes where "direct" was asked for.
         params = params_key(stride, padding, dilation, groups, threads)

@@ -84,10 +84,10 @@ def conv2d_fft(x, w, b, geom: Geometry, padding_mode="zeros", padding_value=0.0,
     >>> w = np.ones((1, 1, 3, 3))
     >>> y = conv2d_fft(x, w, None, resolve(x.shape, w.shape, padding=1), "replicate")
     >>> np.round(y[0, 0], 6)
-    array([[ 15.,  24.,  33.,  39.],
-           [ 51.,  45.,  54.,  75.],
-           [ 87.,  81.,  90., 111.],
-           [111., 120., 129., 135.]])
+    array([[ 15.,  21.,  30.,  36.],
+           [ 39.,  45.,  54.,  60.],
+           [ 75.,  81.,  90.,  96.],
+           [ 99., 105., 114., 120.]])
     """
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
