@@ -16,18 +16,16 @@ What each constant comes from:
   layers) and on 16 -> 16 channels of 128 x 128 with 7x7 and 11x11 kernels ("dense"), at one
   thread: multiply-adds per second, the *fastest* of the kernel sizes (so the model never
   underestimates the direct path).  DIRECT_THREAD_GAIN: the same at `--threads` threads.
-- FFT_S_PER_POINT_LOG: the mean of one forward (rfft2) and one inverse (irfft2) transform of an
-  n-point square, per point and per log2(n), for every FFT library installed, then scaled (per
-  dtype) by the factor that fits the FFT path's measured times best (below).
+- FFT_S_PER_POINT_LOG: a transform of an n-point square as the FFT path runs it, per point and
+  per log2(n), for every FFT library installed: conv2d_fft on a one-channel picture of four
+  tiles of that size (3x3 kernel), the time per tile less the products, gathering and writing,
+  halved (a forward and an inverse transform per tile).  Measured in place, a transform is
+  slower than alone when its arrays leave the caches (2x at 2**20 points), and small tiles carry
+  the Python work of an item.
 - SPECTRUM_S_PER_MAC: a complex multiply-add of two spectra, per element.
 - GATHER_S_PER_POINT, OUTPUT_S_PER_POINT: copying a block of the input into the FFT's buffer
   (converting float32), and writing an output tile with its bias, per point.
-- ITEM_OVERHEAD_S and the transforms' scale: conv2d_fft on one-channel and RGB pictures of
-  1024 x 1024 and 2048 x 2048 with 15x15 and 31x31 kernels, at tile sizes from 64 to 1024,
-  timed at one thread; a least-squares fit of (time - the other terms) = scale * transforms +
-  items * ITEM_OVERHEAD_S.  In place, transforms run slower than alone (the data come from and
-  go to memory that other steps touch, fresh arrays each item).
-- FFT_THREAD_GAIN: the FFT path at `--threads` threads against one thread on a many-tile image.
+- FFT_THREAD_GAIN: the FFT path at `--threads` threads against one thread on 16 tiles.
 - FLOAT32_ERROR_PER_LOG2: the largest |float32 FFT - exact| / (sum of |x| |w| over the window),
   per log2 of the FFT points, over uniform, normal and image-like inputs with kernels of 15 to
   127 taps (exact: the float64 FFT path, whose own error is a billion times smaller).
@@ -100,6 +98,7 @@ def direct_rates(threads: int, quick: bool) -> tuple[dict, float]:
 
 
 def transform_table(quick: bool) -> dict:
+    from cconv._fft_plan import FFTPlan, phase_axes
     rng = np.random.default_rng(1)
     table = {}
     names = ["numpy"]
@@ -109,18 +108,22 @@ def transform_table(quick: bool) -> dict:
     except ImportError:
         print("# SciPy is not installed: only numpy.fft measured", file=sys.stderr)
     for name in names:
-        b = fft_backend(name)
+        lib = fft_backend(name)
         for dtype in (np.float32, np.float64):
             row = []
             for log2n in _method.FFT_LOG2_POINTS:
                 side = 2 ** (log2n // 2)
-                a = rng.random((side, side)).astype(dtype)
-                spec = b.rfft2(a, (side, side), 1)
-                forward = fastest(lambda: b.rfft2(a, (side, side), 1), samples=3 if quick else 5)
-                copy = fastest(lambda: spec.copy(), samples=3)
-                inverse = fastest(lambda: b.irfft2(spec.copy(), (side, side), 1),
-                                  samples=3 if quick else 5) - copy
-                row.append((forward + inverse) / 2 / (side * side * log2n))
+                x = rng.random((1, 1, 2 * (side - 2), 2 * (side - 2))).astype(dtype)
+                w = rng.random((1, 1, 3, 3)).astype(dtype)
+                g = resolve(x.shape, w.shape)
+                rows, cols = phase_axes(g)
+                plan = FFTPlan(rows, cols, side, side, side - 2, side - 2, 1, 1)
+                t = _method.plan_terms(g, plan, dtype, lib.name)
+                took = fastest(lambda: conv2d_fft(x, w, None, g, dtype=dtype, plan=plan,
+                                                  backend=lib), samples=3 if quick else 5)
+                per_item = (took - t["kernels"]) / t["items"]
+                transform = (per_item - t["spectra"] - t["gather"] - t["output"]) / 2
+                row.append(max(transform, 0.0) / (side * side * log2n))
             table[(name, np.dtype(dtype).name)] = tuple(row)
     return table
 
@@ -158,48 +161,20 @@ def elementwise(quick: bool) -> tuple[dict, dict, dict]:
     return mac, gather, output
 
 
-def fit_in_situ(quick: bool) -> tuple[dict, float]:
-    """(transform scale per dtype, seconds of overhead per work item), fitted on conv2d_fft."""
-    from cconv._fft_plan import FFTPlan, phase_axes
-    rng = np.random.default_rng(6)
-    lib = fft_backend()
-    scales, overheads = {}, []
-    sizes = (1024,) if quick else (1024, 2048)
-    for dtype in (np.float32, np.float64):
-        rows = []
-        for size in sizes:
-            for c, k in ((1, 31), (1, 15), (3, 31)):
-                x = rng.random((1, c, size, size)).astype(dtype)
-                w = rng.random((c, 1, k, k)).astype(dtype)
-                g = resolve(x.shape, w.shape, padding="same", groups=c)
-                r, cl = phase_axes(g)
-                for fft in (64, 128, 256, 512, 1024):
-                    tile = min(fft - k + 1, size)
-                    plan = FFTPlan(r, cl, fft, fft, tile, tile, 1, 1, 1)
-                    t = _method.plan_terms(g, plan, dtype, lib.name)
-                    meas = fastest(lambda: conv2d_fft(x, w, None, g, dtype=dtype, plan=plan,
-                                                      backend=lib), samples=3 if quick else 5)
-                    rest = t["kernels"] + t["items"] * (t["spectra"] + t["gather"]
-                                                        + t["output"])
-                    rows.append((t["items"] * t["transforms"], t["items"], meas - rest))
-        a = np.array([r[:2] for r in rows])
-        y = np.array([r[2] for r in rows])
-        (scale, overhead), *_ = np.linalg.lstsq(a, y, rcond=None)
-        scales[np.dtype(dtype).name] = max(float(scale), 0.5)
-        overheads.append(max(float(overhead), 0.0))
-    return scales, float(np.mean(overheads))
-
-
 def fft_thread_gain(threads: int) -> float:
+    """On 16 tiles of 512 x 512: enough work items for the threads."""
     if threads <= 1:
         return _method.FFT_THREAD_GAIN
+    from cconv._fft_plan import FFTPlan, phase_axes
     rng = np.random.default_rng(3)
-    x = rng.random((1, 1, 2048, 2048)).astype(np.float32)
+    x = rng.random((1, 1, 1928, 1928)).astype(np.float32)
     w = rng.random((1, 1, 31, 31)).astype(np.float32)
     g = resolve(x.shape, w.shape, padding="same")
-    t1 = fastest(lambda: conv2d_fft(x, w, None, g, dtype=np.float32, threads=1), samples=3)
-    tn = fastest(lambda: conv2d_fft(x, w, None, g, dtype=np.float32, threads=threads),
-                 samples=3)
+    rows, cols = phase_axes(g)
+    one = FFTPlan(rows, cols, 512, 512, 482, 482, 1, 1)
+    many = one._replace(workers=threads)
+    t1 = fastest(lambda: conv2d_fft(x, w, None, g, dtype=np.float32, plan=one), samples=5)
+    tn = fastest(lambda: conv2d_fft(x, w, None, g, dtype=np.float32, plan=many), samples=5)
     return (t1 / tn - 1) / (threads - 1)
 
 
@@ -260,14 +235,12 @@ def main(argv=None) -> None:
     load = OtherLoad().start()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rates, direct_gain = direct_rates(args.threads, args.quick)
-    table = transform_table(args.quick)
     mac, gather, output = elementwise(args.quick)
-    # The fit below needs the measured per-point constants in place.
+    # The transforms are measured in place, net of the per-point terms just measured.
     _method.SPECTRUM_S_PER_MAC, _method.GATHER_S_PER_POINT = mac, gather
-    _method.OUTPUT_S_PER_POINT, _method.FFT_S_PER_POINT_LOG = output, table
-    scales, overhead = fit_in_situ(args.quick)
-    table = {key: tuple(v * scales[key[1]] for v in row) for key, row in table.items()}
-    _method.FFT_S_PER_POINT_LOG, _method.ITEM_OVERHEAD_S = table, overhead
+    _method.OUTPUT_S_PER_POINT = output
+    table = transform_table(args.quick)
+    _method.FFT_S_PER_POINT_LOG = table
     fft_gain = fft_thread_gain(args.threads)
     _method.FFT_THREAD_GAIN = fft_gain
     _method.DIRECT_MACS_PER_S, _method.DIRECT_THREAD_GAIN = rates, direct_gain
@@ -291,9 +264,6 @@ def main(argv=None) -> None:
     print(f"GATHER_S_PER_POINT = {{{', '.join(f'{k!r}: {v:.3g}' for k, v in gather.items())}}}")
     print(f"OUTPUT_S_PER_POINT = {{{', '.join(f'{k!r}: {v:.3g}' for k, v in output.items())}}}")
     print(f"FFT_THREAD_GAIN = {fft_gain:.2f}")
-    print(f"ITEM_OVERHEAD_S = {overhead:.3g}")
-    print(f"# transforms in place / alone: "
-          f"{', '.join(f'{k} {v:.2f}' for k, v in scales.items())} (already in the table)")
     print(f"FLOAT32_ERROR_PER_LOG2 = {error:.3g}")
     check_model(args.threads)
     share = load.share()

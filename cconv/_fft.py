@@ -163,8 +163,7 @@ class _FFTConvolution:
         kernels = phase_kernels(w, geom)
         o, depth = kernels.shape[:2]
         # Conjugate spectra: the products are then correlations, as conv2d computes.
-        spectra = np.conj(backend.rfft2(kernels, (plan.fft_h, plan.fft_w),
-                                        plan.fft_workers * plan.workers))
+        spectra = np.conj(backend.rfft2(kernels, (plan.fft_h, plan.fft_w), 1))
         self.complex = np.dtype(np.complex64 if dtype == np.float32 and backend.keeps_float32
                                 else np.complex128)
         # (groups, filters per group, depth, fft_h, fft_w // 2 + 1)
@@ -229,13 +228,12 @@ class _FFTConvolution:
         zero_windows = self.zeros.zero_windows(gathered, (i0, rows, row_maps),
                                                (j0, cols, col_maps))
         spectrum = buffers.spectrum[:nb]
-        self.backend.forward_into(block.reshape(nb, -1, plan.fft_h, plan.fft_w), spectrum,
-                                  plan.fft_workers)
+        self.backend.forward_into(block.reshape(nb, -1, plan.fft_h, plan.fft_w), spectrum, 1)
         product = self.multiply(spectrum.reshape(nb, self.groups, -1, *spectrum.shape[-2:]),
                                 buffers, nb)
         result = buffers.result[:nb]
         self.backend.inverse_into(product.reshape(nb, g.out_channels, *product.shape[-2:]),
-                                  result, plan.fft_workers)
+                                  result, 1)
         tile = self.out[n0:n1, :, i0:i0 + rows, j0:j0 + cols]
         np.copyto(tile, result[..., :rows, :cols], casting="same_kind")
         if self.border_value is not None:

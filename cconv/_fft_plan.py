@@ -54,8 +54,9 @@ class FFTPlan(NamedTuple):
     tile_h: int  # output rows of a tile: fft_h - rows.kernel + 1, at most the output height
     tile_w: int
     batch_chunk: int  # images per work item
-    workers: int  # threads over work items (each transforms with one thread)
-    fft_workers: int  # threads inside each transform (when there are fewer items than threads)
+    # Threads over the work items, each transforming with one thread: pocketfft's own threads
+    # made one big transform no faster on the development machine.
+    workers: int
 
     @property
     def phase_channels(self) -> int:

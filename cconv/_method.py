@@ -16,6 +16,7 @@ the tests hold the direct path to (relative to the sum of |input| x |weight| ove
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -40,8 +41,9 @@ DIRECT_MACS_PER_S = {
     ('float64', 'dense'): 2.63e+10,
 }
 DIRECT_THREAD_GAIN = 0.74  # each thread after the first adds this much of one thread's speed
-# FFT path: seconds per point per log2(points) of a real 2-D transform of n points, by library
-# and dtype, at log2(n) = 10, 12, ..., 22 (interpolated between, held beyond).
+# FFT path: seconds per point per log2(points) of a real 2-D transform of n points as the FFT
+# path runs it (in place, with Python's share of a work item), by library and dtype, at
+# log2(n) = 10, 12, ..., 22 (interpolated between, held beyond).
 FFT_LOG2_POINTS = (10, 12, 14, 16, 18, 20, 22)
 FFT_S_PER_POINT_LOG = {
     ('scipy', 'float32'): (1.68e-09, 5.6e-10, 3.14e-10, 2.03e-10, 1.96e-10, 2.35e-10, 3.27e-10),
@@ -55,7 +57,6 @@ SPECTRUM_S_PER_MAC = {'float32': 5.48e-10, 'float64': 2.12e-09}
 GATHER_S_PER_POINT = {'float32': 1.62e-10, 'float64': 4.93e-10}
 OUTPUT_S_PER_POINT = {'float32': 4.86e-10, 'float64': 2.17e-09}
 FFT_THREAD_GAIN = 0.29  # each thread after the first, over work items
-ITEM_OVERHEAD_S = 45e-6  # Python's share of one work item (its calls into NumPy and SciPy)
 # Largest relative error of the float32 FFT path (|fft - exact| / sum of |x| |w| over the
 # window) per log2 of the FFT points, over the calibration's data.
 FLOAT32_ERROR_PER_LOG2 = 1.37e-07
@@ -115,7 +116,8 @@ def _item_bytes(geom: Geometry, plan_shape, depth_channels: int, images: int, it
 def plan_terms(geom: Geometry, plan: FFTPlan, dtype, backend_name: str) -> dict:
     """The parts of the FFT path's one-thread time with this tiling, in seconds: "kernels" (the
     kernel spectra, once), and per work item "transforms", "spectra" (the products), "gather",
-    "output" and "overhead" (Python's share), with "items", the number of work items."""
+    "output", with "items", the number of work items.  (Python's share of an item is in the
+    transforms' constants, which are measured in place.)"""
     g = geom
     name = np.dtype(dtype).name
     channels = g.in_channels * plan.phase_channels
@@ -137,26 +139,19 @@ def plan_terms(geom: Geometry, plan: FFTPlan, dtype, backend_name: str) -> dict:
         "gather": images * channels * block * GATHER_S_PER_POINT[name],
         "output": (g.batch * g.out_channels * g.out_height * g.out_width
                    * OUTPUT_S_PER_POINT[name] / items),
-        "overhead": ITEM_OVERHEAD_S,
     }
 
 
 def plan_seconds(geom: Geometry, plan: FFTPlan, dtype, threads: int, backend_name: str
                  ) -> float:
-    """The FFT path's estimated time with this tiling at `threads` threads: work items shared
-    out over the threads, or, for a single item, its transforms on scipy.fft's workers."""
+    """The FFT path's estimated time with this tiling at `threads` threads: the work items
+    shared out over them, in waves (a lone item runs on one thread)."""
     t = plan_terms(geom, plan, dtype, backend_name)
     items = t["items"]
-    per_item = t["transforms"] + t["spectra"] + t["gather"] + t["output"] + t["overhead"]
+    per_item = t["transforms"] + t["spectra"] + t["gather"] + t["output"]
     workers = min(threads, items)
-    if workers > 1:
-        waves = -(-items // workers)
-        work = waves * per_item * workers / _thread_speedup(workers, FFT_THREAD_GAIN)
-    else:
-        work = items * per_item
-        if threads > 1 and backend_name == "scipy":
-            work -= items * t["transforms"] * (1 - 1 / _thread_speedup(threads, FFT_THREAD_GAIN))
-    return t["kernels"] + work
+    waves = -(-items // workers)
+    return t["kernels"] + waves * per_item * workers / _thread_speedup(workers, FFT_THREAD_GAIN)
 
 
 def _lengths(out: int, kernel: int) -> list[tuple[int, int]]:
@@ -191,8 +186,16 @@ def preferred_backend(dtype) -> Backend:
 
 def fft_plan(geom: Geometry, dtype, threads: int, backend: Backend) -> FFTPlan:
     """The tiling with the lowest estimated time whose memory fits the limits above (or the
-    smallest tiles, when none does)."""
+    smallest tiles, when none does), with its work items on `threads` threads."""
     return _best_plan(geom, np.dtype(dtype).name, max(int(threads), 1), backend)[0]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (not OMP_NUM_THREADS: see _search_plan)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return max(os.cpu_count() or 1, 1)
 
 
 # The best plans found, by (geometry, dtype name, threads, library name): a video's frames or a
@@ -217,10 +220,13 @@ def _best_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
 
 def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
                  ) -> tuple[FFTPlan, float]:
-    """The tiling is chosen by its one-thread time, so that it, and with it every rounding, is
-    the same at any thread count (the threads only share out its work items)."""
+    """The tiling is chosen by its time on all the cores this process may use, whatever the
+    call's thread count, so that it, and with it every rounding, is the same at any thread
+    count (the threads only share out its work items), while it still has work items enough
+    for every core."""
     g = geom
     dtype = np.dtype(dtype_name)
+    cores = usable_cores()
     rows, cols = phase_axes(g)
     itemsize = dtype.itemsize if backend.keeps_float32 else 8
     channels = g.in_channels * len(rows.phases) * len(cols.phases)
@@ -236,17 +242,14 @@ def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
                 chunk = -(-chunk // 2)
             fits = spectra <= SPECTRA_BYTES and _item_bytes(
                 g, (fft_h, fft_w), channels, chunk, itemsize) <= ITEM_BYTES
-            plan = FFTPlan(rows, cols, fft_h, fft_w, tile_h, tile_w, chunk, 1, 1)
-            seconds = plan_seconds(g, plan, dtype, 1, backend.name)
+            plan = FFTPlan(rows, cols, fft_h, fft_w, tile_h, tile_w, chunk, 1)
+            seconds = plan_seconds(g, plan, dtype, cores, backend.name)
             if fits and (best is None or seconds < best[1]):
                 best = (plan, seconds)
             if fallback is None or fft_h * fft_w < fallback[0].fft_h * fallback[0].fft_w:
                 fallback = (plan, seconds)
     plan = (best if best is not None else fallback)[0]
-    items = len(work_items(g, plan))
-    workers = min(threads, items)
-    plan = plan._replace(workers=workers, fft_workers=threads if workers <= 1 and
-                         backend.name == "scipy" else 1)
+    plan = plan._replace(workers=min(threads, len(work_items(g, plan))))
     return plan, plan_seconds(g, plan, dtype, threads, backend.name)
 
 

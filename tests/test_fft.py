@@ -48,7 +48,7 @@ def _small_tiles(geom, tile=13, batch_chunk=1, workers=1):
     fft_h = next_fast_len(tile + rows.kernel - 1)
     fft_w = next_fast_len(tile + cols.kernel - 1)
     return FFTPlan(rows, cols, fft_h, fft_w, min(fft_h - rows.kernel + 1, geom.out_height),
-                   min(fft_w - cols.kernel + 1, geom.out_width), batch_chunk, workers, 1)
+                   min(fft_w - cols.kernel + 1, geom.out_width), batch_chunk, workers)
 
 
 # ---------------------------------------------------------------- every configuration
