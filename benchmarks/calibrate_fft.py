@@ -15,11 +15,12 @@ What each constant comes from:
   15x15 and 31x31 kernels ("depth1": filters one kernel deep, as in one-channel and depthwise
   layers) and on 16 -> 16 channels of 128 x 128 with 7x7 and 11x11 kernels ("dense"), at one
   thread: multiply-adds per second, the *fastest* of the kernel sizes (so the model never
-  underestimates the direct path).  DIRECT_THREAD_GAIN: the same at `--threads` threads.
+  underestimates the direct path).  DIRECT_THREAD_GAIN: the least gain of the float32 probes at
+  `--threads` threads (each thread gain from samples taken while no other process runs).
 - FFT_S_PER_POINT_LOG: a transform of an n-point square as the FFT path runs it, per point and
-  per log2(n), for every FFT library installed: conv2d_fft on a one-channel picture of four
-  tiles of that size (3x3 kernel), the time per tile less the products, gathering and writing,
-  halved (a forward and an inverse transform per tile).  Measured in place, a transform is
+  per log2(n), for every FFT library installed: conv2d_fft on one-channel pictures of 2 x 2 and
+  4 x 4 tiles of that size (1 and 2 x 2 for the largest; 3x3 kernel), the cost of one more tile
+  less its products, gathering and writing, halved (a forward and an inverse transform).  Measured in place, a transform is
   slower than alone when its arrays leave the caches (2x at 2**20 points), and small tiles carry
   the Python work of an item.
 - SPECTRUM_S_PER_MAC: a complex multiply-add of two spectra, per element.
@@ -70,6 +71,27 @@ def fastest(fn, samples=7, min_sample_s=0.02) -> float:
     return best
 
 
+def others_busy(seconds=0.2) -> float:
+    """Share of the machine that other processes used over the next `seconds`."""
+    load = OtherLoad().start()
+    time.sleep(seconds)
+    return load.share() or 0.0
+
+
+def thread_gain(one, many, threads: int, rounds: int = 8) -> float:
+    """(speed at `threads` threads / speed at one - 1) / (threads - 1), each time the fastest
+    sample taken while no other process runs: a build or test run that takes a core for a
+    moment would make the threads look useless.  Up to `rounds` tries of a few seconds."""
+    best_one = best_many = math.inf
+    for _ in range(rounds):
+        start = time.perf_counter()
+        while others_busy() > 0.05 and time.perf_counter() - start < 30:
+            pass
+        best_one = min(best_one, fastest(one, samples=3))
+        best_many = min(best_many, fastest(many, samples=3))
+    return (best_one / best_many - 1) / (threads - 1)
+
+
 def direct_rates(threads: int, quick: bool) -> tuple[dict, float]:
     rng = np.random.default_rng(0)
     rates, gains = {}, []
@@ -89,10 +111,11 @@ def direct_rates(threads: int, quick: bool) -> tuple[dict, float]:
                 t1 = fastest(lambda: cconv.conv2d(x, w, padding="same", method="direct",
                                                   threads=1), samples=3 if quick else 5)
                 best = max(best, macs / t1)
-                if threads > 1:
-                    tn = fastest(lambda: cconv.conv2d(x, w, padding="same", method="direct",
-                                                      threads=threads), samples=3 if quick else 5)
-                    gains.append((t1 / tn - 1) / (threads - 1))
+                if threads > 1 and dtype == np.float32:
+                    gains.append(thread_gain(
+                        lambda: cconv.conv2d(x, w, padding="same", method="direct", threads=1),
+                        lambda: cconv.conv2d(x, w, padding="same", method="direct",
+                                             threads=threads), threads, 2 if quick else 4))
             rates[(np.dtype(dtype).name, kind)] = best
     return rates, (min(gains) if gains else _method.DIRECT_THREAD_GAIN)
 
@@ -101,6 +124,7 @@ def transform_table(quick: bool) -> dict:
     from cconv._fft_plan import FFTPlan, phase_axes
     rng = np.random.default_rng(1)
     table = {}
+    once = []
     names = ["numpy"]
     try:
         fft_backend("scipy")
@@ -113,19 +137,52 @@ def transform_table(quick: bool) -> dict:
             row = []
             for log2n in _method.FFT_LOG2_POINTS:
                 side = 2 ** (log2n // 2)
-                x = rng.random((1, 1, 2 * (side - 2), 2 * (side - 2))).astype(dtype)
                 w = rng.random((1, 1, 3, 3)).astype(dtype)
-                g = resolve(x.shape, w.shape)
-                rows, cols = phase_axes(g)
-                plan = FFTPlan(rows, cols, side, side, side - 2, side - 2, 1, 1)
-                t = _method.plan_terms(g, plan, dtype, lib.name)
-                took = fastest(lambda: conv2d_fft(x, w, None, g, dtype=dtype, plan=plan,
-                                                  backend=lib), samples=3 if quick else 5)
-                per_item = (took - t["kernels"]) / t["items"]
+                took = {}
+                # The cost of one more tile: pictures of m x m and 2m x 2m tiles, so that what
+                # a call costs once (its buffers' first touch, the kernel's spectrum) cancels.
+                for tiles in (1, 2) if log2n > 18 else (2, 4):
+                    x = rng.random((1, 1, tiles * (side - 2), tiles * (side - 2))).astype(dtype)
+                    g = resolve(x.shape, w.shape)
+                    rows, cols = phase_axes(g)
+                    plan = FFTPlan(rows, cols, side, side, side - 2, side - 2, 1, 1)
+                    took[tiles * tiles] = fastest(
+                        lambda: conv2d_fft(x, w, None, g, dtype=dtype, plan=plan, backend=lib),
+                        samples=3 if quick else 5)
+                (few, t_few), (many, t_many) = sorted(took.items())
+                per_item = (t_many - t_few) / (many - few)
+                t = _method.plan_terms(g, plan, dtype, lib.name)  # per item of the larger
                 transform = (per_item - t["spectra"] - t["gather"] - t["output"]) / 2
                 row.append(max(transform, 0.0) / (side * side * log2n))
+                # What is left of the smaller call is what a call costs once.
+                once.append((side * side, t_few - few * per_item - t["kernels"], dtype))
             table[(name, np.dtype(dtype).name)] = tuple(row)
-    return table
+    return table, once
+
+
+def fit_call(once) -> tuple[float, float]:
+    """CALL_S + CALL_S_PER_BYTE * (bytes of a thread's buffers): least squares over what each
+    probe's smaller call cost beyond its tiles, non-negative."""
+    from cconv._fft_plan import FFTPlan, phase_axes
+    rows = []
+    for points, cost, dtype in once:
+        side = int(round(points ** 0.5))
+        g = resolve((1, 1, side, side), (1, 1, 3, 3))
+        r, c = phase_axes(g)
+        plan = FFTPlan(r, c, side, side, side - 2, side - 2, 1, 1)
+        saved = _method.CALL_S, _method.CALL_S_PER_BYTE
+        _method.CALL_S, _method.CALL_S_PER_BYTE = 0.0, 1.0
+        buffers = _method.plan_terms(g, plan, dtype, "scipy")["call"]
+        _method.CALL_S, _method.CALL_S_PER_BYTE = saved
+        rows.append((1.0, buffers, cost))
+    a = np.array([r[:2] for r in rows])
+    y = np.array([r[2] for r in rows])
+    (c0, c1), *_ = np.linalg.lstsq(a, y, rcond=None)
+    if c1 < 0:
+        c0, c1 = float(max(np.mean(y), 0.0)), 0.0
+    if c0 < 0:
+        c0, c1 = 0.0, float(max(np.dot(a[:, 1], y) / np.dot(a[:, 1], a[:, 1]), 0.0))
+    return float(c0), float(c1)
 
 
 def elementwise(quick: bool) -> tuple[dict, dict, dict]:
@@ -173,9 +230,8 @@ def fft_thread_gain(threads: int) -> float:
     rows, cols = phase_axes(g)
     one = FFTPlan(rows, cols, 512, 512, 482, 482, 1, 1)
     many = one._replace(workers=threads)
-    t1 = fastest(lambda: conv2d_fft(x, w, None, g, dtype=np.float32, plan=one), samples=5)
-    tn = fastest(lambda: conv2d_fft(x, w, None, g, dtype=np.float32, plan=many), samples=5)
-    return (t1 / tn - 1) / (threads - 1)
+    return thread_gain(lambda: conv2d_fft(x, w, None, g, dtype=np.float32, plan=one),
+                       lambda: conv2d_fft(x, w, None, g, dtype=np.float32, plan=many), threads)
 
 
 def float32_error(quick: bool) -> float:
@@ -239,8 +295,10 @@ def main(argv=None) -> None:
     # The transforms are measured in place, net of the per-point terms just measured.
     _method.SPECTRUM_S_PER_MAC, _method.GATHER_S_PER_POINT = mac, gather
     _method.OUTPUT_S_PER_POINT = output
-    table = transform_table(args.quick)
+    table, once = transform_table(args.quick)
     _method.FFT_S_PER_POINT_LOG = table
+    call_s, call_s_per_byte = fit_call(once)
+    _method.CALL_S, _method.CALL_S_PER_BYTE = call_s, call_s_per_byte
     fft_gain = fft_thread_gain(args.threads)
     _method.FFT_THREAD_GAIN = fft_gain
     _method.DIRECT_MACS_PER_S, _method.DIRECT_THREAD_GAIN = rates, direct_gain
@@ -264,6 +322,8 @@ def main(argv=None) -> None:
     print(f"GATHER_S_PER_POINT = {{{', '.join(f'{k!r}: {v:.3g}' for k, v in gather.items())}}}")
     print(f"OUTPUT_S_PER_POINT = {{{', '.join(f'{k!r}: {v:.3g}' for k, v in output.items())}}}")
     print(f"FFT_THREAD_GAIN = {fft_gain:.2f}")
+    print(f"CALL_S = {call_s:.3g}")
+    print(f"CALL_S_PER_BYTE = {call_s_per_byte:.3g}")
     print(f"FLOAT32_ERROR_PER_LOG2 = {error:.3g}")
     check_model(args.threads)
     share = load.share()

@@ -10,6 +10,7 @@ SciPy, ``numpy.fft`` does the same work, in float64 on NumPy 1.x.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import NamedTuple
 
 import numpy as np
@@ -100,6 +101,21 @@ def _numpy_backend() -> Backend:
 
     keeps = np.fft.rfft2(np.zeros((2, 2), np.float32)).dtype == np.complex64
     return Backend("numpy", rfft2, irfft2, keeps, *_copying_into(rfft2, irfft2))
+
+
+def installed() -> tuple[str, ...]:
+    """The FFT libraries installed, without importing them (importing SciPy takes a third of a
+    second, which a call that will not take the FFT should not pay)."""
+    try:
+        found = importlib.util.find_spec("scipy") is not None
+    except (ImportError, ValueError):
+        found = False
+    return ("scipy", "numpy") if found else ("numpy",)
+
+
+def keeps_float32(name: str) -> bool:
+    """Whether a library transforms float32 in float32 (NumPy does from 2.0 on)."""
+    return name == "scipy" or int(np.__version__.split(".")[0]) >= 2
 
 
 # The libraries found, by requested name; plain dict operations are atomic, so this cache (and the

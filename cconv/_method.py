@@ -21,45 +21,50 @@ import os
 import numpy as np
 
 from ._args import Geometry
-from ._fft_backend import Backend, backend as fft_backend, next_fast_len
+from ._fft_backend import Backend, backend as fft_backend, installed, keeps_float32, next_fast_len
 from ._fft_plan import FFTPlan, phase_axes, work_items
 
 METHODS = ("auto", "direct", "fft")
 
 # ---------------------------------------------------------------- calibrated constants
-# Measured by benchmarks/calibrate_fft.py on the development machine (2-core AMD EPYC virtual
-# machine, Zen 4 class, AVX-512 path; Python 3.11, NumPy 2.4.6, SciPy 1.17.1), medians of
-# interleaved samples.  See that script for what each probe runs.
+# Measured by benchmarks/calibrate_fft.py on the development machine on 2026-12-02 00:12 UTC
+# (2-core AMD EPYC virtual machine, Zen 4 class, AVX-512 path; Python 3.11, NumPy 2.4.6, SciPy
+# 1.17.1), each the fastest of several samples; the thread gains from samples taken while no other
+# process ran (other sessions' builds and tests shared the machine).  See that script for what
+# each probe runs.
 #
 # Direct path: multiply-adds per second at one thread, by dtype and kind of layer ("depth1":
 # filters of depth 1, i.e. one-channel images and depthwise layers; "dense": deeper filters),
 # and the speedup of its second thread.
 DIRECT_MACS_PER_S = {
-    ('float32', 'depth1'): 3.25e+10,
-    ('float32', 'dense'): 5.38e+10,
-    ('float64', 'depth1'): 1.38e+10,
-    ('float64', 'dense'): 2.63e+10,
+    ('float32', 'depth1'): 3.13e+10,
+    ('float32', 'dense'): 5.61e+10,
+    ('float64', 'depth1'): 1.6e+10,
+    ('float64', 'dense'): 2.81e+10,
 }
-DIRECT_THREAD_GAIN = 0.74  # each thread after the first adds this much of one thread's speed
+DIRECT_THREAD_GAIN = 0.93  # each thread after the first adds this much of one thread's speed
 # FFT path: seconds per point per log2(points) of a real 2-D transform of n points as the FFT
 # path runs it (in place, with Python's share of a work item), by library and dtype, at
 # log2(n) = 10, 12, ..., 22 (interpolated between, held beyond).
 FFT_LOG2_POINTS = (10, 12, 14, 16, 18, 20, 22)
 FFT_S_PER_POINT_LOG = {
-    ('scipy', 'float32'): (1.68e-09, 5.6e-10, 3.14e-10, 2.03e-10, 1.96e-10, 2.35e-10, 3.27e-10),
-    ('scipy', 'float64'): (1.18e-09, 4.24e-10, 2.69e-10, 2.19e-10, 2.18e-10, 4.34e-10, 6.34e-10),
-    ('numpy', 'float32'): (2.46e-09, 7.63e-10, 3.5e-10, 2.9e-10, 2.86e-10, 3.9e-10, 4.36e-10),
-    ('numpy', 'float64'): (2.01e-09, 7.45e-10, 3.84e-10, 2.94e-10, 3.1e-10, 3.97e-10, 4.47e-10),
+    ('scipy', 'float32'): (5.23e-09, 9.08e-10, 3.63e-10, 3.12e-10, 2.39e-10, 1.72e-10, 2.08e-10),
+    ('scipy', 'float64'): (3.64e-09, 9.61e-10, 4.05e-10, 3.87e-10, 2.87e-10, 3.02e-10, 3.54e-10),
+    ('numpy', 'float32'): (5.11e-09, 1.28e-09, 5.02e-10, 4.03e-10, 3.56e-10, 4.1e-10, 4.8e-10),
+    ('numpy', 'float64'): (4.92e-09, 1.19e-09, 4.64e-10, 2.99e-10, 3.07e-10, 4.16e-10, 5.11e-10),
 }
 # Seconds per complex multiply-add of the spectra, per element gathered into a block, and per
 # output pixel written (with its output stage), by dtype.
-SPECTRUM_S_PER_MAC = {'float32': 5.48e-10, 'float64': 2.12e-09}
-GATHER_S_PER_POINT = {'float32': 1.62e-10, 'float64': 4.93e-10}
-OUTPUT_S_PER_POINT = {'float32': 4.86e-10, 'float64': 2.17e-09}
-FFT_THREAD_GAIN = 0.29  # each thread after the first, over work items
+SPECTRUM_S_PER_MAC = {'float32': 4.86e-10, 'float64': 1.31e-09}
+GATHER_S_PER_POINT = {'float32': 1.31e-10, 'float64': 1.96e-10}
+OUTPUT_S_PER_POINT = {'float32': 4.06e-10, 'float64': 1.09e-09}
+FFT_THREAD_GAIN = 0.42  # each thread after the first, over work items
+# Once per call: setting up, and the first touch of a thread's buffers, per byte of them.
+CALL_S = 0.0
+CALL_S_PER_BYTE = 0.0
 # Largest relative error of the float32 FFT path (|fft - exact| / sum of |x| |w| over the
 # window) per log2 of the FFT points, over the calibration's data.
-FLOAT32_ERROR_PER_LOG2 = 1.37e-07
+FLOAT32_ERROR_PER_LOG2 = 1.43e-07
 
 # ---------------------------------------------------------------- choices
 # "auto" takes the FFT only when its estimate times this is below the direct path's.
@@ -114,10 +119,11 @@ def _item_bytes(geom: Geometry, plan_shape, depth_channels: int, images: int, it
 
 
 def plan_terms(geom: Geometry, plan: FFTPlan, dtype, backend_name: str) -> dict:
-    """The parts of the FFT path's one-thread time with this tiling, in seconds: "kernels" (the
-    kernel spectra, once), and per work item "transforms", "spectra" (the products), "gather",
-    "output", with "items", the number of work items.  (Python's share of an item is in the
-    transforms' constants, which are measured in place.)"""
+    """The parts of the FFT path's one-thread time with this tiling, in seconds: once per call
+    "kernels" (the kernel spectra) and "call" (setting up, and the first touch of each thread's
+    buffers), and per work item "transforms", "spectra" (the products), "gather", "output",
+    with "items", the number of work items.  (Python's share of an item is in the transforms'
+    constants, which are measured in place.)"""
     g = geom
     name = np.dtype(dtype).name
     channels = g.in_channels * plan.phase_channels
@@ -130,8 +136,11 @@ def plan_terms(geom: Geometry, plan: FFTPlan, dtype, backend_name: str) -> dict:
     block = (min(fft_h, g.out_height + plan.rows.kernel - 1) *
              min(fft_w, g.out_width + plan.cols.kernel - 1))
     images = g.batch / chunks
+    buffers = _item_bytes(g, (fft_h, fft_w), channels, plan.batch_chunk,
+                          np.dtype(dtype).itemsize)
     return {
         "kernels": g.out_channels * depth * transform_seconds(points, backend_name, "float64"),
+        "call": CALL_S + CALL_S_PER_BYTE * buffers,
         "items": items,
         "transforms": images * (channels + g.out_channels) * transform_seconds(
             points, backend_name, name),
@@ -151,7 +160,8 @@ def plan_seconds(geom: Geometry, plan: FFTPlan, dtype, threads: int, backend_nam
     per_item = t["transforms"] + t["spectra"] + t["gather"] + t["output"]
     workers = min(threads, items)
     waves = -(-items // workers)
-    return t["kernels"] + waves * per_item * workers / _thread_speedup(workers, FFT_THREAD_GAIN)
+    return (t["kernels"] + t["call"]
+            + waves * per_item * workers / _thread_speedup(workers, FFT_THREAD_GAIN))
 
 
 def _lengths(out: int, kernel: int) -> list[tuple[int, int]]:
@@ -173,21 +183,30 @@ def _lengths(out: int, kernel: int) -> list[tuple[int, int]]:
     return sorted(candidates)
 
 
-def preferred_backend(dtype) -> Backend:
-    """scipy.fft when it is installed and the calibration found it faster for this dtype, else
-    numpy.fft.  (Imports SciPy on first use: only calls that may take the FFT get here.)"""
+def preferred_library(dtype) -> str:
+    """"scipy" when SciPy is installed and the calibration found scipy.fft faster for this
+    dtype, else "numpy" (without importing SciPy)."""
     name = np.dtype(dtype).name
-    lib = fft_backend()
-    if lib.name == "scipy" and sum(FFT_S_PER_POINT_LOG[("scipy", name)]) > sum(
+    if "scipy" in installed() and sum(FFT_S_PER_POINT_LOG[("scipy", name)]) <= sum(
             FFT_S_PER_POINT_LOG[("numpy", name)]):
+        return "scipy"
+    return "numpy"
+
+
+def preferred_backend(dtype) -> Backend:
+    """The preferred library's transforms (imports SciPy on first use: only calls that take the
+    FFT get here)."""
+    try:
+        return fft_backend(preferred_library(dtype))
+    except ImportError:  # found but broken
         return fft_backend("numpy")
-    return lib
 
 
 def fft_plan(geom: Geometry, dtype, threads: int, backend: Backend) -> FFTPlan:
     """The tiling with the lowest estimated time whose memory fits the limits above (or the
     smallest tiles, when none does), with its work items on `threads` threads."""
-    return _best_plan(geom, np.dtype(dtype).name, max(int(threads), 1), backend)[0]
+    return _best_plan(geom, np.dtype(dtype).name, max(int(threads), 1), backend.name,
+                      backend.keeps_float32)[0]
 
 
 def usable_cores() -> int:
@@ -205,20 +224,20 @@ _PLANS: dict = {}
 _PLANS_MAX = 256
 
 
-def _best_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
+def _best_plan(geom: Geometry, dtype_name: str, threads: int, library: str, keeps: bool
                ) -> tuple[FFTPlan, float]:
-    """(plan, estimated seconds), cached."""
-    key = (geom, dtype_name, threads, backend.name)
+    """(plan, estimated seconds) with this FFT library (which keeps float32 or not), cached."""
+    key = (geom, dtype_name, threads, library, keeps)
     found = _PLANS.get(key)
     if found is None:
-        found = _search_plan(geom, dtype_name, threads, backend)
+        found = _search_plan(geom, dtype_name, threads, library, keeps)
         if len(_PLANS) >= _PLANS_MAX:
             _PLANS.clear()
         _PLANS[key] = found
     return found
 
 
-def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
+def _search_plan(geom: Geometry, dtype_name: str, threads: int, library: str, keeps: bool
                  ) -> tuple[FFTPlan, float]:
     """The tiling is chosen by its time on all the cores this process may use, whatever the
     call's thread count, so that it, and with it every rounding, is the same at any thread
@@ -228,7 +247,7 @@ def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
     dtype = np.dtype(dtype_name)
     cores = usable_cores()
     rows, cols = phase_axes(g)
-    itemsize = dtype.itemsize if backend.keeps_float32 else 8
+    itemsize = dtype.itemsize if keeps else 8
     channels = g.in_channels * len(rows.phases) * len(cols.phases)
     depth = max(channels // g.groups, 1)
     best = None
@@ -243,14 +262,14 @@ def _search_plan(geom: Geometry, dtype_name: str, threads: int, backend: Backend
             fits = spectra <= SPECTRA_BYTES and _item_bytes(
                 g, (fft_h, fft_w), channels, chunk, itemsize) <= ITEM_BYTES
             plan = FFTPlan(rows, cols, fft_h, fft_w, tile_h, tile_w, chunk, 1)
-            seconds = plan_seconds(g, plan, dtype, cores, backend.name)
+            seconds = plan_seconds(g, plan, dtype, cores, library)
             if fits and (best is None or seconds < best[1]):
                 best = (plan, seconds)
             if fallback is None or fft_h * fft_w < fallback[0].fft_h * fallback[0].fft_w:
                 fallback = (plan, seconds)
     plan = (best if best is not None else fallback)[0]
     plan = plan._replace(workers=min(threads, len(work_items(g, plan))))
-    return plan, plan_seconds(g, plan, dtype, threads, backend.name)
+    return plan, plan_seconds(g, plan, dtype, threads, library)
 
 
 def fft_error(plan: FFTPlan, dtype) -> float:
@@ -261,22 +280,36 @@ def fft_error(plan: FFTPlan, dtype) -> float:
     return FLOAT32_ERROR_PER_LOG2 * log2n
 
 
+def fft_lower_bound(geom: Geometry, dtype) -> float:
+    """Seconds the FFT path takes at least, however it tiles: writing every output pixel, and
+    per frequency bin (at least half as many as output pixels per map) a product for every
+    filter and channel of its depth.  Against the direct path's kernel-sized work per output,
+    this alone rules out small kernels and deep 3x3 layers."""
+    g = geom
+    name = np.dtype(dtype).name
+    outputs = g.batch * g.out_channels * g.out_height * g.out_width
+    depth = g.in_channels // g.groups
+    return outputs * (OUTPUT_S_PER_POINT[name] + depth / 2 * SPECTRUM_S_PER_MAC[name])
+
+
 def choose(geom: Geometry, dtype, threads: int, backend: Backend | None = None) -> str:
     """"direct" or "fft" for method="auto", from the shapes alone (see spreads_safely for the
-    data).  `backend`: the FFT library, by default preferred_backend's."""
+    data).  `backend`: the FFT library, by default the preferred one (SciPy is not imported
+    for this: only for a call that takes the FFT)."""
     g = geom
     dtype = np.dtype(dtype)
     if 0 in g.out_shape or g.in_channels == 0:
         return "direct"
     direct = direct_seconds(g, dtype, threads)
-    # A cheap bound first: the FFT path at least writes every output pixel and transforms
-    # every output feature map back, so small kernels end here, in a microsecond.
-    outputs = g.batch * g.out_channels * g.out_height * g.out_width
-    if direct < SAFETY * outputs * OUTPUT_S_PER_POINT[dtype.name]:
+    # A cheap bound first, in a microsecond.
+    if direct < SAFETY * fft_lower_bound(g, dtype) / _thread_speedup(threads, FFT_THREAD_GAIN):
         return "direct"
     if backend is None:
-        backend = preferred_backend(dtype)
-    plan, seconds = _best_plan(g, dtype.name, max(threads, 1), backend)
+        library = preferred_library(dtype)
+        keeps = keeps_float32(library)
+    else:
+        library, keeps = backend.name, backend.keeps_float32
+    plan, seconds = _best_plan(g, dtype.name, max(threads, 1), library, keeps)
     if SAFETY * seconds >= direct:
         return "direct"
     if fft_error(plan, dtype) * ERROR_MARGIN > TOLERANCE[dtype.name]:
