@@ -1,4 +1,5 @@
 # Type stubs for cconv's public API (the runtime code is in _conv.py and _config.py).
+from collections.abc import Sequence
 from typing import Any, Literal, SupportsIndex, TypedDict, TypeVar, overload
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = [
     "avg_pool2d_backward",
     "adaptive_avg_pool2d_backward",
     "pool2d_output_shape",
+    "pad",
+    "fold_batchnorm",
     "get_config",
     "show_config",
     "__version__",
@@ -109,7 +112,26 @@ def conv2d_output_shape(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...
+def pad(
+    input: npt.ArrayLike,
+    pad: Sequence[_Int],
+    mode: Literal["constant", "zeros", "reflect", "replicate", "circular", "symmetric"] = "constant",
+    value: float = 0.0,
+    *,
+    data_format: _DataFormat = "NCHW",
+) -> npt.NDArray[Any]: ...
+def fold_batchnorm(
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None,
+    gamma: npt.ArrayLike | None,
+    beta: npt.ArrayLike | None,
+    running_mean: npt.ArrayLike,
+    running_var: npt.ArrayLike,
+    eps: float = 1e-5,
+) -> tuple[_FloatArray, _FloatArray]: ...
 def get_config() -> _Config: ...
 def show_config() -> None: ...
 
@@ -131,6 +153,7 @@ def conv_transpose2d(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -146,6 +169,7 @@ def conv_transpose2d(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
@@ -159,6 +183,7 @@ def conv_transpose2d_output_shape(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...
 @overload
 def conv2d_input(
@@ -170,6 +195,7 @@ def conv2d_input(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -183,6 +209,7 @@ def conv2d_input(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
@@ -196,6 +223,7 @@ def conv2d_weight(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -209,6 +237,7 @@ def conv2d_weight(
     dilation: _IntPair = 1,
     groups: _Int = 1,
     *,
+    data_format: _DataFormat = "NCHW",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...
@@ -230,6 +259,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -243,6 +273,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     *,
     return_indices: Literal[True],
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -258,6 +289,7 @@ def max_pool2d(
     ceil_mode: bool,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -272,6 +304,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -279,6 +312,7 @@ def adaptive_avg_pool2d(
     input: npt.ArrayLike,
     output_size: _OutputSize,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -288,6 +322,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -297,6 +332,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -307,6 +343,7 @@ def max_pool2d_backward(
     indices: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -320,6 +357,7 @@ def avg_pool2d_backward(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -327,6 +365,7 @@ def adaptive_avg_pool2d_backward(
     grad_output: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -337,4 +376,6 @@ def pool2d_output_shape(
     padding: _PoolPadding = 0,
     dilation: _IntPair = 1,
     ceil_mode: bool = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...

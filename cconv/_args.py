@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._layout import layout_shape
+
 
 class Geometry(NamedTuple):
     """A fully resolved conv2d configuration (all ints, all checked)."""
@@ -279,12 +281,19 @@ def n_elements(shape) -> int:
     return count
 
 
-def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1) -> Geometry:
+def resolve(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1,
+            data_format="NCHW") -> Geometry:
     """Checks every shape and parameter and returns the resolved geometry.
 
     input_shape is (N, C, H, W) or (C, H, W) (treated as N = 1); weight_shape is
-    (O, C/groups, kH, kW).
+    (O, C/groups, kH, kW).  data_format only words the messages: an NHWC input's shape is given
+    here already in the NCHW order (see _layout.nchw_shape).
     """
+    if data_format == "NHWC":
+        if len(input_shape) not in (3, 4):
+            raise ValueError(f"input must be 4-D (N, H, W, C) or 3-D (H, W, C) with "
+                             f"data_format='NHWC', got {len(input_shape)}-D with shape "
+                             f"{tuple(input_shape)}")
     in_shape = _check_shape(input_shape, "input", (3, 4), "(N, C, H, W) or (C, H, W)")
     if len(in_shape) == 3:
         in_shape = (1,) + in_shape
@@ -330,7 +339,7 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
                  dilation: int) -> int:
     padded = size + before + after
     span = dilation * (kernel - 1) + 1
-    # Padding wider than the input plus the kernel only adds outputs that see nothing but zeros,
+    # Padding wider than the input plus the kernel only adds outputs that see nothing but border,
     # yet the driver's time and scratch memory grow with the padded size: refusing it keeps a
     # padding of 10**12 from turning into a giant allocation or an endless loop.
     sides = ("top", "bottom") if axis == "height" else ("left", "right")
@@ -353,11 +362,13 @@ def _output_size(axis: str, size: int, kernel: int, stride: int, before: int, af
 
 
 def result_dtype(*named_arrays: tuple[str, np.ndarray | None]) -> np.dtype:
-    """float32 when every array is float32, else float64 (never lower than an input's precision).
+    """The computation's dtype, by NumPy's promotion: numpy.result_type of the arrays, then
+    float32 when that is float16 or float32, float64 otherwise (integers, bools, float64).
 
-    `named_arrays` are (argument name, array or None) pairs; None (an absent bias) is skipped.
-    Bools and integers become float64; complex, object, string and extended-precision data are
-    refused rather than silently converted.
+    So a uint8 or int16 image with float32 weights computes in float32, as uint8 + float32 does
+    in NumPy; int32 or int64 with float32 is float64.  `named_arrays` are (argument name, array
+    or None) pairs; None (an absent bias) is skipped.  Complex, object, string and
+    extended-precision data are refused rather than silently converted.
     """
     arrays = [(name, a) for name, a in named_arrays if a is not None]
     for name, a in arrays:
@@ -365,7 +376,8 @@ def result_dtype(*named_arrays: tuple[str, np.ndarray | None]) -> np.dtype:
         if kind not in "biuf" or (kind == "f" and a.dtype.itemsize > 8):
             raise TypeError(f"{name} has dtype {a.dtype}; cconv computes in float32 or float64 "
                             f"and accepts bool, integer, float16, float32 and float64 data")
-    if all(a.dtype.kind == "f" and a.dtype.itemsize == 4 for _, a in arrays):
+    promoted = np.result_type(*(a.dtype for _, a in arrays))
+    if promoted.kind == "f" and promoted.itemsize <= 4:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 
@@ -617,15 +629,24 @@ def as_bool(value, name: str) -> bool:
     return bool(value)
 
 
-def pool_input_shape(shape, name: str = "input") -> tuple[int, int, int, int]:
+def pool_input_shape(shape, name: str = "input",
+                     channels_last: bool = False) -> tuple[int, int, int, int]:
     """(N, C, H, W) from an (N, C, H, W) or (C, H, W) shape; H and W must be at least 1 (a window
-    needs an input pixel), N and C may be 0."""
-    dims = _check_shape(shape, name, (3, 4), "(N, C, H, W) or (C, H, W)")
+    needs an input pixel), N and C may be 0.  channels_last only words the messages: the shape of
+    an NHWC array is given here already in the NCHW order (see _layout.nchw_shape)."""
+    if channels_last:
+        if len(shape) not in (3, 4):
+            raise ValueError(f"{name} must be 4-D (N, H, W, C) or 3-D (H, W, C) with "
+                             f"data_format='NHWC', got {len(shape)}-D with shape {tuple(shape)}")
+        dims = _check_shape(shape, name, (3, 4), "(N, H, W, C) or (H, W, C)")
+    else:
+        dims = _check_shape(shape, name, (3, 4), "(N, C, H, W) or (C, H, W)")
     if len(dims) == 3:
         dims = (1,) + dims
     for axis, size in (("height", dims[2]), ("width", dims[3])):
         if size < 1:
-            raise ValueError(f"{name} has {axis} 0 ({name}.shape={tuple(shape)}); pooling needs "
+            given = layout_shape(shape, channels_last)
+            raise ValueError(f"{name} has {axis} 0 ({name}.shape={given}); pooling needs "
                              f"at least one input pixel per window")
     return dims  # type: ignore[return-value]
 
@@ -698,10 +719,11 @@ def _check_addressable(label: str, shape) -> None:
 
 def resolve_pool(input_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                  count_include_pad=True, divisor_override=None, *,
-                 average: bool) -> PoolGeometry:
+                 average: bool, channels_last: bool = False) -> PoolGeometry:
     """Checks every shape and parameter of max_pool2d (average=False) or avg_pool2d (no
-    dilation; count_include_pad and divisor_override) and returns the resolved geometry."""
-    n, c, h, w = pool_input_shape(input_shape)
+    dilation; count_include_pad and divisor_override) and returns the resolved geometry.
+    input_shape is NCHW-ordered; channels_last only words the messages."""
+    n, c, h, w = pool_input_shape(input_shape, "input", channels_last)
     kernel = as_pair(kernel_size, "kernel_size", 1)
     sh, sw = pool_stride(stride, kernel)
     top, bottom, left, right = pool_padding(padding, kernel)
@@ -740,10 +762,11 @@ def adaptive_output_size(output_size, in_hw: tuple[int, int]) -> tuple[int, int]
     return size, size
 
 
-def resolve_adaptive(input_shape, output_size, name: str = "input"
+def resolve_adaptive(input_shape, output_size, name: str = "input", channels_last: bool = False
                      ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
-    """((N, C, H, W), (N, C, OH, OW)) of an adaptive pool, checked."""
-    n, c, h, w = pool_input_shape(input_shape, name)
+    """((N, C, H, W), (N, C, OH, OW)) of an adaptive pool, checked (input_shape NCHW-ordered;
+    channels_last only words the messages)."""
+    n, c, h, w = pool_input_shape(input_shape, name, channels_last)
     oh, ow = adaptive_output_size(output_size, (h, w))
     _check_addressable(f"{name} has", (n, c, h, w))
     _check_addressable("the output would have", (n, c, oh, ow))

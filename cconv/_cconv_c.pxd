@@ -27,6 +27,21 @@ cdef extern from "cconv.h" nogil:
         CCONV_ACTIVATION_LEAKY_RELU
         CCONV_ACTIVATION_CLAMP
 
+    ctypedef enum cconv_padding_mode:
+        CCONV_PAD_ZEROS
+        CCONV_PAD_REFLECT
+        CCONV_PAD_REPLICATE
+        CCONV_PAD_CIRCULAR
+        CCONV_PAD_SYMMETRIC
+
+    ctypedef enum cconv_dtype:
+        CCONV_DTYPE_SAME
+        CCONV_DTYPE_F32
+        CCONV_DTYPE_U8
+        CCONV_DTYPE_I8
+        CCONV_DTYPE_U16
+        CCONV_DTYPE_I16
+
     ctypedef struct cconv_conv2d_params:
         int64_t batch, in_channels, in_height, in_width, out_channels
         int64_t kernel_height, kernel_width
@@ -37,6 +52,9 @@ cdef extern from "cconv.h" nogil:
         int64_t out_height, out_width
         const int64_t *input_strides
         const int64_t *output_strides
+        cconv_dtype input_dtype
+        cconv_padding_mode padding_mode
+        double padding_value
         const void *residual
         cconv_activation activation
         double activation_alpha, activation_beta
@@ -44,13 +62,14 @@ cdef extern from "cconv.h" nogil:
 
     int64_t cconv_conv2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)
     cconv_status cconv_conv2d_check(const cconv_conv2d_params *)
-    cconv_status cconv_conv2d_f32(const cconv_conv2d_params *, const float *, const float *,
+    cconv_status cconv_conv2d_f32(const cconv_conv2d_params *, const void *, const float *,
                                   const float *, float *)
-    cconv_status cconv_conv2d_f64(const cconv_conv2d_params *, const double *, const double *,
+    cconv_status cconv_conv2d_f64(const cconv_conv2d_params *, const void *, const double *,
                                   const double *, double *)
-    cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *, const float *, const float *,
+    const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *, size_t)
+    cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *, const void *, const float *,
                                       const float *, float *)
-    cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const double *,
+    cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *, const void *,
                                       const double *, const double *, double *)
     ctypedef struct cconv_conv_transpose2d_params:
         int64_t batch, in_channels, in_height, in_width
@@ -61,6 +80,7 @@ cdef extern from "cconv.h" nogil:
         int64_t groups
         int64_t out_height, out_width
         const int64_t *input_strides
+        const int64_t *output_strides
         cconv_run_options run
 
     cconv_status cconv_conv_transpose2d_check(const cconv_conv_transpose2d_params *)
@@ -125,12 +145,15 @@ cdef extern from "cconv.h" nogil:
         int64_t divisor
         int64_t out_height, out_width
         const int64_t *input_strides
+        const int64_t *output_strides
         cconv_run_options run
 
     ctypedef struct cconv_adaptive_pool2d_params:
         int64_t batch, channels, in_height, in_width
         int64_t out_height, out_width
         const int64_t *input_strides
+        const int64_t *output_strides
+        const int64_t *indices_strides
         cconv_run_options run
 
     int64_t cconv_pool2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int)
@@ -192,3 +215,9 @@ cdef extern from "cconv.h" nogil:
                                                    const float *, const int64_t *, float *)
     cconv_status cconv_max_pool2d_backward_ref_f64(const cconv_adaptive_pool2d_params *,
                                                    const double *, const int64_t *, double *)
+
+
+# The channel count from which pooling runs its channels-last loops (src_c/pool/pool2d_common.h,
+# internal to the C core), for the tests to walk both loops.
+cdef extern from "pool/pool2d_common.h" nogil:
+    int CCONV_POOL_CL_MIN_CHANNELS

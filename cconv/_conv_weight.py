@@ -8,13 +8,14 @@ import numpy as np
 
 from . import _core, _simd, _target
 from ._args import Geometry, as_shape, resolve, resolve_threads, result_dtype
+from ._layout import as_nchw, layout_shape, nchw_shape, resolve_data_format
 
 _CORE = {np.dtype(np.float32): _core.conv2d_weight_f32,
          np.dtype(np.float64): _core.conv2d_weight_f64}
 
 
 def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1, *,
-                  out=None, threads=None):
+                  data_format="NCHW", out=None, threads=None):
     """The gradient of conv2d with respect to its weight, as ``torch.nn.grad.conv2d_weight``.
 
     For ``y = conv2d(x, weight, stride=..., padding=..., dilation=..., groups=...)`` and the
@@ -27,20 +28,22 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
     Parameters
     ----------
     input : array_like
-        x, (N, C, H, W) or (C, H, W).
+        x, (N, C, H, W) or (C, H, W); (N, H, W, C) or (H, W, C) with ``data_format="NHWC"``.
     weight_size : tuple of int
         The weight's shape (O, C/groups, kH, kW).
     grad_output : array_like
-        (N, O, OH, OW) (or (O, OH, OW)): exactly the shape the forward conv2d returned.
-    stride, padding, dilation, groups
-        Those of the forward conv2d.
+        (N, O, OH, OW) (or (O, OH, OW)): exactly the shape the forward conv2d returned (in the
+        layout of `data_format`).
+    stride, padding, dilation, groups, data_format
+        Those of the forward conv2d. (A channels-last grad_output is copied to channels-first
+        once: the kernels read it one feature map at a time; the input is read in place.)
     out, threads
         As for :func:`conv2d`.
 
     Returns
     -------
     numpy.ndarray
-        Of shape `weight_size`; float32 when input and grad_output are float32, else float64.
+        Of shape `weight_size`; the dtype by NumPy's promotion, as for :func:`conv2d`.
 
     Examples
     --------
@@ -56,29 +59,33 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
     >>> grad_w.shape
     (4, 3, 3, 3)
     """
+    channels_last = resolve_data_format(data_format)
     x = np.asarray(input)
     gy = np.asarray(grad_output)
     size = as_shape(weight_size, "weight_size")
     dtype = result_dtype(("input", x), ("grad_output", gy))
-    geom = resolve(x.shape, size, stride, padding, dilation, groups)
-    want = geom.out_shape if x.ndim == 4 else geom.out_shape[1:]
+    geom = resolve(nchw_shape(x.shape, channels_last), size, stride, padding, dilation, groups,
+                   data_format)
+    want = layout_shape(geom.out_shape if x.ndim == 4 else geom.out_shape[1:], channels_last)
     if gy.shape != want:
         raise ValueError(f"grad_output has shape {gy.shape}, but conv2d of an input of shape "
                          f"{x.shape} with a weight of size {tuple(size)} gives {want}")
-    return _weight_grad(x, gy, geom, dtype, out, threads, _simd.ACTIVE, False)
+    return _weight_grad(x, gy, geom, dtype, out, threads, _simd.ACTIVE, False, channels_last)
 
 
-def _weight_grad(x, gy, geom: Geometry, dtype, out, threads, simd, reference):
+def _weight_grad(x, gy, geom: Geometry, dtype, out, threads, simd, reference,
+                 channels_last=False):
     """The C core's weight gradient for a resolved geometry (the tests' entry, with an explicit
-    SIMD path index or the C reference)."""
+    SIMD path index or the C reference); x and gy in the caller's layout."""
     n_threads = resolve_threads(threads)
     shape = (geom.out_channels, geom.in_channels // geom.groups, geom.kernel_height,
              geom.kernel_width)
     result, target = _target.prepare("conv2d_weight", out, shape, dtype, (x, gy))
     if target.size:
         batched = x.ndim == 4
-        _CORE[dtype](np.require(x if batched else x[np.newaxis], dtype, "A"),
-                     np.require(gy if batched else gy[np.newaxis], dtype, "CA"), target,
+        x4 = as_nchw(x if batched else x[np.newaxis], channels_last)
+        gy4 = as_nchw(gy if batched else gy[np.newaxis], channels_last)
+        _CORE[dtype](np.require(x4, dtype, "A"), np.require(gy4, dtype, "CA"), target,
                      _core_tuple(geom), n_threads, simd, reference)
     return _target.finish(result, target)
 

@@ -1,6 +1,8 @@
 # Type stubs for the compiled binding cconv/_core.pyx.  Arrays must be of exactly the dtype named,
-# 4-D (bias 1-D), C-contiguous but for conv2d's input (any strides); the Python layer
+# 4-D (bias 1-D), C-contiguous but for conv2d's input and out (any strides); the Python layer
 # (cconv/_conv.py) guarantees it.
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -18,6 +20,8 @@ def conv2d_f32(
     reference: bool = False,
     residual: npt.NDArray[np.float32] | None = None,
     stage: tuple[int, float, float] | None = None,
+    padding_mode: int = 0,
+    padding_value: float = 0.0,
 ) -> None: ...
 def conv2d_f64(
     input: npt.NDArray[np.float64],
@@ -30,6 +34,22 @@ def conv2d_f64(
     reference: bool = False,
     residual: npt.NDArray[np.float64] | None = None,
     stage: tuple[int, float, float] | None = None,
+    padding_mode: int = 0,
+    padding_value: float = 0.0,
+) -> None: ...
+def conv2d_converting(
+    input: npt.NDArray[Any],
+    weight: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None,
+    out: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    reference: bool = False,
+    residual: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None = None,
+    stage: tuple[int, float, float] | None = None,
+    padding_mode: int = 0,
+    padding_value: float = 0.0,
 ) -> None: ...
 # (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)
 def conv_transpose2d_f32(
@@ -80,6 +100,16 @@ def conv2d_weight_workspace_bytes(
     simd: int,
     elem_size: int,
 ) -> int: ...
+def kernels_used(
+    input: npt.NDArray[Any],
+    w_shape: tuple[int, int, int, int],
+    out: npt.NDArray[Any],
+    geometry: _Geometry,
+    simd: int,
+    elem_size: int,
+    input_dtype: int = 0,
+    padding_mode: int = 0,
+) -> str: ...
 def workspace_bytes(
     in_shape: tuple[int, ...],
     w_shape: tuple[int, ...],
@@ -96,7 +126,8 @@ def simd_paths() -> list[tuple[str, bool]]: ...
 def simd_best() -> int: ...
 def max_threads() -> int: ...
 
-# Pooling: one runner per family; op is one of the operation numbers below.
+# Pooling: one runner per family; op is one of the operation numbers below.  Every array may
+# have any strides (the indices written forward laid out as dst).
 MAX_POOL2D: int
 AVG_POOL2D: int
 AVG_POOL2D_BACKWARD: int
@@ -104,6 +135,7 @@ ADAPTIVE_AVG_POOL2D: int
 ADAPTIVE_MAX_POOL2D: int
 ADAPTIVE_AVG_POOL2D_BACKWARD: int
 MAX_POOL2D_BACKWARD: int
+POOL_CL_MIN_CHANNELS: int
 _Real = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
 def pool2d(

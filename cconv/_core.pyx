@@ -157,6 +157,10 @@ cdef cconv_status _run_core(_runner run, const void *args, cconv_run_options *op
 # ------------------------------------------------------------------------------------------------
 # conv2d
 
+ctypedef fused _real:
+    float
+    double
+
 cdef int _raise_for(cconv_status status) except -1:
     if status == CCONV_ERR_INTERRUPTED:
         # The pending exception (normally KeyboardInterrupt) was set by PyErr_CheckSignals:
@@ -205,15 +209,40 @@ cdef int _fill(cconv_conv2d_params *p, const Py_ssize_t *shape_in, const Py_ssiz
     return 0
 
 
+cdef int _element_strides(const Py_ssize_t *shape, const Py_ssize_t *byte_strides,
+                          Py_ssize_t itemsize, int64_t *strides) except -1:
+    """Element strides of a 4-D buffer (0 along axes of extent 1, which are never stepped);
+    returns 1 when they are the C-contiguous ones."""
+    cdef int64_t expected = 1
+    cdef bint contiguous = True
+    for i in range(3, -1, -1):
+        if shape[i] <= 1:
+            strides[i] = 0
+        elif byte_strides[i] % itemsize:
+            raise ValueError("cconv: strides are not whole elements")
+        else:
+            strides[i] = byte_strides[i] // itemsize
+            contiguous = contiguous and strides[i] == expected
+        expected *= shape[i]
+    return 1 if contiguous else 0
+
+
 cdef int _fill_stage(cconv_conv2d_params *p, const Py_ssize_t *shape_out,
-                     const Py_ssize_t *shape_residual, const void *residual,
-                     tuple stage) except -1:
-    """The output stage: residual (shaped like out) and stage = (activation, alpha, beta) as
-    _args.resolve_activation gives it (None: no activation)."""
+                     const int64_t *out_strides, const Py_ssize_t *shape_residual,
+                     const Py_ssize_t *residual_byte_strides, Py_ssize_t itemsize,
+                     const void *residual, tuple stage) except -1:
+    """The output stage: residual (shaped and laid out like out, whose element strides are
+    out_strides) and stage = (activation, alpha, beta) as _args.resolve_activation gives it
+    (None: no activation)."""
+    cdef int64_t residual_strides[4]
     if residual != NULL:
         for i in range(4):
             if shape_residual[i] != shape_out[i]:
                 raise ValueError("cconv: residual and out shapes differ")
+        _element_strides(shape_residual, residual_byte_strides, itemsize, residual_strides)
+        for i in range(4):
+            if shape_out[i] > 1 and residual_strides[i] != out_strides[i]:
+                raise ValueError("cconv: residual is not laid out as out is")
         p.residual = residual
     if stage is not None:
         p.activation = <cconv_activation><int>stage[0]
@@ -234,9 +263,9 @@ cdef cconv_status _conv2d_f32(const void *args) noexcept nogil:
     cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
     cdef const cconv_conv2d_params *p = &a.p
     if a.reference:
-        return cconv_conv2d_ref_f32(p, <const float *>a.input, <const float *>a.weight,
+        return cconv_conv2d_ref_f32(p, a.input, <const float *>a.weight,
                                     <const float *>a.bias, <float *>a.out)
-    return cconv_conv2d_f32(p, <const float *>a.input, <const float *>a.weight,
+    return cconv_conv2d_f32(p, a.input, <const float *>a.weight,
                             <const float *>a.bias, <float *>a.out)
 
 
@@ -244,58 +273,121 @@ cdef cconv_status _conv2d_f64(const void *args) noexcept nogil:
     cdef const _Conv2dArgs *a = <const _Conv2dArgs *>args
     cdef const cconv_conv2d_params *p = &a.p
     if a.reference:
-        return cconv_conv2d_ref_f64(p, <const double *>a.input, <const double *>a.weight,
+        return cconv_conv2d_ref_f64(p, a.input, <const double *>a.weight,
                                     <const double *>a.bias, <double *>a.out)
-    return cconv_conv2d_f64(p, <const double *>a.input, <const double *>a.weight,
+    return cconv_conv2d_f64(p, a.input, <const double *>a.weight,
                             <const double *>a.bias, <double *>a.out)
 
 
-def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
-               const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
-               int threads, int simd, bint reference=False,
-               const float[:, :, :, ::1] residual=None, tuple stage=None):
-    """out = conv2d(input, weight) + bias for float32 arrays (no empty axes): input of any
-    strides, weight, bias and out C-contiguous.
+# The input element types conv2d converts as it packs: NumPy's one-letter type codes.
+_INPUT_DTYPES = {"B": CCONV_DTYPE_U8, "b": CCONV_DTYPE_I8, "H": CCONV_DTYPE_U16,
+                 "h": CCONV_DTYPE_I16, "f": CCONV_DTYPE_F32}
 
-    geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
-                dilation_h, dilation_w, groups); simd is an index from simd_paths()."""
-    cdef _Conv2dArgs args
-    cdef int64_t strides[4]
-    _fill(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
-          sizeof(float), strides)
-    if bias is not None and bias.shape[0] != weight.shape[0]:
+
+cdef int _conv2d(_Conv2dArgs *args, _runner runner, const void *input,
+                 const Py_ssize_t *in_shape, const Py_ssize_t *in_byte_strides,
+                 Py_ssize_t in_itemsize, cconv_dtype input_dtype, const Py_ssize_t *w_shape,
+                 Py_ssize_t bias_len, const Py_ssize_t *out_shape,
+                 const Py_ssize_t *out_byte_strides, Py_ssize_t itemsize,
+                 const Py_ssize_t *residual_shape, const Py_ssize_t *residual_byte_strides,
+                 const void *residual, tuple geometry, int threads, int simd, bint reference,
+                 tuple stage, int padding_mode, double padding_value) except -1:
+    """The body shared by the conv2d bindings: args.weight, .bias and .out already set."""
+    cdef int64_t in_strides[4]
+    cdef int64_t out_strides[4]
+    _fill(&args.p, in_shape, w_shape, out_shape, geometry, threads, simd, in_byte_strides,
+          in_itemsize, in_strides)
+    if bias_len >= 0 and bias_len != w_shape[0]:
         raise ValueError("cconv: bias length does not match the number of filters")
-    _fill_stage(&args.p, out.shape, residual.shape if residual is not None else NULL,
-                &residual[0, 0, 0, 0] if residual is not None else NULL, stage)
-    args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
-    args.bias = &bias[0] if bias is not None else NULL
+    if not _element_strides(out_shape, out_byte_strides, itemsize, out_strides):
+        args.p.output_strides = out_strides
+    _fill_stage(&args.p, out_shape, out_strides, residual_shape, residual_byte_strides,
+                itemsize, residual, stage)
+    args.p.input_dtype = input_dtype
+    args.p.padding_mode = <cconv_padding_mode>padding_mode
+    args.p.padding_value = padding_value
+    args.input = input
     args.reference = reference
-    cdef cconv_status status = _run_core(_conv2d_f32, &args, &args.p.run,
-                                         _conv2d_work(&args.p))
+    cdef cconv_status status = _run_core(runner, args, &args.p.run, _conv2d_work(&args.p))
     if status != CCONV_OK:
         _raise_for(status)
+    return 0
+
+
+def conv2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
+               const float[::1] bias, float[:, :, :, :] out, tuple geometry,
+               int threads, int simd, bint reference=False,
+               const float[:, :, :, :] residual=None, tuple stage=None,
+               int padding_mode=0, double padding_value=0.0):
+    """out = conv2d(input, weight) + bias for float32 arrays (no empty axes): input and out of
+    any strides (an NHWC array seen through its axes runs the channels-last kernels), weight
+    and bias C-contiguous, residual laid out as out.
+
+    geometry = (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right,
+                dilation_h, dilation_w, groups); simd is an index from simd_paths();
+    padding_mode is a cconv_padding_mode number (0: the constant padding_value)."""
+    cdef _Conv2dArgs args
+    args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    _conv2d(&args, _conv2d_f32, &input[0, 0, 0, 0], input.shape, input.strides, sizeof(float),
+            CCONV_DTYPE_SAME, weight.shape, bias.shape[0] if bias is not None else -1,
+            out.shape, out.strides, sizeof(float),
+            residual.shape if residual is not None else NULL,
+            residual.strides if residual is not None else NULL,
+            &residual[0, 0, 0, 0] if residual is not None else NULL,
+            geometry, threads, simd, reference, stage, padding_mode, padding_value)
 
 
 def conv2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
-               const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
+               const double[::1] bias, double[:, :, :, :] out, tuple geometry,
                int threads, int simd, bint reference=False,
-               const double[:, :, :, ::1] residual=None, tuple stage=None):
+               const double[:, :, :, :] residual=None, tuple stage=None,
+               int padding_mode=0, double padding_value=0.0):
     """The float64 twin of conv2d_f32."""
     cdef _Conv2dArgs args
-    cdef int64_t strides[4]
-    _fill(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd, input.strides,
-          sizeof(double), strides)
-    if bias is not None and bias.shape[0] != weight.shape[0]:
-        raise ValueError("cconv: bias length does not match the number of filters")
-    _fill_stage(&args.p, out.shape, residual.shape if residual is not None else NULL,
-                &residual[0, 0, 0, 0] if residual is not None else NULL, stage)
-    args.input, args.weight, args.out = &input[0, 0, 0, 0], &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.bias = &bias[0] if bias is not None else NULL
-    args.reference = reference
-    cdef cconv_status status = _run_core(_conv2d_f64, &args, &args.p.run,
-                                         _conv2d_work(&args.p))
-    if status != CCONV_OK:
-        _raise_for(status)
+    _conv2d(&args, _conv2d_f64, &input[0, 0, 0, 0], input.shape, input.strides, sizeof(double),
+            CCONV_DTYPE_SAME, weight.shape, bias.shape[0] if bias is not None else -1,
+            out.shape, out.strides, sizeof(double),
+            residual.shape if residual is not None else NULL,
+            residual.strides if residual is not None else NULL,
+            &residual[0, 0, 0, 0] if residual is not None else NULL,
+            geometry, threads, simd, reference, stage, padding_mode, padding_value)
+
+
+def conv2d_converting(input, const _real[:, :, :, ::1] weight, const _real[::1] bias,
+                      _real[:, :, :, :] out, tuple geometry, int threads, int simd,
+                      bint reference=False, const _real[:, :, :, :] residual=None,
+                      tuple stage=None, int padding_mode=0, double padding_value=0.0):
+    """conv2d_f32/_f64 (by the weight's type) of a 4-D input of another element type: uint8,
+    int8, uint16 or int16 (or float32 with float64 weights), converted as the C core packs it."""
+    import numpy
+    arr = numpy.asarray(input)
+    if arr.ndim != 4 or arr.dtype.char not in _INPUT_DTYPES or (
+            arr.dtype.char == "f" and _real is float) or not arr.dtype.isnative:
+        raise ValueError(f"cconv: an input of dtype {arr.dtype} is not converted by the C core")
+    if arr.size == 0:
+        raise ValueError("cconv: empty input")
+    if not arr.flags.aligned:
+        raise ValueError("cconv: the input is not aligned")
+    # Its first element's address (arr stays referenced, so alive, through the call).
+    cdef size_t address = arr.__array_interface__["data"][0]
+    cdef Py_ssize_t strides[4]
+    cdef Py_ssize_t shape[4]
+    for i in range(4):
+        shape[i] = arr.shape[i]
+        strides[i] = arr.strides[i]
+    cdef _Conv2dArgs args
+    args.weight, args.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.bias = &bias[0] if bias is not None else NULL
+    _conv2d(&args, _conv2d_f32 if _real is float else _conv2d_f64, <const void *>address, shape,
+            strides, arr.itemsize, <cconv_dtype><int>_INPUT_DTYPES[arr.dtype.char],
+            weight.shape, bias.shape[0] if bias is not None else -1, out.shape, out.strides,
+            sizeof(_real), residual.shape if residual is not None else NULL,
+            residual.strides if residual is not None else NULL,
+            &residual[0, 0, 0, 0] if residual is not None else NULL,
+            geometry, threads, simd, reference, stage, padding_mode, padding_value)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -368,15 +460,19 @@ cdef cconv_status _transpose_f64(const void *args) noexcept nogil:
 
 
 def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1] weight,
-                         const float[::1] bias, float[:, :, :, ::1] out, tuple geometry,
+                         const float[::1] bias, float[:, :, :, :] out, tuple geometry,
                          int threads, int simd, bint reference=False):
     """out = conv_transpose2d(input, weight) + bias for float32 arrays with no empty axis but
-    possibly C: input of any strides, weight (C, O/groups, kH, kW), bias and out C-contiguous;
+    possibly C: input and out of any strides, weight (C, O/groups, kH, kW) and bias
+    C-contiguous;
     geometry = (stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, groups)."""
     cdef _TransposeArgs args
     cdef int64_t strides[4]
+    cdef int64_t out_strides[4]
     _fill_transpose(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd,
                     input.strides, sizeof(float), strides)
+    if not _element_strides(out.shape, out.strides, sizeof(float), out_strides):
+        args.p.output_strides = out_strides
     if bias is not None and bias.shape[0] != out.shape[1]:
         raise ValueError("cconv: bias length does not match the output channels")
     args.input = &input[0, 0, 0, 0] if input.size else NULL
@@ -391,13 +487,16 @@ def conv_transpose2d_f32(const float[:, :, :, :] input, const float[:, :, :, ::1
 
 
 def conv_transpose2d_f64(const double[:, :, :, :] input, const double[:, :, :, ::1] weight,
-                         const double[::1] bias, double[:, :, :, ::1] out, tuple geometry,
+                         const double[::1] bias, double[:, :, :, :] out, tuple geometry,
                          int threads, int simd, bint reference=False):
     """The float64 twin of conv_transpose2d_f32."""
     cdef _TransposeArgs args
     cdef int64_t strides[4]
+    cdef int64_t out_strides[4]
     _fill_transpose(&args.p, input.shape, weight.shape, out.shape, geometry, threads, simd,
                     input.strides, sizeof(double), strides)
+    if not _element_strides(out.shape, out.strides, sizeof(double), out_strides):
+        args.p.output_strides = out_strides
     if bias is not None and bias.shape[0] != out.shape[1]:
         raise ValueError("cconv: bias length does not match the output channels")
     args.input = &input[0, 0, 0, 0] if input.size else NULL
@@ -540,6 +639,32 @@ def output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before
     return cconv_conv2d_output_size(size, kernel, stride, pad_before, pad_after, dilation)
 
 
+def kernels_used(input, tuple w_shape, out, tuple geometry, int simd, size_t elem_size,
+                 int input_dtype=0, int padding_mode=0):
+    """Which kernels conv2d runs for an input and an out array of these shapes and strides
+    (4-D arrays; their contents are not read): see cconv_conv2d_kernels_used."""
+    cdef Py_ssize_t si[4]
+    cdef Py_ssize_t sw[4]
+    cdef Py_ssize_t so[4]
+    cdef Py_ssize_t in_strides[4]
+    cdef Py_ssize_t out_strides[4]
+    cdef int64_t in_elems[4]
+    cdef int64_t out_elems[4]
+    for i in range(4):
+        si[i], sw[i], so[i] = input.shape[i], w_shape[i], out.shape[i]
+        in_strides[i], out_strides[i] = input.strides[i], out.strides[i]
+    cdef cconv_conv2d_params p
+    _fill(&p, si, sw, so, geometry, 1, simd, in_strides, input.itemsize, in_elems)
+    if not _element_strides(so, out_strides, out.itemsize, out_elems):
+        p.output_strides = out_elems
+    p.input_dtype = <cconv_dtype>input_dtype
+    p.padding_mode = <cconv_padding_mode>padding_mode
+    cdef const char *name = cconv_conv2d_kernels_used(&p, elem_size)
+    if name == NULL:
+        raise ValueError("cconv: invalid conv2d parameters")
+    return name.decode()
+
+
 def workspace_bytes(tuple in_shape, tuple w_shape, tuple out_shape, tuple geometry, int threads,
                     int simd, size_t elem_size):
     """Temporary bytes (all threads) the fast path allocates for this call; elem_size 4 or 8."""
@@ -597,11 +722,9 @@ ADAPTIVE_AVG_POOL2D = _ADAPTIVE_AVG_POOL2D
 ADAPTIVE_MAX_POOL2D = _ADAPTIVE_MAX_POOL2D
 ADAPTIVE_AVG_POOL2D_BACKWARD = _ADAPTIVE_AVG_POOL2D_BACKWARD
 MAX_POOL2D_BACKWARD = _MAX_POOL2D_BACKWARD
-
-ctypedef fused _real:
-    float
-    double
-
+# A channels-last array (channel stride 1) with at least this many channels runs the
+# channels-last loops (the input forward, grad_input backward); fewer, the planar ones.
+POOL_CL_MIN_CHANNELS = CCONV_POOL_CL_MIN_CHANNELS
 
 cdef struct _PoolArgs:
     cconv_pool2d_params p            # windowed operations
@@ -671,21 +794,41 @@ cdef cconv_status _pool_run(const void *args) noexcept nogil:
     return _pool_f64(g) if g.f64 else _pool_f32(g)
 
 
-cdef int _pool_call(_PoolArgs *g, const Py_ssize_t *src_shape, const Py_ssize_t *src_strides,
-                    const Py_ssize_t *dst_shape, Py_ssize_t itemsize, int threads, int simd,
-                    double taps_per_output) except -1:
-    """Fills g's shapes, strides and run options from src (read through its strides) and dst,
-    then runs it under the GIL policy.  g.op, .src, .dst, .indices, .f64, .reference and the
-    windowed geometry must be set."""
-    cdef int64_t strides[4]
+cdef int _pool_strides(const Py_ssize_t *shape, const Py_ssize_t *byte_strides,
+                       Py_ssize_t itemsize, int64_t *strides) except -1:
+    """The element strides of a 4-D pooling array."""
     for i in range(4):
         # An axis of extent 1 is never stepped along, whatever its stride says.
-        if src_shape[i] <= 1:
+        if shape[i] <= 1:
             strides[i] = 0
-        elif src_strides[i] % itemsize:
+        elif byte_strides[i] % itemsize:
             raise ValueError("cconv: strides are not whole elements")
         else:
-            strides[i] = src_strides[i] // itemsize
+            strides[i] = byte_strides[i] // itemsize
+    return 0
+
+
+cdef int _pool_call(_PoolArgs *g, const Py_ssize_t *src_shape, const Py_ssize_t *src_strides,
+                    const Py_ssize_t *dst_shape, const Py_ssize_t *dst_strides,
+                    const Py_ssize_t *idx_shape, const Py_ssize_t *idx_strides,
+                    Py_ssize_t itemsize, int threads, int simd,
+                    double taps_per_output) except -1:
+    """Fills g's shapes, strides and run options from src (read through its strides), dst
+    (written through its strides) and the indices (idx_strides NULL: none; written laid out as
+    dst forward, read through their own strides by max_pool2d_backward), then runs it under the
+    GIL policy.  g.op, .src, .dst, .indices, .f64, .reference and the windowed geometry must be
+    set."""
+    cdef int64_t in_strides[4]
+    cdef int64_t out_strides[4]
+    cdef int64_t index_strides[4]
+    _pool_strides(src_shape, src_strides, itemsize, in_strides)
+    _pool_strides(dst_shape, dst_strides, itemsize, out_strides)
+    if idx_strides != NULL:
+        _pool_strides(idx_shape, idx_strides, sizeof(int64_t), index_strides)
+        if g.op != _MAX_POOL2D_BACKWARD:
+            for i in range(4):
+                if index_strides[i] != out_strides[i]:
+                    raise ValueError("cconv: indices must be laid out as the output")
     cdef bint backward = g.op in (_AVG_POOL2D_BACKWARD, _ADAPTIVE_AVG_POOL2D_BACKWARD,
                                   _MAX_POOL2D_BACKWARD)
     cdef const Py_ssize_t *in_shape = dst_shape if backward else src_shape
@@ -697,13 +840,16 @@ cdef int _pool_call(_PoolArgs *g, const Py_ssize_t *src_shape, const Py_ssize_t 
         g.p.batch, g.p.channels, g.p.in_height, g.p.in_width = (
             in_shape[0], in_shape[1], in_shape[2], in_shape[3])
         g.p.out_height, g.p.out_width = out_shape[2], out_shape[3]
-        g.p.input_strides = strides
+        g.p.input_strides = in_strides
+        g.p.output_strides = out_strides
         run = &g.p.run
     else:
         g.a.batch, g.a.channels, g.a.in_height, g.a.in_width = (
             in_shape[0], in_shape[1], in_shape[2], in_shape[3])
         g.a.out_height, g.a.out_width = out_shape[2], out_shape[3]
-        g.a.input_strides = strides
+        g.a.input_strides = in_strides
+        g.a.output_strides = out_strides
+        g.a.indices_strides = index_strides if idx_strides != NULL else NULL
         run = &g.a.run
     run.threads = threads
     run.simd = simd
@@ -722,12 +868,13 @@ def _check_indices(indices, shape):
         raise ValueError("cconv: indices must have the shape of the pooled array")
 
 
-def pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
-           int64_t[:, :, :, ::1] indices, tuple geometry, int threads, int simd,
+def pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, :] dst,
+           int64_t[:, :, :, :] indices, tuple geometry, int threads, int simd,
            bint reference=False):
-    """One windowed pooling call (no empty arrays), src of any strides, dst and indices
-    C-contiguous.  op: MAX_POOL2D (indices written, or None), AVG_POOL2D or AVG_POOL2D_BACKWARD
-    (src is grad_output (N, C, OH, OW), dst grad_input (N, C, H, W)).
+    """One windowed pooling call (no empty arrays), every array of any strides (an NHWC array
+    seen through its axes runs the channels-last loops), the indices laid out as dst.  op:
+    MAX_POOL2D (indices written, or None), AVG_POOL2D or AVG_POOL2D_BACKWARD (src is grad_output
+    (N, C, OH, OW), dst grad_input (N, C, H, W)).
 
     geometry = (kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_bottom, pad_left,
                 pad_right, dilation_h, dilation_w, ceil_mode, count_include_pad, divisor)."""
@@ -743,16 +890,18 @@ def pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
     g.src, g.dst = &src[0, 0, 0, 0], &dst[0, 0, 0, 0]
     g.indices = &indices[0, 0, 0, 0] if indices is not None else NULL
     g.op, g.f64, g.reference = op, _real is double, reference
-    _pool_call(&g, src.shape, src.strides, dst.shape, sizeof(_real), threads, simd,
+    _pool_call(&g, src.shape, src.strides, dst.shape, dst.strides,
+               indices.shape if indices is not None else NULL,
+               indices.strides if indices is not None else NULL, sizeof(_real), threads, simd,
                <double>g.p.kernel_height * g.p.kernel_width)
 
 
-def adaptive_pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
-                    int64_t[:, :, :, ::1] indices, int threads, int simd,
+def adaptive_pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, :] dst,
+                    int64_t[:, :, :, :] indices, int threads, int simd,
                     bint reference=False):
-    """One adaptive pooling call (no empty arrays): ADAPTIVE_AVG_POOL2D, ADAPTIVE_MAX_POOL2D
-    (indices written, or None) or ADAPTIVE_AVG_POOL2D_BACKWARD (src is grad_output, dst
-    grad_input)."""
+    """One adaptive pooling call (no empty arrays), arrays as for pool2d:
+    ADAPTIVE_AVG_POOL2D, ADAPTIVE_MAX_POOL2D (indices written, or None) or
+    ADAPTIVE_AVG_POOL2D_BACKWARD (src is grad_output, dst grad_input)."""
     if op not in (_ADAPTIVE_AVG_POOL2D, _ADAPTIVE_MAX_POOL2D, _ADAPTIVE_AVG_POOL2D_BACKWARD):
         raise ValueError(f"cconv: {op} is not an adaptive pooling operation")
     if op != _ADAPTIVE_MAX_POOL2D and indices is not None:
@@ -762,21 +911,24 @@ def adaptive_pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst
     g.src, g.dst = &src[0, 0, 0, 0], &dst[0, 0, 0, 0]
     g.indices = &indices[0, 0, 0, 0] if indices is not None else NULL
     g.op, g.f64, g.reference = op, _real is double, reference
-    _pool_call(&g, src.shape, src.strides, dst.shape, sizeof(_real), threads, simd, 1.0)
+    _pool_call(&g, src.shape, src.strides, dst.shape, dst.strides,
+               indices.shape if indices is not None else NULL,
+               indices.strides if indices is not None else NULL, sizeof(_real), threads, simd,
+               1.0)
 
 
-def max_pool2d_backward(const _real[:, :, :, :] grad_output, const int64_t[:, :, :, ::1] indices,
-                        _real[:, :, :, ::1] grad_input, int threads, int simd,
+def max_pool2d_backward(const _real[:, :, :, :] grad_output, const int64_t[:, :, :, :] indices,
+                        _real[:, :, :, :] grad_input, int threads, int simd,
                         bint reference=False):
     """grad_input (zeroed, then each grad_output element added at its index) for windowed and
-    adaptive max pooling; no empty arrays."""
+    adaptive max pooling; no empty arrays; every array of any strides."""
     _check_indices(indices, grad_output.shape)
     cdef _PoolArgs g
     g.src, g.dst = &grad_output[0, 0, 0, 0], &grad_input[0, 0, 0, 0]
     g.indices = <int64_t *>&indices[0, 0, 0, 0]   # only read by the backward entry points
     g.op, g.f64, g.reference = _MAX_POOL2D_BACKWARD, _real is double, reference
-    _pool_call(&g, grad_output.shape, grad_output.strides, grad_input.shape, sizeof(_real),
-               threads, simd, 1.0)
+    _pool_call(&g, grad_output.shape, grad_output.strides, grad_input.shape, grad_input.strides,
+               indices.shape, indices.strides, sizeof(_real), threads, simd, 1.0)
 
 
 def pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before,

@@ -1,18 +1,39 @@
-"""The `python -m cconv` demo: a built-in RGB image through a bank of depth-3 filters.
+"""The `python -m cconv` demo: an RGB image through a bank of depth-3 filters.
 
 It shows the ideas of the README on real numbers: 3 input feature maps, filters that are stacks
 of 3 kernels, one output feature map per filter, and what padding and stride do to the size.
+The image is a small built-in one, or an image file; --save draws the whole convolution.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
+import sys
 import time
 
 import numpy as np
 
 from ._config import get_config
 from ._conv import conv2d
+from ._demo_image import DEFAULT_MAX_SIDE, DemoImage, ImageReadError, read_image
+
+# What a user without the optional extra (Pillow and matplotlib) is told to run.
+DEMO_EXTRA = 'pip install "cconv[demo]"'
+
+_EPILOG = f"""\
+examples:
+  python -m cconv                               the built-in image, as text
+  python -m cconv photo.jpg                     your own image (needs Pillow)
+  python -m cconv photo.jpg --save maps.png     ... and a picture of the convolution
+  python -m cconv --save maps.png               a picture of the built-in image
+
+Pictures and image files need the optional extra: {DEMO_EXTRA}
+(Pillow reads the files, matplotlib draws).  Without it the text demo still runs; a --save is
+then skipped with a note, and an image file given is an error (exit status 1), as is a file
+that cannot be read as an image.
+"""
 
 
 def builtin_image(height: int = 48, width: int = 64) -> np.ndarray:
@@ -52,7 +73,7 @@ def builtin_filters() -> tuple[list[str], np.ndarray]:
 def _ascii(feature_map: np.ndarray, width: int = 64) -> list[str]:
     """A coarse text rendering of one feature map's magnitude."""
     shades = " .:-=+*#%@"
-    step = max(1, feature_map.shape[1] // width)
+    step = max(1, -(-feature_map.shape[1] // width))   # ceil: at most `width` characters
     small = np.abs(feature_map[::step * 2, ::step])
     scale = small.max() or 1.0
     idx = np.minimum((small / scale * (len(shades) - 1)).round().astype(int), len(shades) - 1)
@@ -68,19 +89,85 @@ def _time_ms(fn, repeats: int = 20) -> float:
     return float(np.median(times) * 1e3)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cconv", description=__doc__)
+def _at_least_3(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of pixels, not {text!r}")
+    if value < 3:
+        raise argparse.ArgumentTypeError(f"must be at least 3 (the filters are 3x3), not {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cconv", description=__doc__, epilog=_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("image", nargs="?",
+                        help="an image file to convolve instead of the built-in image (PNG, "
+                             "JPEG, ...: any file Pillow reads).  Colour images are read as RGB "
+                             "(alpha dropped); a gray image is copied into R, G and B")
+    parser.add_argument("--save", metavar="PICTURE",
+                        help="write a picture of the input feature maps, the filters and the "
+                             "output feature maps side by side (PNG; .svg or .pdf by suffix)")
+    parser.add_argument("--max-side", type=_at_least_3, default=DEFAULT_MAX_SIDE, metavar="N",
+                        help="an image file whose longest side is over N pixels is downscaled "
+                             "to N first, so that the demo stays quick on big photos (default "
+                             f"{DEFAULT_MAX_SIDE})")
     parser.add_argument("--stride", type=int, default=1, help="filter step (default 1)")
     parser.add_argument("--padding", default="1",
                         help="int, 'same' or 'valid' (default 1: keeps the size for 3x3)")
     parser.add_argument("--no-preview", action="store_true", help="skip the text preview")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"python -m cconv: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def _describe(path: str, loaded: DemoImage) -> str:
+    """The `image   :` line for an image file: what was read and what became of it."""
+    fh, fw = loaded.file_shape
+    line = f"{path}, {fh} x {fw} pixels, mode {loaded.mode}"
+    if loaded.gray:
+        line += " (gray: its one feature map copied into R, G and B for the depth-3 filters)"
+    elif "A" in loaded.mode:
+        line += " (alpha dropped)"
+    if loaded.downscaled:
+        h, w = loaded.pixels.shape[1:]
+        line += f", downscaled to {h} x {w} (--max-side)"
+    return line
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     padding = args.padding if args.padding in ("same", "valid") else int(args.padding)
 
-    image = builtin_image()
     names, weight = builtin_filters()
+    if args.image is None:
+        image = builtin_image()
+        heading = "a built-in RGB image"
+    else:
+        try:
+            loaded = read_image(args.image, args.max_side)
+        except ImportError:
+            return _error(f"reading the image file {args.image} needs Pillow, which is not "
+                          f"installed; {DEMO_EXTRA} installs it (and matplotlib, for pictures)")
+        except ImageReadError as exc:
+            return _error(str(exc))
+        image = loaded.pixels
+        if min(image.shape[1:]) < 3:
+            return _error(f"{args.image} gives a {image.shape[1]} x {image.shape[2]} image; "
+                          "the demo's 3x3 filters need at least 3 x 3 pixels")
+        heading = f"the image file {args.image}"
     c, h, w = image.shape
-    print("cconv demo: 2-D convolution of a built-in RGB image")
+    print(f"cconv demo: 2-D convolution of {heading}")
+    if args.image is not None:
+        print(f"image   : {_describe(args.image, loaded)}")
     print(f"input   : {c} feature maps (R, G, B) of {h} x {w} pixels, shape {image.shape}, "
           f"{image.dtype}")
     print(f"filters : {weight.shape[0]} filters of depth {weight.shape[1]} (one "
@@ -110,4 +197,39 @@ def main(argv=None) -> int:
         print("preview of map 0 (vertical edges), |value| as text:")
         for line in _ascii(result[0]):
             print("  " + line)
+    if args.save is not None:
+        source = "the built-in image" if args.image is None else os.path.basename(args.image)
+        title = (f"cconv.conv2d(stride={args.stride}, padding={padding!r}) of {source}\n"
+                 f"input {image.shape} \u2192 weight {weight.shape} \u2192 output {result.shape}")
+        return _save_picture(args.save, image, names, weight, result, title)
+    if args.image is not None:
+        _suggest_picture()
     return 0
+
+
+def _save_picture(path: str, image: np.ndarray, names: list[str], weight: np.ndarray,
+                  result: np.ndarray, title: str) -> int:
+    """Draw the picture with matplotlib; without it, say how to get it (the text demo is done,
+    so the demo still succeeds)."""
+    try:
+        from ._demo_picture import feature_map_figure, write_picture
+        figure = feature_map_figure(image, names, weight, result, title)
+    except ImportError:
+        _note(f"no picture written: --save needs matplotlib, which is not installed; "
+              f"{DEMO_EXTRA} gives pictures")
+        return 0
+    try:
+        write_picture(figure, path)
+    except (OSError, ValueError) as exc:
+        # A folder that does not exist, no permission, a suffix matplotlib cannot write.
+        return _error(f"cannot write the picture {path}: {exc}")
+    print(f"picture : {path} (input feature maps -> filters -> output feature maps)")
+    return 0
+
+
+def _suggest_picture() -> None:
+    # Only asks whether matplotlib is there: importing it would take longer than the demo.
+    if importlib.util.find_spec("matplotlib") is None:
+        _note(f"{DEMO_EXTRA} gives a picture of this convolution (--save feature_maps.png)")
+    else:
+        print("picture : add --save feature_maps.png to draw the feature maps and filters")

@@ -34,19 +34,36 @@ def _activation_oracle(y, activation):
     raise ValueError(f"unknown activation {activation!r}")
 
 
+# numpy.pad's name for each padding_mode.
+_NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
+                    "circular": "wrap", "symmetric": "symmetric"}
+
+
 def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
-                  activation=None, residual=None):
-    """conv2d computed in float64 with NumPy only; same arguments and output shape as conv2d."""
+                  activation=None, residual=None, padding_mode="zeros", padding_value=0.0,
+                  data_format="NCHW"):
+    """conv2d computed in float64 with NumPy only; same arguments and output shape as conv2d.
+
+    The border is numpy.pad's (an explicit padded copy), and an NHWC input is moved to NCHW and
+    the result back."""
+    channels_last = data_format == "NHWC"
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
+    if channels_last:
+        x = np.moveaxis(x, -1, -3)
+        if residual is not None:
+            residual = np.moveaxis(np.asarray(residual), -1, -3)
     g = resolve(x.shape, w.shape, stride, padding, dilation, groups)
     batched = x.ndim == 4
     if not batched:
         x = x[np.newaxis]
     out = np.zeros(g.out_shape, dtype=np.float64)
     if out.size and x.size:
-        padded = np.pad(x, ((0, 0), (0, 0), (g.pad_top, g.pad_bottom),
-                            (g.pad_left, g.pad_right)))
+        widths = ((0, 0), (0, 0), (g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right))
+        if padding_mode == "zeros":
+            padded = np.pad(x, widths, constant_values=padding_value)
+        else:
+            padded = np.pad(x, widths, mode=_NUMPY_PAD_MODES[padding_mode])
         span_h = g.dilation_h * (g.kernel_height - 1) + 1
         span_w = g.dilation_w * (g.kernel_width - 1) + 1
         # windows[n, c, y, x, i, j] = padded[n, c, y*stride + i*dilation, x*stride + j*dilation]
@@ -59,13 +76,17 @@ def conv2d_oracle(input, weight, bias=None, stride=1, padding=0, dilation=1, gro
             out[:, k * og:(k + 1) * og] = np.einsum(
                 "ncyxij,ocij->noyx", windows[:, k * cg:(k + 1) * cg], w[k * og:(k + 1) * og],
                 optimize=True)
+    elif out.size and padding_value and g.in_channels:
+        # No input pixels: every tap reads the constant border.
+        out += padding_value * w.sum(axis=(1, 2, 3)).reshape(-1, 1, 1)
     if bias is not None:
         out += np.asarray(bias, dtype=np.float64).reshape(-1, 1, 1)
     if residual is not None:
         r = np.asarray(residual, dtype=np.float64)
         out += r if batched else r[np.newaxis]
     out = _activation_oracle(out, activation)
-    return out if batched else out[0]
+    out = out if batched else out[0]
+    return np.moveaxis(out, -3, -1) if channels_last else out
 
 
 def _conv_transpose_scatter(x, w, geom: TransposeGeometry):
@@ -93,9 +114,22 @@ def _conv_transpose_scatter(x, w, geom: TransposeGeometry):
     return full[:, :, g.pad_top:g.pad_top + g.out_height, g.pad_left:g.pad_left + g.out_width]
 
 
+def _to_nchw(a, data_format):
+    """An (N)HWC array moved to (N)CHW for the twins, which compute channels first."""
+    return np.moveaxis(a, -1, -3) if data_format == "NHWC" else a
+
+
+def _from_nchw(a, data_format):
+    return np.moveaxis(a, -3, -1) if data_format == "NHWC" else a
+
+
 def conv_transpose2d_oracle(input, weight, bias=None, stride=1, padding=0, output_padding=0,
-                            groups=1, dilation=1, *, output_size=None):
+                            groups=1, dilation=1, *, output_size=None, data_format="NCHW"):
     """conv_transpose2d in float64 with NumPy only; same arguments and output shape."""
+    if data_format == "NHWC":
+        return _from_nchw(conv_transpose2d_oracle(
+            _to_nchw(np.asarray(input), data_format), weight, bias, stride, padding,
+            output_padding, groups, dilation, output_size=output_size), data_format)
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
     geom = resolve_transpose(x.shape, w.shape, stride, padding, output_padding, groups,
@@ -108,8 +142,14 @@ def conv_transpose2d_oracle(input, weight, bias=None, stride=1, padding=0, outpu
 
 
 def conv2d_input_oracle(input_size, weight, grad_output, stride=1, padding=0, dilation=1,
-                        groups=1):
+                        groups=1, *, data_format="NCHW"):
     """conv2d_input in float64 with NumPy only: the scattered transposed convolution."""
+    if data_format == "NHWC":
+        size = tuple(input_size)
+        size = size[:-3] + (size[-1],) + size[-3:-1]
+        return _from_nchw(conv2d_input_oracle(
+            size, weight, _to_nchw(np.asarray(grad_output), data_format), stride, padding,
+            dilation, groups), data_format)
     w = np.asarray(weight, dtype=np.float64)
     gy = np.asarray(grad_output, dtype=np.float64)
     size = tuple(input_size)
@@ -124,11 +164,11 @@ def conv2d_input_oracle(input_size, weight, grad_output, stride=1, padding=0, di
 
 
 def conv2d_weight_oracle(input, weight_size, grad_output, stride=1, padding=0, dilation=1,
-                         groups=1):
+                         groups=1, *, data_format="NCHW"):
     """conv2d_weight in float64 with NumPy only: the windows conv2d reads (np.pad,
     sliding_window_view) contracted with grad_output by einsum, per group."""
-    x = np.asarray(input, dtype=np.float64)
-    gy = np.asarray(grad_output, dtype=np.float64)
+    x = _to_nchw(np.asarray(input, dtype=np.float64), data_format)
+    gy = _to_nchw(np.asarray(grad_output, dtype=np.float64), data_format)
     g = resolve(x.shape, tuple(weight_size), stride, padding, dilation, groups)
     if x.ndim == 3:
         x, gy = x[np.newaxis], gy[np.newaxis]
@@ -153,7 +193,33 @@ def conv2d_weight_oracle(input, weight_size, grad_output, stride=1, padding=0, d
 # The twins of cconv's pooling functions: the same argument resolution (cconv/_args.py), the
 # arithmetic written independently in NumPy: explicit padding (with -inf or zeros) around the
 # input and the partial last windows of ceil_mode, sliding_window_view windows, float64
-# throughout.  Unbatched inputs are handled as a batch of one.
+# throughout.  Unbatched inputs are handled as a batch of one.  data_format="NHWC" moves the
+# channel axis to the front of the pixel axes, computes as NCHW and moves it back (np.moveaxis,
+# independently of cconv/_layout.py).
+
+
+def _channels_last(data_format):
+    if data_format not in ("NCHW", "NHWC"):
+        raise ValueError(f"data_format must be 'NCHW' or 'NHWC', got {data_format!r}")
+    return data_format == "NHWC"
+
+
+def _nchw(a, data_format):
+    """An array in the given layout as NCHW ((N,) C, H, W)."""
+    a = np.asarray(a)
+    return np.moveaxis(a, -1, -3) if _channels_last(data_format) else a
+
+
+def _in_layout(a, data_format):
+    """An NCHW array in the given layout."""
+    return np.moveaxis(a, -3, -1) if _channels_last(data_format) else a
+
+
+def _nchw_shape(shape, data_format):
+    shape = tuple(shape)
+    if not _channels_last(data_format) or len(shape) not in (3, 4):
+        return shape
+    return shape[:-3] + (shape[-1],) + shape[-3:-1]
 
 
 
@@ -183,7 +249,7 @@ def _pool_windows(x, g, fill):
     return windows(padded), windows(flat)
 
 
-def max_pool2d_oracle(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+def _max_pool2d_nchw(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                       return_indices=False):
     """max_pool2d in float64 with NumPy only: NaN if a window holds one (index: its last NaN),
     else its maximum (index: the first maximum in row-major order among input pixels)."""
@@ -224,7 +290,7 @@ def _avg_divisors(g):
     return counts[::g.stride_h, ::g.stride_w][:g.out_height, :g.out_width].sum(axis=(-2, -1))
 
 
-def avg_pool2d_oracle(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+def _avg_pool2d_nchw(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                       count_include_pad=True, divisor_override=None):
     """avg_pool2d in float64 with NumPy only: zero-padded window sums over the divisors."""
     x, batched = _as_batch(input)
@@ -235,7 +301,7 @@ def avg_pool2d_oracle(input, kernel_size, stride=None, padding=0, ceil_mode=Fals
     return out if batched else out[0]
 
 
-def avg_pool2d_backward_oracle(grad_output, input_shape, kernel_size, stride=None, padding=0,
+def _avg_pool2d_backward_nchw(grad_output, input_shape, kernel_size, stride=None, padding=0,
                                ceil_mode=False, count_include_pad=True, divisor_override=None):
     """avg_pool2d_backward in float64: each window's tap positions of a padded gradient receive
     grad_output / divisor, one kernel tap at a time (a strided slice per tap), then cropped."""
@@ -259,7 +325,7 @@ def _adaptive_bounds(size, out):
     return [((i * size) // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def adaptive_avg_pool2d_oracle(input, output_size):
+def _adaptive_avg_pool2d_nchw(input, output_size):
     """adaptive_avg_pool2d in float64: the mean of each window, window by window."""
     x, batched = _as_batch(input)
     _, (n, c, oh, ow) = resolve_adaptive(x.shape, output_size)
@@ -271,7 +337,7 @@ def adaptive_avg_pool2d_oracle(input, output_size):
     return out if batched else out[0]
 
 
-def adaptive_max_pool2d_oracle(input, output_size, return_indices=False):
+def _adaptive_max_pool2d_nchw(input, output_size, return_indices=False):
     """adaptive_max_pool2d in float64: each window's maximum (NaN if it holds one) and its flat
     index (the first maximum in row-major order, or the last NaN)."""
     x, batched = _as_batch(input)
@@ -294,7 +360,7 @@ def adaptive_max_pool2d_oracle(input, output_size, return_indices=False):
     return (best, idx) if return_indices else best
 
 
-def adaptive_avg_pool2d_backward_oracle(grad_output, input_shape):
+def _adaptive_avg_pool2d_backward_nchw(grad_output, input_shape):
     """adaptive_avg_pool2d_backward in float64: each window receives its grad_output over its
     size."""
     go, batched = _as_batch(grad_output)
@@ -307,7 +373,7 @@ def adaptive_avg_pool2d_backward_oracle(grad_output, input_shape):
     return grad if batched else grad[0]
 
 
-def max_pool2d_backward_oracle(grad_output, indices, input_shape):
+def _max_pool2d_backward_nchw(grad_output, indices, input_shape):
     """max_pool2d_backward in float64: np.add.at of grad_output at the indices, plane by plane."""
     go, batched = _as_batch(grad_output)
     idx = np.asarray(indices)
@@ -319,3 +385,66 @@ def max_pool2d_backward_oracle(grad_output, indices, input_shape):
                      idx.reshape(n * c, -1)), go.reshape(n * c, -1))
     grad = grad.reshape(n, c, h, w)
     return grad if batched else grad[0]
+
+
+# --------------------------------------------------------------- the pooling twins, any layout
+def max_pool2d_oracle(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                      return_indices=False, *, data_format="NCHW"):
+    """max_pool2d in float64 with NumPy only, in either layout
+    (see _max_pool2d_nchw)."""
+    result = _max_pool2d_nchw(_nchw(input, data_format), kernel_size, stride, padding, dilation,
+                              ceil_mode, return_indices)
+    if return_indices:
+        return _in_layout(result[0], data_format), _in_layout(result[1], data_format)
+    return _in_layout(result, data_format)
+
+
+def avg_pool2d_oracle(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                      count_include_pad=True, divisor_override=None, *, data_format="NCHW"):
+    """avg_pool2d in float64 with NumPy only, in either layout
+    (see _avg_pool2d_nchw)."""
+    return _in_layout(_avg_pool2d_nchw(_nchw(input, data_format), kernel_size, stride, padding,
+                                       ceil_mode, count_include_pad, divisor_override),
+                      data_format)
+
+
+def avg_pool2d_backward_oracle(grad_output, input_shape, kernel_size, stride=None, padding=0,
+                               ceil_mode=False, count_include_pad=True, divisor_override=None,
+                               *, data_format="NCHW"):
+    """avg_pool2d_backward in float64 with NumPy only, in either layout
+    (see _avg_pool2d_backward_nchw)."""
+    return _in_layout(_avg_pool2d_backward_nchw(
+        _nchw(grad_output, data_format), _nchw_shape(input_shape, data_format), kernel_size,
+        stride, padding, ceil_mode, count_include_pad, divisor_override), data_format)
+
+
+def adaptive_avg_pool2d_oracle(input, output_size, *, data_format="NCHW"):
+    """adaptive_avg_pool2d in float64 with NumPy only, in either layout
+    (see _adaptive_avg_pool2d_nchw)."""
+    return _in_layout(_adaptive_avg_pool2d_nchw(_nchw(input, data_format), output_size),
+                      data_format)
+
+
+def adaptive_max_pool2d_oracle(input, output_size, return_indices=False, *,
+                               data_format="NCHW"):
+    """adaptive_max_pool2d in float64 with NumPy only, in either layout
+    (see _adaptive_max_pool2d_nchw)."""
+    result = _adaptive_max_pool2d_nchw(_nchw(input, data_format), output_size, return_indices)
+    if return_indices:
+        return _in_layout(result[0], data_format), _in_layout(result[1], data_format)
+    return _in_layout(result, data_format)
+
+
+def adaptive_avg_pool2d_backward_oracle(grad_output, input_shape, *, data_format="NCHW"):
+    """adaptive_avg_pool2d_backward in float64 with NumPy only, in either layout
+    (see _adaptive_avg_pool2d_backward_nchw)."""
+    return _in_layout(_adaptive_avg_pool2d_backward_nchw(
+        _nchw(grad_output, data_format), _nchw_shape(input_shape, data_format)), data_format)
+
+
+def max_pool2d_backward_oracle(grad_output, indices, input_shape, *, data_format="NCHW"):
+    """max_pool2d_backward in float64 with NumPy only, in either layout
+    (see _max_pool2d_backward_nchw)."""
+    return _in_layout(_max_pool2d_backward_nchw(
+        _nchw(grad_output, data_format), _nchw(indices, data_format),
+        _nchw_shape(input_shape, data_format)), data_format)

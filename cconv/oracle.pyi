@@ -4,7 +4,7 @@ from typing import Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from . import (_Activation, _Int, _IntPair, _OutputSize, _Padding, _PoolPadding, _Shape,
+from . import (_Activation, _DataFormat, _Int, _IntPair, _OutputSize, _Padding, _PaddingMode, _PoolPadding, _Shape,
                 _TransposePadding)
 
 def conv2d_oracle(
@@ -18,6 +18,9 @@ def conv2d_oracle(
     *,
     activation: _Activation = None,
     residual: npt.ArrayLike | None = None,
+    padding_mode: _PaddingMode = "zeros",
+    padding_value: float = 0.0,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def conv_transpose2d_oracle(
     input: npt.ArrayLike,
@@ -30,6 +33,7 @@ def conv_transpose2d_oracle(
     dilation: _IntPair = 1,
     *,
     output_size: _Shape | None = None,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def conv2d_input_oracle(
     input_size: _Shape,
@@ -39,6 +43,8 @@ def conv2d_input_oracle(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def conv2d_weight_oracle(
     input: npt.ArrayLike,
@@ -48,6 +54,8 @@ def conv2d_weight_oracle(
     padding: _Padding = 0,
     dilation: _IntPair = 1,
     groups: _Int = 1,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 
 @overload
@@ -59,6 +67,8 @@ def max_pool2d_oracle(
     dilation: _IntPair = 1,
     ceil_mode: bool = False,
     return_indices: Literal[False] = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 @overload
 def max_pool2d_oracle(
@@ -69,6 +79,8 @@ def max_pool2d_oracle(
     dilation: _IntPair,
     ceil_mode: bool,
     return_indices: Literal[True],
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 @overload
 def max_pool2d_oracle(
@@ -80,6 +92,7 @@ def max_pool2d_oracle(
     ceil_mode: bool = False,
     *,
     return_indices: Literal[True],
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def avg_pool2d_oracle(
     input: npt.ArrayLike,
@@ -89,6 +102,8 @@ def avg_pool2d_oracle(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def avg_pool2d_backward_oracle(
     grad_output: npt.ArrayLike,
@@ -99,21 +114,35 @@ def avg_pool2d_backward_oracle(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def adaptive_avg_pool2d_oracle(
-    input: npt.ArrayLike, output_size: _OutputSize
+    input: npt.ArrayLike, output_size: _OutputSize, *, data_format: _DataFormat = "NCHW"
 ) -> npt.NDArray[np.float64]: ...
 @overload
 def adaptive_max_pool2d_oracle(
-    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[False] = False
+    input: npt.ArrayLike,
+    output_size: _OutputSize,
+    return_indices: Literal[False] = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 @overload
 def adaptive_max_pool2d_oracle(
-    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[True]
+    input: npt.ArrayLike,
+    output_size: _OutputSize,
+    return_indices: Literal[True],
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def adaptive_avg_pool2d_backward_oracle(
-    grad_output: npt.ArrayLike, input_shape: _Shape
+    grad_output: npt.ArrayLike, input_shape: _Shape, *, data_format: _DataFormat = "NCHW"
 ) -> npt.NDArray[np.float64]: ...
 def max_pool2d_backward_oracle(
-    grad_output: npt.ArrayLike, indices: npt.ArrayLike, input_shape: _Shape
+    grad_output: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    input_shape: _Shape,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...

@@ -7,8 +7,9 @@
  *         path the bytes pick) and the reference kernel run on exactly-sized heap buffers, in
  *         float32 and float64, and must agree within the error bound of a sum of products; the
  *         input is laid out contiguously, channels-last, with padded rows or with reversed
- *         columns (read through input_strides, with NaN in every gap), and an output stage
- *         (activation, residual) is drawn too.  When
+ *         columns (read through input_strides, with NaN in every gap), an output stage
+ *         (activation, residual), a border mode or constant, and (with the channels-last
+ *         input) a channels-last output are drawn too.  When
  *         the check refuses it, every entry point must return the same error status.
  *   odd:  every field of the parameter struct is raw 64-bit data from the input; the entry
  *         points must return a status without touching memory (NULL arrays are passed unless the
@@ -181,6 +182,17 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
             ares[i] = (T)fabs((double)res[i]);                                                  \
         }                                                                                       \
         cconv_conv2d_params pb = *p;                                                            \
+        /* A channels-last output (odd stages with the channels-last input): fast, reference   \
+         * and bound all write it so, and the residual is laid out as it is. */                \
+        int64_t out_strides[4];                                                                 \
+        if (layout == LAYOUT_CHANNELS_LAST && (stage & 2) && n_out > 0) {                       \
+            out_strides[1] = 1;                                                                 \
+            out_strides[3] = p->out_channels;                                                   \
+            out_strides[2] = p->out_width * p->out_channels;                                    \
+            out_strides[0] = p->out_height * p->out_width * p->out_channels;                    \
+            q.output_strides = pb.output_strides = out_strides;                                 \
+        }                                                                                       \
+        pb.padding_value = fabs(p->padding_value);                                              \
         if (stage & 1) {                                                                        \
             q.residual = res;                                                                   \
             pb.residual = ares;                                                                 \
@@ -334,8 +346,11 @@ static void run_checked(cconv_conv2d_params *p, reader *r)
     const int stage = (int)(take(r, 1) % (2 * (CCONV_ACTIVATION_CLAMP + 1)));
     run_f32(p, r, n_in, n_w, n_out, use_bias, layout, stage);
     run_f64(p, r, n_in, n_w, n_out, use_bias, layout, stage);
-    run_gradients_f32(p, r, n_in, n_w, n_out);
-    run_gradients_f64(p, r, n_in, n_w, n_out);
+    /* (the gradients have no border modes) */
+    if (p->padding_mode == CCONV_PAD_ZEROS && p->padding_value == 0.0) {
+        run_gradients_f32(p, r, n_in, n_w, n_out);
+        run_gradients_f64(p, r, n_in, n_w, n_out);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -356,7 +371,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                        p.pad_bottom, p.dilation_h);
     } else {
         p.groups = take_param(&r, 1, 4);
-        const int64_t cg = take_range(&r, 0, 4), og = take_range(&r, 0, 4);
+        /* Up to 24 filters per group: enough to reach the channels-last kernels. */
+        const int64_t cg = take_range(&r, 0, 4), og = take_range(&r, 0, take(&r, 1) & 1 ? 24 : 4);
         p.in_channels = cg * (p.groups > 0 && p.groups < 5 ? p.groups : 1);
         p.out_channels = og * (p.groups > 0 && p.groups < 5 ? p.groups : 1);
         if (take(&r, 1) == 0xFF) p.in_channels += 1; /* groups that do not divide */
@@ -373,6 +389,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p.pad_bottom = take_param(&r, 0, 7);
         p.pad_left = take_param(&r, 0, 7);
         p.pad_right = take_param(&r, 0, 7);
+        /* The border: mostly zeros, else a mode (5 is out of range: refused), and a constant. */
+        const uint8_t border = (uint8_t)take(&r, 1);
+        p.padding_mode = (cconv_padding_mode)(border < 128 ? 0 : border % 6);
+        p.padding_value = (border & 1) && border < 128 ? (double)((int)take(&r, 1) - 128) / 16
+                                                       : 0.0;
         p.out_height = cconv_conv2d_output_size(p.in_height, p.kernel_height, p.stride_h,
                                                 p.pad_top, p.pad_bottom, p.dilation_h);
         p.out_width = cconv_conv2d_output_size(p.in_width, p.kernel_width, p.stride_w,

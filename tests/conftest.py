@@ -17,13 +17,13 @@ IMPLEMENTATIONS = [pytest.param(name, id=name) for name in USABLE_PATHS] + [
 
 
 def run_impl(impl, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-             threads=None, out=None, activation=None, residual=None):
+             threads=None, out=None, activation=None, residual=None, padding_mode="zeros",
+             padding_value=0.0, data_format="NCHW"):
     """conv2d through one implementation: a SIMD path name or "reference" (the C ref kernel)."""
-    if impl == "reference":
-        return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
-                       _simd.ACTIVE, True, None, activation, residual)
-    return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
-                   _simd.path_index(impl), False, None, activation, residual)
+    simd = _simd.ACTIVE if impl == "reference" else _simd.path_index(impl)
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads, simd,
+                   impl == "reference", None, activation, residual, padding_mode, padding_value,
+                   data_format)
 
 
 def assert_matches_oracle(got, input, weight, bias=None, rtol=None, **params):
@@ -38,6 +38,8 @@ def assert_matches_oracle(got, input, weight, bias=None, rtol=None, **params):
     w = np.abs(np.asarray(weight, dtype=np.float64))
     b = None if bias is None else np.abs(np.asarray(bias, dtype=np.float64))
     bound_params = dict(params, activation=None)
+    if "padding_value" in params:
+        bound_params["padding_value"] = abs(params["padding_value"])
     if params.get("residual") is not None:
         bound_params["residual"] = np.abs(np.asarray(params["residual"], dtype=np.float64))
     bound = conv2d_oracle(x, w, b, **bound_params)

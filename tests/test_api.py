@@ -28,9 +28,17 @@ def _data(rng, dtype=np.float64, shape=(2, 3, 7, 6), wshape=(4, 3, 3, 3)):
     (np.int64, np.float32, None, np.float64),
     (np.int32, np.int8, None, np.float64),
     (np.uint8, np.float64, None, np.float64),
-    (np.bool_, np.float32, None, np.float64),
-    (np.float16, np.float32, None, np.float64),
-    (np.float16, np.float16, None, np.float64),
+    (np.bool_, np.float32, None, np.float32),
+    (np.float16, np.float32, None, np.float32),
+    (np.float16, np.float16, None, np.float32),
+    # NumPy's promotion: small integers with float32 stay float32, int32 and up go to float64.
+    (np.uint8, np.float32, None, np.float32),
+    (np.int8, np.float32, np.float32, np.float32),
+    (np.uint16, np.float32, None, np.float32),
+    (np.int16, np.float32, None, np.float32),
+    (np.int32, np.float32, None, np.float64),
+    (np.uint8, np.float16, None, np.float32),
+    (np.uint8, np.int64, None, np.float64),
 ])
 def test_dtype_promotion(xdt, wdt, bdt, expected, rng):
     x = (rng.standard_normal((1, 2, 5, 5)) * 3).astype(xdt)

@@ -349,7 +349,9 @@ ACCEPTED_DTYPES = [
     ("int64", dict(input=_typed(np.int64), weight=(W * 4).astype(np.int64)), np.float64),
     ("uint64-big", dict(input=np.full(X.shape, 2**63, np.uint64)), np.float64),
     ("float16", dict(input=X.astype(np.float16)), np.float64),
-    ("float16-both", dict(input=X.astype(np.float16), weight=W.astype(np.float16)), np.float64),
+    ("float16-both", dict(input=X.astype(np.float16), weight=W.astype(np.float16)), np.float32),
+    ("uint8-f32", dict(input=_typed(np.uint8), weight=W.astype(np.float32)), np.float32),
+    ("bool-f32", dict(input=X > 0, weight=W.astype(np.float32)), np.float32),
     ("float32", dict(input=X.astype(np.float32), weight=W.astype(np.float32)), np.float32),
     ("float32-bias32", dict(input=X.astype(np.float32), weight=W.astype(np.float32),
                             bias=B.astype(np.float32)), np.float32),
@@ -707,18 +709,27 @@ def test_core_rejects_unknown_simd_index():
         _core.conv2d_f64(x, w, b, out, geometry, 1, 999, False)
 
 
-def test_core_takes_strided_input_but_only_contiguous_weight_bias_and_out():
+def test_core_takes_strided_input_and_out_but_only_contiguous_weight_and_bias():
     x, w, b, out, geometry = _core_args()
     with pytest.raises(ValueError):
         _core.conv2d_f64(x, np.ones((2, 3, 3, 6))[..., ::2], b, out, geometry, 1, 0, False)
     with pytest.raises(ValueError):
         _core.conv2d_f64(x, w, np.ones(4)[::2], out, geometry, 1, 0, False)
-    with pytest.raises(ValueError):
-        _core.conv2d_f64(x, w, b, np.zeros((1, 2, 3, 6))[..., ::2], geometry, 1, 0, False)
     for reference in (False, True):
         strided = np.arange(150.0).reshape(1, 3, 5, 10)[..., ::-2]
         _core.conv2d_f64(strided, w, b, out, geometry, 1, 0, reference)
         np.testing.assert_array_equal(out, conv2d_oracle(strided, w))
+        # An output view into a larger array (every other column, channels last): only its
+        # elements are written.
+        wide = np.full((1, 3, 6, 2), -7.0)
+        view = wide[:, :3, ::2].transpose(0, 3, 1, 2)
+        _core.conv2d_f64(strided, w, b, view, geometry, 1, 0, reference)
+        np.testing.assert_array_equal(view, conv2d_oracle(strided, w))
+        assert (wide[:, :3, 1::2] == -7).all() and (wide[:, 3:] == -7).all()
+    # A residual must be laid out as the output.
+    with pytest.raises(ValueError, match="residual is not laid out as out is"):
+        _core.conv2d_f64(x, w, b, out, geometry, 1, 0, False,
+                         np.zeros((1, 3, 3, 2)).transpose(0, 3, 1, 2))
 
 
 @pytest.mark.parametrize("args,expected", [

@@ -27,6 +27,7 @@ CASES = [
     (1, 64, 7, 7, 32, 3, 3, {"stride": 2, "padding": 1, "output_padding": 1}),
     (1, 8, 5, 5, 8, 3, 3, {"stride": 2, "dilation": 3, "padding": 4}),
     (1, 1, 30, 70, 1, 4, 4, {"stride": 2, "padding": 1}),
+    (2, 24, 10, 11, 32, 3, 3, {"stride": 2, "padding": 1, "output_padding": 1}),
 ]
 CASE_IDS = [f"{c[1]}x{c[2]}x{c[3]}->{c[4]} k{c[5]}x{c[6]} {c[7]}" for c in CASES]
 
@@ -41,11 +42,12 @@ def _data(case, dtype, seed=0):
     return x, wt, b, params
 
 
-def _run(impl, x, w, b=None, threads=2, **params):
-    geom = resolve_transpose(x.shape, w.shape, **params)
-    if impl == "reference":
-        return _transpose(x, w, b, geom, None, threads, "test", _simd.ACTIVE, True)
-    return _transpose(x, w, b, geom, None, threads, "test", _simd.path_index(impl), False)
+def _run(impl, x, w, b=None, threads=2, channels_last=False, **params):
+    shape = np.moveaxis(x, -1, -3).shape if channels_last else x.shape
+    geom = resolve_transpose(shape, w.shape, **params)
+    simd = _simd.ACTIVE if impl == "reference" else _simd.path_index(impl)
+    return _transpose(x, w, b, geom, None, threads, "test", simd, impl == "reference",
+                      channels_last=channels_last)
 
 
 def _assert_close(got, want, dtype):
@@ -65,14 +67,57 @@ def test_every_path_against_the_oracle(impl, dtype, case):
         _assert_close(got, conv_transpose2d_oracle(x, w, bias, **params), dtype)
 
 
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_channels_last_on_every_path(impl, dtype, case):
+    """data_format="NHWC": every phase runs conv2d on channels-last views of the input and the
+    output (the channels-last kernels where the layer suits them)."""
+    x, w, b, params = _data(case, dtype)
+    xh = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    got = _run(impl, xh, w, b, channels_last=True, **params)
+    assert got.flags.c_contiguous
+    _assert_close(got, conv_transpose2d_oracle(xh, w, b, data_format="NHWC", **params), dtype)
+    _assert_close(np.moveaxis(got, -1, 1), conv_transpose2d_oracle(x, w, b, **params), dtype)
+
+
+def test_channels_last_public_forms():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 9, 16))
+    w = rng.standard_normal((16, 4, 3, 3))
+    got = cconv.conv_transpose2d(x, w, stride=2, padding=1, output_size=(14, 17),
+                                 data_format="NHWC")
+    assert got.shape == (14, 17, 4)
+    assert cconv.conv_transpose2d_output_shape(x.shape, w.shape, stride=2, padding=1,
+                                               output_size=(14, 17),
+                                               data_format="NHWC") == (14, 17, 4)
+    _assert_close(got, conv_transpose2d_oracle(x, w, stride=2, padding=1, output_size=(14, 17),
+                                               data_format="NHWC"), np.float64)
+    # conv2d_input in NHWC: the same numbers as channels first, in the input's layout.
+    wf = rng.standard_normal((6, 16, 3, 3))
+    gy = rng.standard_normal((2, 4, 5, 6))
+    got = cconv.conv2d_input((2, 7, 9, 16), wf, gy, stride=2, padding=1, data_format="NHWC")
+    want = cconv.conv2d_input((2, 16, 7, 9), wf, np.moveaxis(gy, -1, 1), stride=2, padding=1)
+    _assert_close(np.moveaxis(got, -1, 1), want, np.float64)
+    with pytest.raises(ValueError, match=r"grad_output has shape \(2, 6, 4, 5\), but conv2d"):
+        cconv.conv2d_input((2, 7, 9, 16), wf, np.moveaxis(gy, -1, 1), stride=2, padding=1,
+                           data_format="NHWC")
+
+
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_bitwise_identical_across_threads_and_layouts(case):
     x, w, b, params = _data(case, np.float32, seed=1)
     first = cconv.conv_transpose2d(x, w, b, threads=1, **params)
     channels_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    for threads, view in ((2, x), (3, channels_last), (4, x[:, :, ::-1][:, :, ::-1])):
+    for threads, view in ((2, x), (4, x[:, :, ::-1][:, :, ::-1])):
         again = cconv.conv_transpose2d(view, w, b, threads=threads, **params)
         np.testing.assert_array_equal(again, first)
+    # A channels-last input may run the channels-last kernels, which sum in another order:
+    # bitwise the same across thread counts, and close to the channels-first result.
+    last = cconv.conv_transpose2d(channels_last, w, b, threads=1, **params)
+    np.testing.assert_array_equal(cconv.conv_transpose2d(channels_last, w, b, threads=3,
+                                                         **params), last)
+    _assert_close(last, first, np.float32)
 
 
 def test_unbatched_out_and_output_size():

@@ -41,11 +41,11 @@ def _data(case, dtype, seed=0):
     return x, ws, gy, params
 
 
-def _run(impl, x, ws, gy, threads=2, **params):
-    geom = resolve(x.shape, ws, **params)
-    if impl == "reference":
-        return _weight_grad(x, gy, geom, x.dtype, None, threads, _simd.ACTIVE, True)
-    return _weight_grad(x, gy, geom, x.dtype, None, threads, _simd.path_index(impl), False)
+def _run(impl, x, ws, gy, threads=2, channels_last=False, **params):
+    geom = resolve(np.moveaxis(x, -1, -3).shape if channels_last else x.shape, ws, **params)
+    simd = _simd.ACTIVE if impl == "reference" else _simd.path_index(impl)
+    return _weight_grad(x, gy, geom, x.dtype, None, threads, simd, impl == "reference",
+                        channels_last)
 
 
 def _assert_close(got, x, ws, gy, params):
@@ -66,6 +66,33 @@ def test_every_path_against_the_oracle(impl, dtype, case):
     got = _run(impl, x, ws, gy, **params)
     assert got.dtype == dtype
     _assert_close(got, x, ws, gy, params)
+
+
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_channels_last_on_every_path(impl, dtype, case):
+    x, ws, gy, params = _data(case, dtype)
+    xh = np.ascontiguousarray(np.moveaxis(x, -3, -1))
+    gyh = np.ascontiguousarray(np.moveaxis(gy, -3, -1))
+    got = _run(impl, xh, ws, gyh, channels_last=True, **params)
+    _assert_close(got, x, ws, gy, params)
+    want = conv2d_weight_oracle(xh, ws, gyh, data_format="NHWC", **params)
+    np.testing.assert_allclose(got, want, rtol=1e-3 if dtype == np.float32 else 1e-10,
+                               atol=1e-3 if dtype == np.float32 else 1e-10)
+
+
+def test_channels_last_public_form():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 9, 10, 6))
+    gy = rng.standard_normal((2, 5, 5, 8))
+    got = cconv.conv2d_weight(x, (8, 3, 3, 3), gy, stride=2, padding=1, groups=2,
+                              data_format="NHWC")
+    want = cconv.conv2d_weight(np.moveaxis(x, -1, 1), (8, 3, 3, 3), np.moveaxis(gy, -1, 1),
+                               stride=2, padding=1, groups=2)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"input must be 4-D \(N, H, W, C\)"):
+        cconv.conv2d_weight(x[0, 0], (8, 3, 3, 3), gy, data_format="NHWC")
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)

@@ -75,6 +75,7 @@ def conv_config(draw):
 
 DTYPE_PAIRS = [(np.float32, np.float32), (np.float64, np.float64), (np.float32, np.float64),
                (np.int16, np.float32), (np.float16, np.float16), (np.bool_, np.float64),
+               (np.uint8, np.float32), (np.int8, np.float64), (np.float32, np.int32),
                (np.dtype(">f4"), np.float32)]
 
 
@@ -109,9 +110,9 @@ def test_matches_oracle(cfg, data):
         b = rng.standard_normal(w_shape[0]).astype(data.draw(st.sampled_from([w_dtype, np.int8])))
     note(f"x {x.shape} {x.dtype} w {w.shape} {w.dtype} params {params}")
     got = run_impl(impl, x, w, b, threads=threads, **params)
-    want_dtype = np.float32 if all(  # big-endian float32 counts as float32
-        a.dtype.kind == "f" and a.dtype.itemsize == 4 for a in (x, w, b) if a is not None) \
-        else np.float64
+    # NumPy's promotion, then float32 for float16/float32 (big-endian float32 counts too).
+    promoted = np.result_type(*(a.dtype for a in (x, w, b) if a is not None))
+    want_dtype = np.float32 if promoted.kind == "f" and promoted.itemsize <= 4 else np.float64
     assert got.dtype == want_dtype
     assert got.shape == cconv.conv2d_output_shape(x.shape, w.shape, **params)
     assert_matches_oracle(got, x, w, b, **params)

@@ -1,5 +1,6 @@
 /*
- * The conv2d driver loops, instantiated once per element type by conv2d_driver.c.
+ * The planar conv2d driver loops, instantiated once per element type by conv2d_driver.c (with
+ * the channels-last driver and the entry points after it).
  * Needs: DRV_T (element type), DRV_SUFFIX (f32/f64), DRV_UKERNEL (micro-kernel pointer type),
  * DRV_SET(field) (the kernel-set field for this type, e.g. f32_vl).
  * See conv2d_plan.h for the band layout; this file owns padding and edges so the micro-kernels
@@ -9,10 +10,6 @@
 #define DRV_CAT(a, b) DRV_CAT_(a, b)
 #define DRV_FN(name) DRV_CAT(name, DRV_SUFFIX)
 
-/* Copies the band's input rows of every channel in group g of image n into the polyphase planes,
- * writing zeros for padding.  Per sub-image column phase pw, the columns q whose source
- * w = q*sw + pw - pad_left lies inside [0, W) are one range [q_lo, q_hi): each row is then zeros,
- * one unit- or constant-stride copy, zeros, with no per-element branch. */
 /* Columns q of sub-image column phase pw whose source lies inside the row: [*q_lo, *q_hi). */
 static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int64_t *q_lo,
                                    int64_t *q_hi)
@@ -27,22 +24,99 @@ static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int6
     *q_hi = hi;
 }
 
-/* Where input channel c of image n starts (its element (0, 0)). */
-static const DRV_T *DRV_FN(channel_)(const cconv_conv2d_plan *pl, const DRV_T *input, int64_t n,
+/* Where input channel c of image n starts (its element (0, 0)), for an input of the
+ * computation's own type (the paths that read it in place). */
+static const DRV_T *DRV_FN(channel_)(const cconv_conv2d_plan *pl, const void *input, int64_t n,
                                      int64_t c)
 {
-    return input + n * pl->in_stride_n + c * pl->in_stride_c;
+    return (const DRV_T *)input + n * pl->in_stride_n + c * pl->in_stride_c;
 }
 
-/* Stride 2 along the rows, both column phases read, unit-stride rows, with an instruction-set
- * deinterleave: each source row is read once and split into its two column phases; only the (at
- * most two) edge columns of each phase that lack a partner in the other are copied one by one. */
+/* Source element `at` (an index in the input's own elements), converted. */
+static DRV_T DRV_FN(load_one_)(const cconv_conv2d_plan *pl, const void *input, int64_t at)
+{
+    if (pl->input_dtype == CCONV_DTYPE_SAME) return ((const DRV_T *)input)[at];
+    return (DRV_T)cconv_load_element(input, at, pl->input_dtype, sizeof(DRV_T));
+}
+
+/* d[q] = source element at + (q * step) * stride, for q < count, converted to DRV_T.  (q * step)
+ * stays below the row's width, so the product cannot overflow however large the two factors
+ * are; step 1 and 2 are constant strides the compiler vectorises. */
+#define DRV_CONVERT_RUN(S)                                                                        \
+    {                                                                                             \
+        const S *CCONV_RESTRICT s = (const S *)input + at;                                        \
+        if (stride == 1 && step == 1) {                                                           \
+            for (int64_t q = 0; q < count; q++) d[q] = (DRV_T)s[q];                               \
+        } else if (stride == 1 && step == 2) {                                                    \
+            for (int64_t q = 0; q < count; q++) d[q] = (DRV_T)s[2 * q];                           \
+        } else {                                                                                  \
+            for (int64_t q = 0; q < count; q++) d[q] = (DRV_T)s[(q * step) * stride];             \
+        }                                                                                         \
+    }
+
+static void DRV_FN(copy_run_)(const cconv_conv2d_plan *pl, DRV_T *CCONV_RESTRICT d,
+                              const void *input, int64_t at, int64_t count, int64_t step,
+                              int64_t stride)
+{
+    switch (pl->input_dtype) {
+    case CCONV_DTYPE_SAME:
+        if (stride == 1 && step == 1) {
+            memcpy(d, (const DRV_T *)input + at, (size_t)count * sizeof(DRV_T));
+            return;
+        }
+        DRV_CONVERT_RUN(DRV_T)
+        return;
+    case CCONV_DTYPE_F32: DRV_CONVERT_RUN(float) return;
+    case CCONV_DTYPE_U8: DRV_CONVERT_RUN(uint8_t) return;
+    case CCONV_DTYPE_I8: DRV_CONVERT_RUN(int8_t) return;
+    case CCONV_DTYPE_U16: DRV_CONVERT_RUN(uint16_t) return;
+    case CCONV_DTYPE_I16: DRV_CONVERT_RUN(int16_t) return;
+    default: return; /* refused by the entry point */
+    }
+}
+#undef DRV_CONVERT_RUN
+
+/* Sub-image columns [q_from, q_to) of column phase pw, which lie outside the input row: the
+ * padding value, or (border modes) the pixels of source row `row_at` (the element index of its
+ * column 0) that the mode repeats there. */
+static void DRV_FN(border_columns_)(const cconv_conv2d_plan *pl, DRV_T *row, int64_t q_from,
+                                    int64_t q_to, int64_t pw, const void *input, int64_t row_at)
+{
+    if (pl->padding_mode == CCONV_PAD_ZEROS) {
+        const DRV_T fill = (DRV_T)pl->padding_value;
+        for (int64_t q = q_from; q < q_to; q++) row[q] = fill;
+        return;
+    }
+    for (int64_t q = q_from; q < q_to; q++) {
+        const int64_t w = cconv_border_index(q * pl->stride_w + pw - pl->pad_left, pl->in_width,
+                                             pl->padding_mode);
+        row[q] = DRV_FN(load_one_)(pl, input, row_at + w * pl->in_stride_w);
+    }
+}
+
+/* Whether padded row h of the band reads a source row (0: a row of the constant border), and
+ * which: *row_at is the element index of its column 0 in channel c of image n (negative for
+ * negative strides). */
+static int DRV_FN(source_row_)(const cconv_conv2d_plan *pl, int64_t n, int64_t c, int64_t h,
+                               int64_t *row_at)
+{
+    const int64_t hb = cconv_border_index(h, pl->in_height, pl->padding_mode);
+    if (hb < 0) return 0;
+    *row_at = n * pl->in_stride_n + c * pl->in_stride_c + hb * pl->in_stride_h;
+    return 1;
+}
+
+/* Stride 2 along the rows, both column phases read, unit-stride rows of the computation's type,
+ * with an instruction-set deinterleave: each source row is read once and split into its two
+ * column phases; only the (at most two) edge columns of each phase that lack a partner in the
+ * other are copied one by one. */
 static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
-                                  const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                                  const void *input, int64_t n, int64_t g, int64_t band,
                                   DRV_T *dst_band)
 {
-    const int64_t H = pl->in_height, sh = pl->stride_h, row_stride = pl->in_stride_h;
+    const int64_t sh = pl->stride_h;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows, pad = pl->pad_left;
+    const DRV_T fill = (DRV_T)pl->padding_value;
     int64_t lo0, hi0, lo1, hi1;
     DRV_FN(phase_columns_)(pl, 0, &lo0, &hi0);
     DRV_FN(phase_columns_)(pl, 1, &lo1, &hi1);
@@ -50,44 +124,52 @@ static void DRV_FN(pack_band_s2_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE 
     int64_t qb = hi0 < hi1 ? hi0 : hi1;
     if (qb < qa) qb = qa;
     for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
-        const DRV_T *src = DRV_FN(channel_)(pl, input, n, g * pl->group_in_channels + cg);
+        const int64_t c = g * pl->group_in_channels + cg;
         DRV_T *plane = dst_band + cg * pl->plane_stride;
         for (int64_t a = 0; a < pl->row_phase_count; a++) {
             const int64_t ph = pl->row_phases[a];
             DRV_T *sub0 = plane + (a * 2) * pl->sub_size, *sub1 = sub0 + pl->sub_size;
             for (int64_t i = 0; i < pl->sub_rows; i++) {
-                const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                int64_t row_at = 0;
                 DRV_T *CCONV_RESTRICT r0 = sub0 + i * Wq;
                 DRV_T *CCONV_RESTRICT r1 = sub1 + i * Wq;
-                if (h < 0 || h >= H) {
-                    memset(r0, 0, (size_t)Wq * sizeof(DRV_T));
-                    memset(r1, 0, (size_t)Wq * sizeof(DRV_T));
+                if (!DRV_FN(source_row_)(pl, n, c, (first_row + i) * sh + ph - pl->pad_top,
+                                         &row_at)) {
+                    for (int64_t q = 0; q < Wq; q++) r0[q] = fill;
+                    for (int64_t q = 0; q < Wq; q++) r1[q] = fill;
                     continue;
                 }
                 /* Column q of phase pw is source column 2q + pw - pad. */
-                const DRV_T *CCONV_RESTRICT s = src + h * row_stride;
-                for (int64_t q = 0; q < lo0; q++) r0[q] = (DRV_T)0;
+                const DRV_T *CCONV_RESTRICT s = (const DRV_T *)input + row_at;
+                DRV_FN(border_columns_)(pl, r0, 0, lo0, 0, input, row_at);
                 for (int64_t q = lo0; q < qa; q++) r0[q] = s[2 * q - pad];
                 for (int64_t q = qb; q < hi0; q++) r0[q] = s[2 * q - pad];
-                for (int64_t q = hi0; q < Wq; q++) r0[q] = (DRV_T)0;
-                for (int64_t q = 0; q < lo1; q++) r1[q] = (DRV_T)0;
+                DRV_FN(border_columns_)(pl, r0, hi0, Wq, 0, input, row_at);
+                DRV_FN(border_columns_)(pl, r1, 0, lo1, 1, input, row_at);
                 for (int64_t q = lo1; q < qa; q++) r1[q] = s[2 * q + 1 - pad];
                 for (int64_t q = qb; q < hi1; q++) r1[q] = s[2 * q + 1 - pad];
-                for (int64_t q = hi1; q < Wq; q++) r1[q] = (DRV_T)0;
+                DRV_FN(border_columns_)(pl, r1, hi1, Wq, 1, input, row_at);
                 if (qb > qa) deinterleave(s + (2 * qa - pad), (size_t)(qb - qa), r0 + qa, r1 + qa);
             }
         }
     }
 }
 
+/* Copies the band's input rows of every channel in group g of image n into the polyphase planes,
+ * converting them to the computation's type and writing the border for padding.  Per sub-image
+ * column phase pw, the columns q whose source w = q*sw + pw - pad_left lies inside [0, W) are
+ * one range [q_lo, q_hi): each row is then border, one unit- or constant-stride copy, border,
+ * with no per-element branch. */
 static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE deinterleave,
-                               const DRV_T *input, int64_t n, int64_t g, int64_t band,
+                               const void *input, int64_t n, int64_t g, int64_t band,
                                DRV_T *dst_band)
 {
-    const int64_t H = pl->in_height, sh = pl->stride_h, sw = pl->stride_w;
-    const int64_t row_stride = pl->in_stride_h, col_stride = pl->in_stride_w;
+    const int64_t sh = pl->stride_h, sw = pl->stride_w;
+    const int64_t col_stride = pl->in_stride_w;
     const int64_t Wq = pl->sub_width, first_row = band * pl->band_rows;
-    if (sw == 2 && pl->col_phase_count == 2 && col_stride == 1 && deinterleave) {
+    const DRV_T fill = (DRV_T)pl->padding_value;
+    if (sw == 2 && pl->col_phase_count == 2 && col_stride == 1 && deinterleave &&
+        pl->input_dtype == CCONV_DTYPE_SAME) {
         DRV_FN(pack_band_s2_)(pl, deinterleave, input, n, g, band, dst_band);
         return;
     }
@@ -97,32 +179,24 @@ static void DRV_FN(pack_band_)(const cconv_conv2d_plan *pl, DRV_DEINTERLEAVE dei
         DRV_FN(phase_columns_)(pl, pw, &q_lo, &q_hi);
         const int64_t count = q_hi - q_lo, src_first = q_lo * sw - (pl->pad_left - pw);
         for (int64_t cg = 0; cg < pl->group_in_channels; cg++) {
-            const DRV_T *src = DRV_FN(channel_)(pl, input, n, g * pl->group_in_channels + cg);
+            const int64_t c = g * pl->group_in_channels + cg;
             DRV_T *plane = dst_band + cg * pl->plane_stride;
             for (int64_t a = 0; a < pl->row_phase_count; a++) {
                 const int64_t ph = pl->row_phases[a];
                 DRV_T *sub = plane + (a * pl->col_phase_count + b) * pl->sub_size;
                 for (int64_t i = 0; i < pl->sub_rows; i++) {
-                    const int64_t h = (first_row + i) * sh + ph - pl->pad_top;
+                    int64_t row_at = 0;
                     DRV_T *CCONV_RESTRICT row = sub + i * Wq;
-                    if (h < 0 || h >= H) {
-                        memset(row, 0, (size_t)Wq * sizeof(DRV_T));
+                    if (!DRV_FN(source_row_)(pl, n, c, (first_row + i) * sh + ph - pl->pad_top,
+                                             &row_at)) {
+                        for (int64_t q = 0; q < Wq; q++) row[q] = fill;
                         continue;
                     }
-                    const DRV_T *CCONV_RESTRICT s = src + h * row_stride + src_first * col_stride;
-                    for (int64_t q = 0; q < q_lo; q++) row[q] = (DRV_T)0;
-                    DRV_T *CCONV_RESTRICT d = row + q_lo;
-                    if (col_stride == 1 && sw == 1) {
-                        memcpy(d, s, (size_t)count * sizeof(DRV_T));
-                    } else if (col_stride == 1 && sw == 2) { /* a constant stride the compiler
-                                                               can vectorise */
-                        for (int64_t q = 0; q < count; q++) d[q] = s[2 * q];
-                    } else {
-                        /* (q * sw) stays below the row's width, so the product cannot overflow
-                         * however large the two strides are. */
-                        for (int64_t q = 0; q < count; q++) d[q] = s[(q * sw) * col_stride];
-                    }
-                    for (int64_t q = q_hi; q < Wq; q++) row[q] = (DRV_T)0;
+                    DRV_FN(border_columns_)(pl, row, 0, q_lo, pw, input, row_at);
+                    if (count > 0)
+                        DRV_FN(copy_run_)(pl, row + q_lo, input, row_at + src_first * col_stride,
+                                          count, sw, col_stride);
+                    DRV_FN(border_columns_)(pl, row, q_hi, Wq, pw, input, row_at);
                 }
             }
         }
@@ -145,8 +219,11 @@ static void DRV_FN(stage_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *
 static void DRV_FN(store_run_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
                                const DRV_T *output, DRV_T *dst, const DRV_T *src, int64_t count)
 {
-    if (pl->staged) {
+    if (pl->staged && pl->out_stride_w == 1) {
         DRV_FN(stage_)(pl, set, output, dst, src, count);
+    } else if (pl->staged) {
+        for (int64_t x = 0; x < count; x++)
+            DRV_FN(stage_)(pl, set, output, dst + x * pl->out_stride_w, src + x, 1);
     } else if (pl->out_stride_w == 1) {
         memcpy(dst, src, (size_t)count * sizeof(DRV_T));
     } else {
@@ -186,7 +263,7 @@ static void DRV_FN(store_tile_)(const cconv_conv2d_plan *pl, const cconv_kernel_
  * input itself when the plan allows and the reads stay inside each channel, else the packed band
  * (packed on first use, once per unit). */
 static const DRV_T *DRV_FN(tile_input_)(const cconv_conv2d_plan *pl,
-                                        DRV_DEINTERLEAVE deinterleave, const DRV_T *input,
+                                        DRV_DEINTERLEAVE deinterleave, const void *input,
                                         int64_t unit, int64_t j0, int64_t extent,
                                         DRV_T *band_buf, int64_t *packed_unit,
                                         size_t *channel_stride)
@@ -253,13 +330,13 @@ static DRV_FN(tile_) DRV_FN(tile_at_)(const cconv_conv2d_plan *pl, int64_t rows,
     return t;
 }
 
-static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
-                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+static void DRV_FN(run_rows_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const void *input, const DRV_T *weight, const DRV_T *bias,
                                DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
                                int64_t *packed_unit);
 
 static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
-                              const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+                              const void *input, const DRV_T *weight, const DRV_T *bias,
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
 {
@@ -284,8 +361,8 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
         return;
     }
     const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
-    if (pl->rows3) {
-        DRV_FN(run_rows3_)(pl, set, input, weight, bias, output, unit, band_buf, tile,
+    if (pl->rows) {
+        DRV_FN(run_rows_)(pl, set, input, weight, bias, output, unit, band_buf, tile,
                            packed_unit);
         return;
     }
@@ -341,15 +418,15 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
     }
 }
 
-/* A unit of a single-filter group with the rows3 kernels: groups of up to R output rows, and in
+/* A unit of a single-filter group with the multi-row kernels: groups of up to R output rows, and in
  * each, column tiles from the right end to the left.  Stores go straight to the output: a row's
  * last tile is rounded up to whole vectors, and its extra lanes land at the start of the next row
  * (never further: they are fewer than a vector, and a row with more than one tile is wider than
  * a vector), which is written later, by this group's first tile (tiles run right to left) or by
  * the next row of the same kernel call (rows are stored in order), or by the next group.  Only a
  * tile whose extra lanes would pass the band's end goes through the tile buffer. */
-static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
-                               const DRV_T *input, const DRV_T *weight, const DRV_T *bias,
+static void DRV_FN(run_rows_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+                               const void *input, const DRV_T *weight, const DRV_T *bias,
                                DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
                                int64_t *packed_unit)
 {
@@ -359,7 +436,8 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
     int64_t rows = pl->out_height - first_row;
     if (rows > pl->band_rows) rows = pl->band_rows;
     const int64_t OW = pl->out_width, Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
-    const int64_t R = pl->mr_max, kernel_width = pl->taps / 3;
+    const int64_t R = pl->mr_max, kernel_height = pl->taps / pl->kernel_width;
+    const int64_t kernel_width = pl->kernel_width;
     const int64_t band_end = rows * OW, out_row = pl->out_stride_h;
     DRV_T *out_band = output + n * pl->out_stride_n + g * pl->out_stride_c + first_row * out_row;
     const DRV_T *filter = weight + g * pl->taps;
@@ -379,10 +457,10 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
                                                    y * Wq + x0,
                                                    (rr - 1) * Wq + nv * vl, band_buf,
                                                    packed_unit, &cs);
-            set->DRV_SET(rows3)[rr - 1][nv - 1]((size_t)kernel_width, src, (size_t)Wq,
-                                                pl->tap_offsets, filter, b,
-                                                direct ? out_band + at : tile,
-                                                direct ? (size_t)OW : (size_t)nr);
+            set->DRV_SET(rows)[rr - 1][nv - 1]((size_t)kernel_height, (size_t)kernel_width, src,
+                                               (size_t)Wq, pl->tap_offsets, filter, b,
+                                               direct ? out_band + at : tile,
+                                               direct ? (size_t)OW : (size_t)nr);
             for (int64_t r = 0; r < rr && (!direct || pl->staged); r++) {
                 DRV_T *dst = out_band + (y + r) * out_row + x0 * pl->out_stride_w;
                 if (direct) {
@@ -406,6 +484,8 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
     /* Depthwise (filters of depth 1, any multiplier) 3x3 stride 2: the set's in-place kernel,
      * which reads whole contiguous planes. */
     if (set->DRV_SET(dw3x3s2) && cconv_conv2d_input_planes_contiguous(p) && !p->output_strides &&
+        p->input_dtype == CCONV_DTYPE_SAME && p->padding_mode == CCONV_PAD_ZEROS &&
+        p->padding_value == 0.0 &&
         p->in_channels == p->groups && p->kernel_height == 3 &&
         p->kernel_width == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
         p->dilation_w == 1 && p->pad_top <= 2 && p->pad_bottom <= 2 && p->pad_left <= 2 &&
@@ -414,14 +494,14 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
         plan->dw3x3s2 = status == CCONV_OK;
         return status;
     }
-    /* One filter of depth 1 per group, 3 kernel rows, stride 1: the rows3 kernels, when rows fit
-     * row tiles. */
+    /* One filter of depth 1 per group, several kernel rows, stride 1: the multi-row kernels,
+     * when rows fit row tiles. */
     if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 &&
-        p->stride_h == 1 && p->stride_w == 1 && p->kernel_height == 3 && p->dilation_h == 1) {
+        p->stride_h == 1 && p->stride_w == 1 && p->kernel_height >= 2 && p->dilation_h == 1) {
         cconv_status status = cconv_conv2d_plan_init(
-            plan, p, sizeof(DRV_T), CCONV_ROWS3_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
+            plan, p, sizeof(DRV_T), CCONV_ROWS_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
         if (status != CCONV_OK || plan->row_tiles) {
-            plan->rows3 = status == CCONV_OK;
+            plan->rows = status == CCONV_OK;
             return status;
         }
         cconv_conv2d_plan_free(plan);
@@ -429,34 +509,6 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
     const int64_t mr = single_filter ? 1 : (int64_t)set->DRV_SET(mr_max);
     const int64_t nv = (int64_t)(single_filter ? set->DRV_SET(wide_nv) : set->DRV_SET(nv_max));
     return cconv_conv2d_plan_init(plan, p, sizeof(DRV_T), mr, nv * vl, vl);
-}
-
-static cconv_status DRV_FN(resolve_set_)(const cconv_conv2d_params *p,
-                                         const cconv_kernel_set **set)
-{
-    cconv_status status = cconv_conv2d_check(p);
-    if (status != CCONV_OK) return status;
-    const int simd = p->run.simd < 0 ? cconv_simd_best() : p->run.simd;
-    if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
-    *set = cconv_kernel_set_at(simd);
-    return CCONV_OK;
-}
-
-/* Bytes of temporary memory a call with these parameters allocates (all threads). */
-static cconv_status DRV_FN(workspace_)(const cconv_conv2d_params *p, size_t *bytes)
-{
-    const cconv_kernel_set *set;
-    *bytes = 0;
-    cconv_status status = DRV_FN(resolve_set_)(p, &set);
-    if (status != CCONV_OK) return status;
-    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
-        return CCONV_OK;
-    cconv_conv2d_plan plan;
-    status = DRV_FN(make_plan_)(p, set, &plan);
-    if (status != CCONV_OK) return status;
-    *bytes = plan.workspace_bytes;
-    cconv_conv2d_plan_free(&plan);
-    return CCONV_OK;
 }
 
 /* Per participant of the parallel loop (see thread_pool.h): its band buffer and tile, made on its
@@ -472,7 +524,8 @@ typedef struct DRV_FN(scratch_) {
 typedef struct DRV_FN(call_) {
     const cconv_conv2d_plan *pl;
     const cconv_kernel_set *set;
-    const DRV_T *input, *weight, *bias;
+    const void *input;
+    const DRV_T *weight, *bias;
     DRV_T *output;
     DRV_FN(scratch_) *scratch; /* plan.threads entries */
 } DRV_FN(call_);
@@ -495,39 +548,14 @@ static int DRV_FN(run_one_)(void *context, int64_t item, int slot)
     return 0;
 }
 
-cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *input,
-                                   const DRV_T *weight, const DRV_T *bias, DRV_T *output)
+/* The planar path: the plan's kernels over packed (or in-place) bands of feature maps. */
+static cconv_status DRV_FN(conv2d_planar_)(const cconv_conv2d_params *p,
+                                           const cconv_kernel_set *set, const void *input,
+                                           const DRV_T *weight, const DRV_T *bias,
+                                           DRV_T *output)
 {
-    const cconv_kernel_set *set;
-    cconv_status status = DRV_FN(resolve_set_)(p, &set);
-    if (status != CCONV_OK) return status;
-    if (p->batch == 0 || p->out_channels == 0 || p->out_height == 0 || p->out_width == 0)
-        return CCONV_OK;
-    if (p->in_channels == 0) {
-        /* Filters of depth 0: every output is its bias (then the output stage).  Handled here
-         * because the kernel size is then unbounded by the weight's (empty) memory and must not
-         * size any table. */
-        if (!output) return CCONV_ERR_INVALID_ARGUMENT;
-        cconv_conv2d_plan plan;
-        memset(&plan, 0, sizeof(plan));
-        cconv_conv2d_plan_layout(&plan, p);
-        for (int64_t n = 0; n < p->batch; n++) {
-            for (int64_t o = 0; o < p->out_channels; o++) {
-                const DRV_T value = bias ? bias[o] : (DRV_T)0;
-                for (int64_t y = 0; y < p->out_height; y++) {
-                    DRV_T *row = output + n * plan.out_stride_n + o * plan.out_stride_c +
-                                 y * plan.out_stride_h;
-                    for (int64_t x = 0; x < p->out_width; x++) row[x * plan.out_stride_w] = value;
-                    if (plan.staged) DRV_FN(stage_)(&plan, set, output, row, row, p->out_width);
-                }
-            }
-        }
-        return CCONV_OK;
-    }
-    if (!input || !weight || !output) return CCONV_ERR_INVALID_ARGUMENT;
-
     cconv_conv2d_plan plan;
-    status = DRV_FN(make_plan_)(p, set, &plan);
+    cconv_status status = DRV_FN(make_plan_)(p, set, &plan);
     if (status != CCONV_OK) return status;
     DRV_FN(call_) call = {&plan, set, input, weight, bias, output, NULL};
     /* One slot per thread, and one more for the helper a handoff recruits. */
@@ -552,6 +580,3 @@ cconv_status DRV_FN(cconv_conv2d_)(const cconv_conv2d_params *p, const DRV_T *in
     return result == CCONV_LOOP_POLL_STOPPED ? CCONV_ERR_INTERRUPTED : CCONV_OK;
 }
 
-#undef DRV_FN
-#undef DRV_CAT
-#undef DRV_CAT_

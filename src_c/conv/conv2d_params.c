@@ -25,8 +25,13 @@ cconv_status cconv_conv2d_check(const cconv_conv2d_params *p)
     if ((int)p->activation < (int)CCONV_ACTIVATION_NONE ||
         (int)p->activation > (int)CCONV_ACTIVATION_CLAMP)
         return CCONV_ERR_INVALID_ARGUMENT;
-    /* The output stage runs on contiguous outputs only (see cconv_conv2d_params). */
-    if (p->output_strides && (p->residual || p->activation != CCONV_ACTIVATION_NONE))
+    if ((int)p->padding_mode < (int)CCONV_PAD_ZEROS ||
+        (int)p->padding_mode > (int)CCONV_PAD_SYMMETRIC)
+        return CCONV_ERR_INVALID_ARGUMENT;
+    /* A border that repeats input pixels needs some (only the constant one fills empty input). */
+    if (p->padding_mode != CCONV_PAD_ZEROS && (p->in_height == 0 || p->in_width == 0))
+        return CCONV_ERR_INVALID_ARGUMENT;
+    if ((int)p->input_dtype < (int)CCONV_DTYPE_SAME || (int)p->input_dtype > (int)CCONV_DTYPE_I16)
         return CCONV_ERR_INVALID_ARGUMENT;
     const int64_t oh = cconv_conv2d_output_size(p->in_height, p->kernel_height, p->stride_h,
                                                 p->pad_top, p->pad_bottom, p->dilation_h);

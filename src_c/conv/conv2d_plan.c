@@ -19,8 +19,7 @@
 static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-/* The sizes both kinds of plan take straight from the (checked) parameters; the rest zeroed. */
-static void plan_copy_sizes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
+void cconv_conv2d_plan_basics(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
 {
     memset(plan, 0, sizeof(*plan));
     plan->batch = p->batch;
@@ -33,6 +32,7 @@ static void plan_copy_sizes(cconv_conv2d_plan *plan, const cconv_conv2d_params *
     plan->group_out_channels = p->out_channels / p->groups;
     plan->out_height = p->out_height;
     plan->out_width = p->out_width;
+    plan->kernel_width = p->kernel_width;
     /* With an empty input no element is read, and C * H * W may not fit in 64 bits. */
     const int empty = p->batch == 0 || p->in_channels == 0 || p->in_height == 0 ||
                       p->in_width == 0;
@@ -52,6 +52,10 @@ static void plan_copy_sizes(cconv_conv2d_plan *plan, const cconv_conv2d_params *
     plan->in_contiguous = (p->batch <= 1 || plan->in_stride_n == p->in_channels * H * W) &&
                           (p->in_channels <= 1 || plan->in_stride_c == H * W) &&
                           (H <= 1 || plan->in_stride_h == W) && (W <= 1 || plan->in_stride_w == 1);
+
+    plan->input_dtype = p->input_dtype;
+    plan->padding_mode = p->padding_mode;
+    plan->padding_value = p->padding_value;
 
     cconv_conv2d_plan_layout(plan, p);
 }
@@ -97,7 +101,8 @@ static int compare_int64(const void *a, const void *b)
 
 /* The distinct values (k * dilation) % stride for k < kernel, ascending, into phases (room for
  * `kernel` values); returns how many. */
-static int64_t used_phases(int64_t kernel, int64_t dilation, int64_t stride, int64_t *phases)
+int64_t cconv_conv2d_used_phases(int64_t kernel, int64_t dilation, int64_t stride,
+                                 int64_t *phases)
 {
     for (int64_t k = 0; k < kernel; k++) phases[k] = (k * dilation) % stride;
     qsort(phases, (size_t)kernel, sizeof(int64_t), compare_int64);
@@ -109,7 +114,7 @@ static int64_t used_phases(int64_t kernel, int64_t dilation, int64_t stride, int
 }
 
 /* Index of `phase` in the ascending list (it is there by construction). */
-static int64_t phase_slot(const int64_t *phases, int64_t count, int64_t phase)
+int64_t cconv_conv2d_phase_slot(const int64_t *phases, int64_t count, int64_t phase)
 {
     int64_t lo = 0, hi = count - 1;
     while (lo < hi) {
@@ -122,7 +127,7 @@ static int64_t phase_slot(const int64_t *phases, int64_t count, int64_t phase)
 /* How many threads the work split provides for: the thread count, and at least two when the
  * call has a handoff, which may bring a helper in at threads = 1 (and needs several items to see
  * when to call it). */
-static int64_t split_threads(const cconv_conv2d_params *p, int threads)
+int64_t cconv_conv2d_split_threads(const cconv_conv2d_params *p, int threads)
 {
     return p->run.handoff && threads < 2 ? 2 : threads;
 }
@@ -130,7 +135,7 @@ static int64_t split_threads(const cconv_conv2d_params *p, int threads)
 cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
                                     size_t elem_size, int64_t mr_max, int64_t nr, int64_t vl)
 {
-    plan_copy_sizes(plan, p);
+    cconv_conv2d_plan_basics(plan, p);
     /* A stride matters only between outputs: with a single output row (column) any stride at
      * least the padded size gives the same result, and the clamp keeps stride_h * stride_w
      * (the polyphase count) from overflowing when a caller passes a huge one. */
@@ -161,8 +166,8 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     if (!plan->row_phases) return CCONV_ERR_NO_MEMORY;
     plan->col_phases = plan->row_phases + p->kernel_height;
     plan->tap_offsets = (ptrdiff_t *)(plan->col_phases + p->kernel_width);
-    plan->row_phase_count = used_phases(p->kernel_height, p->dilation_h, sh, plan->row_phases);
-    plan->col_phase_count = used_phases(p->kernel_width, p->dilation_w, sw, plan->col_phases);
+    plan->row_phase_count = cconv_conv2d_used_phases(p->kernel_height, p->dilation_h, sh, plan->row_phases);
+    plan->col_phase_count = cconv_conv2d_used_phases(p->kernel_width, p->dilation_w, sw, plan->col_phases);
     int64_t phases;
     if (!cconv_mul(plan->row_phase_count, plan->col_phase_count, &phases)) goto overflow;
 
@@ -186,9 +191,9 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
         for (int64_t kw = 0; kw < p->kernel_width; kw++) {
             const int64_t dx = kw * p->dilation_w;
             const int64_t sub_index =
-                phase_slot(plan->row_phases, plan->row_phase_count, dy % sh) *
+                cconv_conv2d_phase_slot(plan->row_phases, plan->row_phase_count, dy % sh) *
                     plan->col_phase_count +
-                phase_slot(plan->col_phases, plan->col_phase_count, dx % sw);
+                cconv_conv2d_phase_slot(plan->col_phases, plan->col_phase_count, dx % sw);
             int64_t off;
             if (!cconv_mul(sub_index, plan->sub_size, &off)) goto overflow;
             off += (dy / sh) * plan->sub_width + dx / sw;
@@ -230,7 +235,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     int64_t chunks = 1;
     /* Four items per thread at least, so the last, shorter band or a descheduled thread leaves
      * little idle time; repacking a band for a second chunk costs far less than the kernels. */
-    const int64_t split = split_threads(p, threads);
+    const int64_t split = cconv_conv2d_split_threads(p, threads);
     if (split > 1 && units < 4 * split) chunks = ceil_div(4 * split, units);
     if (chunks > max_chunks) chunks = max_chunks;
     plan->out_chunk = og > 0 ? round_up(ceil_div(og, chunks), mr_max) : mr_max;
@@ -253,7 +258,8 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
      * reads would pass the end of its channel (the last ones of the last band), which reads the
      * packed band instead. */
     plan->in_place = sh == 1 && sw == 1 && p->pad_top == 0 && p->pad_bottom == 0 &&
-                     p->pad_left == 0 && p->pad_right == 0 && plan->in_contiguous;
+                     p->pad_left == 0 && p->pad_right == 0 && plan->in_contiguous &&
+                     p->input_dtype == CCONV_DTYPE_SAME;
     plan->max_offset = max_offset;
 
     /* A work item's weights (out_chunk filters) against its band: the larger streams once in the
@@ -283,7 +289,7 @@ overflow:
 
 cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
 {
-    plan_copy_sizes(plan, p);
+    cconv_conv2d_plan_basics(plan, p);
     plan->stride_h = p->stride_h;
     plan->stride_w = p->stride_w;
     plan->pad_top = p->pad_top;
@@ -298,7 +304,7 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
     /* Four items per thread at least (as in cconv_conv2d_plan_init), from row ranges when the
      * planes are too few. */
     int64_t bands = 1;
-    const int64_t split = split_threads(p, threads);
+    const int64_t split = cconv_conv2d_split_threads(p, threads);
     if (split > 1 && units < 4 * split) bands = ceil_div(4 * split, units);
     if (bands > p->out_height) bands = p->out_height;
     if (bands < 1) bands = 1;

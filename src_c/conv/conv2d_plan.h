@@ -29,11 +29,17 @@ typedef struct cconv_conv2d_plan {
     int64_t batch, in_channels, in_height, in_width, out_channels, groups;
     int64_t group_in_channels, group_out_channels; /* Cg = C/groups, Og = O/groups */
     int64_t out_height, out_width;
+    int64_t kernel_width;
     int64_t stride_h, stride_w, pad_top, pad_left;
     /* Element strides of the input along N, C, H, W, and whether they are the C-contiguous ones
      * (which the paths that read the input in place need). */
     int64_t in_stride_n, in_stride_c, in_stride_h, in_stride_w;
     int in_contiguous;
+    /* How the input is read: its element type (cconv_dtype: SAME reads it as the computation's
+     * type) and the border mode of its padding, with the constant of CCONV_PAD_ZEROS. */
+    cconv_dtype input_dtype;
+    cconv_padding_mode padding_mode;
+    double padding_value;
     /* Element strides of the output along N, O, OH, OW, and whether its rows are contiguous
      * (stride OW between rows, 1 between columns): only then may tiles store straight into it,
      * with their rounded-up rows spilling into the next row; otherwise every tile goes through
@@ -63,8 +69,8 @@ typedef struct cconv_conv2d_plan {
                               unpacked */
     int64_t max_offset;    /* the largest tap offset */
     int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
-    int rows3;             /* single filter, 3 kernel rows, stride 1: the rows3 kernels (mr_max
-                              is then their row count) */
+    int rows;              /* single filter, stride 1, dilation 1 along the rows: the multi-row
+                              kernels (mr_max is then their row count) */
     int dw3x3s2;           /* depthwise 3x3 stride 2: whole output planes (or row ranges of one)
                               straight from the input, no band, no tile (see
                               cconv_conv2d_plan_init_planes) */
@@ -90,6 +96,17 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
  * few planes; the outputs do not depend on them. */
 cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
+/* Fills the sizes, the input's strides and reading rules, the output layout and the output stage
+ * of plan (part of every plan init), zeroing the rest. */
+void cconv_conv2d_plan_basics(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
+/* The distinct values (k * dilation) % stride for k < kernel, ascending, into phases (room for
+ * `kernel` values); returns how many. */
+int64_t cconv_conv2d_used_phases(int64_t kernel, int64_t dilation, int64_t stride,
+                                 int64_t *phases);
+/* Index of `phase` in an ascending list that holds it. */
+int64_t cconv_conv2d_phase_slot(const int64_t *phases, int64_t count, int64_t phase);
+/* How many threads the work split provides for (at least two with a handoff). */
+int64_t cconv_conv2d_split_threads(const cconv_conv2d_params *p, int threads);
 /* Fills only the output layout and the output stage of plan (part of both inits above). */
 void cconv_conv2d_plan_layout(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
 /* 1 when every input channel is a C-contiguous H x W plane (rows of stride W, columns of stride

@@ -76,9 +76,10 @@ cconv_status TR_FN(cconv_conv_transpose2d_)(const cconv_conv_transpose2d_params 
     if (!empty_input && (!input || !weight)) return CCONV_ERR_INVALID_ARGUMENT;
 
     const int64_t plane = OH * OW;
+    int64_t out_st[4] = {p->out_channels * plane, plane, OW, 1};
+    if (p->output_strides) memcpy(out_st, p->output_strides, sizeof(out_st));
     if (empty_input) { /* every output is its bias */
-        const int64_t whole[4] = {p->out_channels * plane, plane, OW, 1};
-        TR_FN(fill_phase_)(p, bias, output, whole, OH, OW);
+        TR_FN(fill_phase_)(p, bias, output, out_st, OH, OW);
         return CCONV_OK;
     }
     /* Input strides (element (0, 0, 0, 0) at `input`), then the output phases'. */
@@ -93,8 +94,8 @@ cconv_status TR_FN(cconv_conv_transpose2d_)(const cconv_conv_transpose2d_params 
     }
     /* A phase's rows are stride_h rows apart (it has one row when stride_h >= OH, and then
      * that step is never taken: it is clamped so that it cannot overflow). */
-    const int64_t phase_st[4] = {p->out_channels * plane, plane, (sh < OH ? sh : 1) * OW,
-                                 sw < OW ? sw : 1};
+    const int64_t phase_st[4] = {out_st[0], out_st[1], (sh < OH ? sh : 1) * out_st[2],
+                                 (sw < OW ? sw : 1) * out_st[3]};
 
     /* The reversed taps of one phase: no larger than the whole kernel. */
     const int64_t Cg = p->in_channels / p->groups;
@@ -110,7 +111,7 @@ cconv_status TR_FN(cconv_conv_transpose2d_)(const cconv_conv_transpose2d_params 
             cconv_transpose_axis cols;
             cconv_transpose_axis_plan(&cols, rw, OW, p->in_width, p->kernel_width, sw,
                                       p->pad_left, p->dilation_w);
-            TR_T *out = output + rh * OW + rw;
+            TR_T *out = output + rh * out_st[2] + rw * out_st[3];
             if (rows.taps == 0 || cols.taps == 0 || rows.in_count == 0 || cols.in_count == 0) {
                 TR_FN(fill_phase_)(p, bias, out, phase_st, rows.outputs, cols.outputs);
                 continue;

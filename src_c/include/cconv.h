@@ -59,6 +59,35 @@ typedef enum cconv_activation {
     CCONV_ACTIVATION_CLAMP = 4       /* min(max(y, alpha), beta) (hardtanh) */
 } cconv_activation;
 
+/* What a convolution sees outside the input (PyTorch's padding modes, plus NumPy's "symmetric"),
+ * for a row a b c d:
+ *   ZEROS      k k k | a b c d | k k k     (the constant padding_value k, 0 by default)
+ *   REFLECT    d c b | a b c d | c b a     (the edge pixel not repeated: OpenCV's REFLECT_101)
+ *   REPLICATE  a a a | a b c d | d d d
+ *   CIRCULAR   b c d | a b c d | a b c
+ *   SYMMETRIC  c b a | a b c d | d c b     (the edge pixel repeated: OpenCV's REFLECT)
+ * Padding wider than the input continues the pattern (numpy.pad's rule); the modes other than
+ * ZEROS need a non-empty input. */
+typedef enum cconv_padding_mode {
+    CCONV_PAD_ZEROS = 0,
+    CCONV_PAD_REFLECT = 1,
+    CCONV_PAD_REPLICATE = 2,
+    CCONV_PAD_CIRCULAR = 3,
+    CCONV_PAD_SYMMETRIC = 4
+} cconv_padding_mode;
+
+/* The element type of an input that differs from the computation's (float for the _f32 entry
+ * points, double for _f64): converted exactly as it is packed, block by block, never as a whole
+ * copy.  CCONV_DTYPE_SAME: the computation's own type. */
+typedef enum cconv_dtype {
+    CCONV_DTYPE_SAME = 0,
+    CCONV_DTYPE_F32 = 1, /* (for the _f64 entry points) */
+    CCONV_DTYPE_U8 = 2,
+    CCONV_DTYPE_I8 = 3,
+    CCONV_DTYPE_U16 = 4,
+    CCONV_DTYPE_I16 = 5
+} cconv_dtype;
+
 typedef struct cconv_conv2d_params {
     int64_t batch;          /* N */
     int64_t in_channels;    /* C */
@@ -75,17 +104,22 @@ typedef struct cconv_conv2d_params {
     int64_t out_width;
     /* NULL: the input is C-contiguous.  Otherwise its element strides along N, C, H and W (any
      * sign; 0 for a broadcast axis): element (n, c, h, w) is input[n*s[0] + c*s[1] + h*s[2] +
-     * w*s[3]], where `input` points at element (0, 0, 0, 0).  The output and the weight are
-     * always C-contiguous. */
+     * w*s[3]], where `input` points at element (0, 0, 0, 0).  A channels-last input (channel
+     * stride 1, as an (N, H, W, C) array seen through its axes) runs the channels-last kernels.
+     * The weight is always C-contiguous. */
     const int64_t *input_strides;
-    /* NULL: the output is C-contiguous.  Otherwise its element strides along N, O, OH and OW (a
-     * strided view into a larger array, such as every other row and column of it; elements of
-     * the view must not overlap).  An output stage (residual, activation) needs a C-contiguous
-     * output. */
+    /* NULL: the output is C-contiguous.  Otherwise its element strides along N, O, OH and OW,
+     * e.g. those of an (N, OH, OW, O) array, or a strided view into a larger array such as every
+     * other row and column of it; elements of the view must not overlap. */
     const int64_t *output_strides;
+    /* The input's element type, when it is not the computation's (see cconv_dtype). */
+    cconv_dtype input_dtype;
+    /* The border (see cconv_padding_mode) and, for CCONV_PAD_ZEROS, its constant value. */
+    cconv_padding_mode padding_mode;
+    double padding_value;
     /* The output stage: out = activation(conv + bias + residual).  residual: NULL, or an array
-     * of the output's shape and element type, C-contiguous, overlapping neither the output nor
-     * the other operands. */
+     * of the output's shape and element type laid out as the output is (the same strides),
+     * overlapping neither the output nor the other operands. */
     const void *residual;
     cconv_activation activation;
     double activation_alpha, activation_beta;
@@ -102,9 +136,10 @@ int64_t cconv_conv2d_output_size(int64_t in, int64_t kernel, int64_t stride, int
 cconv_status cconv_conv2d_check(const cconv_conv2d_params *params);
 
 /* The fast path: driver + the selected instruction-set micro-kernels. */
-cconv_status cconv_conv2d_f32(const cconv_conv2d_params *params, const float *input,
+/* input is of the computation's type (float, double), or of params->input_dtype. */
+cconv_status cconv_conv2d_f32(const cconv_conv2d_params *params, const void *input,
                               const float *weight, const float *bias, float *output);
-cconv_status cconv_conv2d_f64(const cconv_conv2d_params *params, const double *input,
+cconv_status cconv_conv2d_f64(const cconv_conv2d_params *params, const void *input,
                               const double *weight, const double *bias, double *output);
 
 /* Sets *bytes to the temporary memory (all threads, every buffer) that cconv_conv2d_f32
@@ -112,11 +147,16 @@ cconv_status cconv_conv2d_f64(const cconv_conv2d_params *params, const double *i
 cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *params, size_t elem_size,
                                           size_t *bytes);
 
+/* Which kernels cconv_conv2d_f32 (elem_size 4) or _f64 (8) runs for these parameters, for tests
+ * and benchmarks: "channels-last", "channels-last depthwise", "planar", "planar rows",
+ * "planar dw3x3s2", or "none" (nothing to compute); NULL for invalid parameters. */
+const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *params, size_t elem_size);
+
 /* The reference kernels: plain loops straight from the definition, the baseline every faster
  * path is tested against.  Single-threaded; params->threads and params->simd are ignored. */
-cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *params, const float *input,
+cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *params, const void *input,
                                   const float *weight, const float *bias, float *output);
-cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *params, const double *input,
+cconv_status cconv_conv2d_ref_f64(const cconv_conv2d_params *params, const void *input,
                                   const double *weight, const double *bias, double *output);
 
 /* ---- Transposed convolution, which is also conv2d's input gradient ----------------------------
@@ -138,7 +178,8 @@ typedef struct cconv_conv_transpose2d_params {
     int64_t dilation_h, dilation_w;
     int64_t groups;
     int64_t out_height, out_width;
-    const int64_t *input_strides; /* as in cconv_conv2d_params; output and weight C-contiguous */
+    const int64_t *input_strides;  /* as in cconv_conv2d_params; the weight C-contiguous */
+    const int64_t *output_strides; /* as in cconv_conv2d_params (NULL: C-contiguous) */
     cconv_run_options run;
 } cconv_conv_transpose2d_params;
 
@@ -198,10 +239,16 @@ cconv_status cconv_conv2d_weight_workspace_bytes(const cconv_conv2d_weight_param
  * PyTorch's meaning throughout (torch.nn.functional.max_pool2d, avg_pool2d, adaptive_*_pool2d).
  * Every plane (n, c) is pooled on its own: input (N, C, H, W) -> output (N, C, OH, OW), both with
  * H, W >= 1.  Indices are int64, PyTorch's convention: h*W + w within the input plane.
- * The arrays written are C-contiguous; the one array read (the input forward, grad_output
- * backward) may have any strides, given as in cconv_conv2d_params.input_strides.
+ * Every array may have any strides, given as in cconv_conv2d_params.input_strides (NULL:
+ * C-contiguous): the array read (the input forward, grad_output backward) in input_strides, the
+ * array written (the output forward, and max pooling's indices laid out as it; grad_input
+ * backward) in output_strides; elements of a written array must not overlap.  When the array
+ * read forward, or written backward, is channels-last (channel stride 1, as an (N, H, W, C)
+ * array seen through its axes) and C >= 12, a channels-last loop runs: each output pixel's
+ * channels are a contiguous vector, pooled over the window's pixels.
  * Every output, and every element of an input gradient, is computed by one work item in a fixed
- * order, so results are bitwise the same at any thread count. */
+ * order, the same in both loops, so results are bitwise the same at any thread count and in
+ * either layout. */
 
 /* Max and average pooling over kernel_height x kernel_width windows. */
 typedef struct cconv_pool2d_params {
@@ -223,6 +270,9 @@ typedef struct cconv_pool2d_params {
     /* NULL: the array read is C-contiguous; else its element strides along N, C, H, W.  It is
      * the input (N, C, H, W) forward and grad_output (N, C, OH, OW) backward. */
     const int64_t *input_strides;
+    /* The same for the array written: the output (N, C, OH, OW) forward, and max pooling's
+     * indices, laid out as the output; grad_input (N, C, H, W) backward. */
+    const int64_t *output_strides;
     cconv_run_options run;
 } cconv_pool2d_params;
 
@@ -263,7 +313,12 @@ cconv_status cconv_avg_pool2d_backward_f64(const cconv_pool2d_params *params,
 typedef struct cconv_adaptive_pool2d_params {
     int64_t batch, channels, in_height, in_width;
     int64_t out_height, out_width;
-    const int64_t *input_strides; /* as in cconv_pool2d_params */
+    const int64_t *input_strides;  /* as in cconv_pool2d_params */
+    const int64_t *output_strides; /* as in cconv_pool2d_params */
+    /* cconv_max_pool2d_backward_*: the element strides of the indices (N, C, OH, OW), which it
+     * reads; NULL: C-contiguous.  (Adaptive max pooling writes its indices laid out as its
+     * output and ignores this.) */
+    const int64_t *indices_strides;
     cconv_run_options run;
 } cconv_adaptive_pool2d_params;
 
@@ -289,8 +344,9 @@ cconv_status cconv_adaptive_avg_pool2d_backward_f64(const cconv_adaptive_pool2d_
 
 /* Gradient of max pooling, windowed or adaptive: grad_input (N, C, H, W) is zero except that
  * each grad_output element (N, C, OH, OW) is added at its index, in row-major output order.  The
- * shape fields mean what they mean in cconv_adaptive_pool2d_params; indices are C-contiguous
- * and each must lie in [0, H*W) (else CCONV_ERR_INVALID_ARGUMENT, with grad_input incomplete). */
+ * shape fields mean what they mean in cconv_adaptive_pool2d_params; indices are laid out as
+ * indices_strides says, and each must lie in [0, H*W) (else CCONV_ERR_INVALID_ARGUMENT, with
+ * grad_input incomplete). */
 cconv_status cconv_max_pool2d_backward_f32(const cconv_adaptive_pool2d_params *params,
                                            const float *grad_output, const int64_t *indices,
                                            float *grad_input);

@@ -45,24 +45,26 @@ typedef void (*cconv_f64_conv2d_ukernel)(size_t channels, size_t taps,
                                          const double *bias, double *output,
                                          size_t output_stride);
 
-/* Single-filter stride-1 kernels for kernels of 3 rows (dilation 1 along the rows), the shape of
- * depthwise 3x3 layers and 3x3 image filters.  They compute R output rows x nv*vl positions:
+/* Single-filter stride-1 kernels over several output rows (dilation 1 along the rows), the shape
+ * of depthwise layers and image filters.  They compute R output rows x nv*vl positions:
  *   output[r*output_row_stride + v] = bias[0] (or 0)
- *       + sum over kh < 3, kw < kernel_width (in that order) of
+ *       + sum over kh < kernel_height, kw < kernel_width (in that order) of
  *         weights[kh*kernel_width + kw] * input[(r + kh)*row_stride + col_offsets[kw] + v]
- * Each input row vector is loaded once and used by every output row it reaches (up to 3), where
- * the one-row kernel loads it for each.  The sum order is the general kernel's (taps ascending),
- * so both give bitwise the same outputs. */
-#define CCONV_ROWS3_R 4
+ * Each input row vector is loaded once and used by every output row it reaches (up to
+ * kernel_height), where the one-row kernel loads it for each.  The sum order is the general
+ * kernel's (taps ascending), so both give bitwise the same outputs. */
+#define CCONV_ROWS_R 4
 
-typedef void (*cconv_f32_rows3_ukernel)(size_t kernel_width, const float *input, size_t row_stride,
-                                        const ptrdiff_t *col_offsets, const float *weights,
-                                        const float *bias, float *output,
-                                        size_t output_row_stride);
-typedef void (*cconv_f64_rows3_ukernel)(size_t kernel_width, const double *input,
-                                        size_t row_stride, const ptrdiff_t *col_offsets,
-                                        const double *weights, const double *bias,
-                                        double *output, size_t output_row_stride);
+typedef void (*cconv_f32_rows_ukernel)(size_t kernel_height, size_t kernel_width,
+                                       const float *input, size_t row_stride,
+                                       const ptrdiff_t *col_offsets, const float *weights,
+                                       const float *bias, float *output,
+                                       size_t output_row_stride);
+typedef void (*cconv_f64_rows_ukernel)(size_t kernel_height, size_t kernel_width,
+                                       const double *input, size_t row_stride,
+                                       const ptrdiff_t *col_offsets, const double *weights,
+                                       const double *bias, double *output,
+                                       size_t output_row_stride);
 
 /* Packing helper for stride 2: even[k] = src[2k], odd[k] = src[2k+1] for k < n.  Optional
  * (NULL: the driver's portable loop). */
@@ -96,6 +98,57 @@ typedef void (*cconv_f32_epilogue)(float *out, const float *src, const float *re
 typedef void (*cconv_f64_epilogue)(double *out, const double *src, const double *residual,
                                    size_t n, double slope, double lo, double hi);
 
+/* Channels-last kernels (inputs and outputs whose channels are contiguous: NHWC), cl_mr output
+ * positions x nv vectors of vl consecutive output channels (1 <= nv <= cl_nv_max).  Position m
+ * reads the pixel at input + pos_offsets[m] (plus tap_offsets[t] for tap t) and writes its nv*vl
+ * channels at output + out_offsets[m].  Dense (every output channel sums `channels` input
+ * channels):
+ *   output[out_offsets[m] + k] = bias[k] (or 0)
+ *       + sum over t < taps, c < channels (in that order) of
+ *         weights[(t*channels + c)*nv*vl + k] * input[pos_offsets[m] + tap_offsets[t] + c]
+ * Depthwise (output channel k reads input channel k):
+ *   output[out_offsets[m] + k] = bias[k] (or 0)
+ *       + sum over t < taps of weights[t*nv*vl + k] * input[pos_offsets[m] + tap_offsets[t] + k]
+ * for k < nv*vl; bias, when given, has nv*vl entries.  A depthwise sum is the planar kernels'
+ * (bitwise the same outputs); a dense one visits the taps outside the channels, where the
+ * planar kernels do the opposite, so the two layouts round differently. */
+#define CCONV_MAX_CL_NV 4
+/* The most positions a channels-last kernel computes. */
+#define CCONV_MAX_CL_MR 8
+
+typedef void (*cconv_f32_cl_ukernel)(size_t channels, size_t taps, const float *input,
+                                     const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                     const float *weights, const float *bias, float *output,
+                                     const ptrdiff_t *out_offsets);
+typedef void (*cconv_f64_cl_ukernel)(size_t channels, size_t taps, const double *input,
+                                     const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                     const double *weights, const double *bias, double *output,
+                                     const ptrdiff_t *out_offsets);
+typedef void (*cconv_f32_dwc_ukernel)(size_t taps, const float *input,
+                                      const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                      const float *weights, const float *bias, float *output,
+                                      const ptrdiff_t *out_offsets);
+typedef void (*cconv_f64_dwc_ukernel)(size_t taps, const double *input,
+                                      const ptrdiff_t *pos_offsets, const ptrdiff_t *tap_offsets,
+                                      const double *weights, const double *bias, double *output,
+                                      const ptrdiff_t *out_offsets);
+
+/* Depthwise channels-last kernels for 3 kernel columns (dilation 1) at column stride 1 or 2:
+ * cl_mr positions along one row, position m's kernel row kh at
+ * input + row_offsets[kh] + m * sw * col_stride:
+ *   output[out_offsets[m] + k] = bias[k] (or 0)
+ *       + sum over kh < rows, kw < 3 (in that order) of
+ *         weights[(kh*3 + kw)*nv*vl + k] * input[row_offsets[kh] + (m*sw + kw)*col_stride + k]
+ * The general depthwise kernel's sums, with each input column loaded once per kernel row. */
+typedef void (*cconv_f32_dwc3_ukernel)(size_t rows, const float *input, ptrdiff_t col_stride,
+                                       const ptrdiff_t *row_offsets, const float *weights,
+                                       const float *bias, float *output,
+                                       const ptrdiff_t *out_offsets);
+typedef void (*cconv_f64_dwc3_ukernel)(size_t rows, const double *input, ptrdiff_t col_stride,
+                                       const ptrdiff_t *row_offsets, const double *weights,
+                                       const double *bias, double *output,
+                                       const ptrdiff_t *out_offsets);
+
 /* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
  * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
  * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
@@ -109,11 +162,11 @@ typedef struct cconv_kernel_set {
     cconv_f32_conv2d_ukernel f32_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
     size_t f64_mr_max, f64_vl, f64_nv_max, f64_wide_nv;
     cconv_f64_conv2d_ukernel f64_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
-    /* rows3[R-1][nv-1] for R <= CCONV_ROWS3_R, nv <= rows_nv; rows_nv = 0: none in this set. */
+    /* rows[R-1][nv-1] for R <= CCONV_ROWS_R, nv <= rows_nv; rows_nv = 0: none in this set. */
     size_t f32_rows_nv;
-    cconv_f32_rows3_ukernel f32_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
+    cconv_f32_rows_ukernel f32_rows[CCONV_ROWS_R][CCONV_MAX_NV];
     size_t f64_rows_nv;
-    cconv_f64_rows3_ukernel f64_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
+    cconv_f64_rows_ukernel f64_rows[CCONV_ROWS_R][CCONV_MAX_NV];
     cconv_f32_deinterleave2 f32_deinterleave2;
     cconv_f64_deinterleave2 f64_deinterleave2;
     /* Optional (NULL: the general path handles these layers). */
@@ -122,6 +175,20 @@ typedef struct cconv_kernel_set {
     /* Required. */
     cconv_f32_epilogue f32_epilogue;
     cconv_f64_epilogue f64_epilogue;
+    /* Channels-last kernels (required): cl_mr positions, [nv-1] for nv <= cl_nv_max; the
+     * vector length is the planar kernels' vl. */
+    size_t f32_cl_mr, f32_cl_nv_max;
+    cconv_f32_cl_ukernel f32_cl[CCONV_MAX_CL_NV];
+    cconv_f32_dwc_ukernel f32_dwc[CCONV_MAX_CL_NV];
+    size_t f64_cl_mr, f64_cl_nv_max;
+    cconv_f64_cl_ukernel f64_cl[CCONV_MAX_CL_NV];
+    cconv_f64_dwc_ukernel f64_dwc[CCONV_MAX_CL_NV];
+    /* The 3-column depthwise kernels (required): [sw-1][nv-1] for nv <= dwc3_nv_max, cl_mr
+     * positions. */
+    size_t f32_dwc3_nv_max;
+    cconv_f32_dwc3_ukernel f32_dwc3[2][CCONV_MAX_CL_NV];
+    size_t f64_dwc3_nv_max;
+    cconv_f64_dwc3_ukernel f64_dwc3[2][CCONV_MAX_CL_NV];
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

@@ -62,12 +62,14 @@
         }                                                                                         \
     }
 
-/* The single-filter 3-row kernel of conv2d_kernels.h: R output rows x NV vectors.  Input row i
- * (0 <= i < R + 2) is loaded once per column tap and feeds output rows r = i - kh for kh < 3; the
- * `kh` tests are compile-time constants once the i and r loops are unrolled.  For each output the
- * visiting order is kh ascending (i grows), then kw ascending: taps ascending. */
-#define UK_DEFINE_ROWS3(name, R, NV)                                                               \
-    static void name(size_t kernel_width, const UK_T *CCONV_RESTRICT input, size_t row_stride,    \
+/* The single-filter multi-row kernel of conv2d_kernels.h: R output rows x NV vectors.  Input
+ * row i (0 <= i < R + kernel_height - 1) is loaded once per column tap and feeds output rows
+ * r = i - kh for kh < kernel_height (the r loop is unrolled, so the accumulators stay in
+ * registers; the tests on i - r are the only branches, the same pattern every call).  For each
+ * output the visiting order is kh ascending (i grows), then kw ascending: taps ascending. */
+#define UK_DEFINE_ROWS(name, R, NV)                                                                \
+    static void name(size_t kernel_height, size_t kernel_width,                                   \
+                     const UK_T *CCONV_RESTRICT input, size_t row_stride,                         \
                      const ptrdiff_t *CCONV_RESTRICT col_offsets,                                 \
                      const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
                      UK_T *CCONV_RESTRICT output, size_t output_row_stride)                       \
@@ -77,14 +79,16 @@
         UK_UNROLL for (int r = 0; r < R; r++) {                                                   \
             UK_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = start;                             \
         }                                                                                         \
-        UK_UNROLL for (int i = 0; i < R + 2; i++) {                                               \
+        const ptrdiff_t in_rows = (ptrdiff_t)(R + kernel_height - 1);                             \
+        const ptrdiff_t kh_count = (ptrdiff_t)kernel_height;                                      \
+        for (ptrdiff_t i = 0; i < in_rows; i++) {                                                 \
             const UK_T *CCONV_RESTRICT row = input + (size_t)i * row_stride;                      \
             for (size_t kw = 0; kw < kernel_width; kw++) {                                        \
                 const UK_T *CCONV_RESTRICT x = row + col_offsets[kw];                             \
                 UK_V xv[NV];                                                                      \
                 UK_UNROLL for (int v = 0; v < NV; v++) xv[v] = UK_LOADU(x + v * UK_VL);           \
                 UK_UNROLL for (int r = 0; r < R; r++) {                                           \
-                    if (i - r >= 0 && i - r < 3) {                                                \
+                    if (i - r >= 0 && i - r < kh_count) {                                         \
                         const UK_V w = UK_SET1(weights[(size_t)(i - r) * kernel_width + kw]);     \
                         UK_UNROLL for (int v = 0; v < NV; v++)                                    \
                             acc[r][v] = UK_FMA(w, xv[v], acc[r][v]);                              \
@@ -98,6 +102,124 @@
             }                                                                                     \
         }                                                                                         \
     }
+
+/* The channels-last kernels of conv2d_kernels.h: MR output positions x NV vectors of consecutive
+ * output channels.  Dense: each step broadcasts one input channel of each position and
+ * multiplies it into NV weight vectors (MR x NV FMAs per NV loads and MR broadcasts).  Taps
+ * outside, channels inside: each tap reads MR runs of consecutive channels, which keeps the
+ * input a tile touches in L1 however many channels there are. */
+#define UK_DEFINE_CL(name, MR, NV)                                                                 \
+    static void name(size_t channels, size_t taps, const UK_T *CCONV_RESTRICT input,              \
+                     const ptrdiff_t *CCONV_RESTRICT pos_offsets,                                 \
+                     const ptrdiff_t *CCONV_RESTRICT tap_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, const ptrdiff_t *CCONV_RESTRICT out_offsets)    \
+    {                                                                                             \
+        UK_V acc[MR][NV];                                                                         \
+        const UK_T *CCONV_RESTRICT x[MR];                                                         \
+        UK_UNROLL for (int v = 0; v < NV; v++) {                                                  \
+            const UK_V start = bias ? UK_LOADU(bias + v * UK_VL) : UK_SET1((UK_T)0);              \
+            UK_UNROLL for (int m = 0; m < MR; m++) acc[m][v] = start;                             \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) x[m] = input + pos_offsets[m];                     \
+        const UK_T *CCONV_RESTRICT w = weights;                                                   \
+        for (size_t t = 0; t < taps; t++) {                                                       \
+            for (size_t c = 0; c < channels; c++, w += NV * UK_VL) {                              \
+                const ptrdiff_t at = tap_offsets[t] + (ptrdiff_t)c;                               \
+                UK_V wv[NV];                                                                      \
+                UK_UNROLL for (int v = 0; v < NV; v++) wv[v] = UK_LOADU(w + v * UK_VL);           \
+                UK_UNROLL for (int m = 0; m < MR; m++) {                                          \
+                    const UK_V xb = UK_SET1(x[m][at]);                                            \
+                    UK_UNROLL for (int v = 0; v < NV; v++)                                        \
+                        acc[m][v] = UK_FMA(wv[v], xb, acc[m][v]);                                 \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            UK_UNROLL for (int v = 0; v < NV; v++)                                                \
+                UK_STOREU(output + out_offsets[m] + v * UK_VL, acc[m][v]);                        \
+        }                                                                                         \
+    }
+
+/* Depthwise channels-last: output channel k of a position sums input channel k of its taps, so
+ * input and weights are both vectors over channels (bias, then taps ascending, as the planar
+ * kernels sum a depthwise output). */
+#define UK_DEFINE_DWC(name, MR, NV)                                                                \
+    static void name(size_t taps, const UK_T *CCONV_RESTRICT input,                               \
+                     const ptrdiff_t *CCONV_RESTRICT pos_offsets,                                 \
+                     const ptrdiff_t *CCONV_RESTRICT tap_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, const ptrdiff_t *CCONV_RESTRICT out_offsets)    \
+    {                                                                                             \
+        UK_V acc[MR][NV];                                                                         \
+        const UK_T *CCONV_RESTRICT x[MR];                                                         \
+        UK_UNROLL for (int v = 0; v < NV; v++) {                                                  \
+            const UK_V start = bias ? UK_LOADU(bias + v * UK_VL) : UK_SET1((UK_T)0);              \
+            UK_UNROLL for (int m = 0; m < MR; m++) acc[m][v] = start;                             \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) x[m] = input + pos_offsets[m];                     \
+        for (size_t t = 0; t < taps; t++) {                                                       \
+            const UK_T *CCONV_RESTRICT w = weights + t * (NV * UK_VL);                            \
+            const ptrdiff_t at = tap_offsets[t];                                                  \
+            UK_V wv[NV];                                                                          \
+            UK_UNROLL for (int v = 0; v < NV; v++) wv[v] = UK_LOADU(w + v * UK_VL);               \
+            UK_UNROLL for (int m = 0; m < MR; m++) {                                              \
+                UK_UNROLL for (int v = 0; v < NV; v++)                                            \
+                    acc[m][v] = UK_FMA(wv[v], UK_LOADU(x[m] + at + v * UK_VL), acc[m][v]);        \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            UK_UNROLL for (int v = 0; v < NV; v++)                                                \
+                UK_STOREU(output + out_offsets[m] + v * UK_VL, acc[m][v]);                        \
+        }                                                                                         \
+    }
+
+/* Depthwise channels-last, 3 kernel columns, column stride SW (1 or 2), positions along a row:
+ * position m reads input columns m*SW + kw.  Each input column is loaded once per kernel row and
+ * feeds every position it reaches (3 with SW = 1, up to 2 with SW = 2), where the general
+ * depthwise kernel loads it once per tap.  The sum order is the general kernel's (taps
+ * ascending: kernel rows, then columns), so both give bitwise the same outputs. */
+#define UK_DEFINE_DWC3(name, MR, NV, SW)                                                           \
+    static void name(size_t rows, const UK_T *CCONV_RESTRICT input, ptrdiff_t col_stride,         \
+                     const ptrdiff_t *CCONV_RESTRICT row_offsets,                                 \
+                     const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
+                     UK_T *CCONV_RESTRICT output, const ptrdiff_t *CCONV_RESTRICT out_offsets)    \
+    {                                                                                             \
+        UK_V acc[MR][NV];                                                                         \
+        UK_UNROLL for (int v = 0; v < NV; v++) {                                                  \
+            const UK_V start = bias ? UK_LOADU(bias + v * UK_VL) : UK_SET1((UK_T)0);              \
+            UK_UNROLL for (int m = 0; m < MR; m++) acc[m][v] = start;                             \
+        }                                                                                         \
+        for (size_t kh = 0; kh < rows; kh++) {                                                    \
+            const UK_T *CCONV_RESTRICT row = input + row_offsets[kh];                             \
+            const UK_T *CCONV_RESTRICT w = weights + kh * 3 * (NV * UK_VL);                       \
+            UK_V wv[3][NV];                                                                       \
+            UK_UNROLL for (int kw = 0; kw < 3; kw++) {                                            \
+                UK_UNROLL for (int v = 0; v < NV; v++)                                            \
+                    wv[kw][v] = UK_LOADU(w + kw * (NV * UK_VL) + v * UK_VL);                      \
+            }                                                                                     \
+            UK_UNROLL for (int j = 0; j < (MR - 1) * SW + 3; j++) {                               \
+                UK_V xv[NV];                                                                      \
+                UK_UNROLL for (int v = 0; v < NV; v++)                                            \
+                    xv[v] = UK_LOADU(row + j * col_stride + v * UK_VL);                           \
+                UK_UNROLL for (int kw = 0; kw < 3; kw++) {                                        \
+                    if (j - kw >= 0 && (j - kw) % SW == 0 && (j - kw) / SW < MR) {                \
+                        UK_UNROLL for (int v = 0; v < NV; v++)                                    \
+                            acc[(j - kw) / SW][v] =                                               \
+                                UK_FMA(wv[kw][v], xv[v], acc[(j - kw) / SW][v]);                  \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        UK_UNROLL for (int m = 0; m < MR; m++) {                                                  \
+            UK_UNROLL for (int v = 0; v < NV; v++)                                                \
+                UK_STOREU(output + out_offsets[m] + v * UK_VL, acc[m][v]);                        \
+        }                                                                                         \
+    }
+
+/* Table entry [NV-1] of a cconv_kernel_set channels-last array, and [SW-1][NV-1] of a dwc3 one. */
+#define UK_CL_ENTRY(name, MR, NV) [NV - 1] = name,
+#define UK_DWC3_ENTRY(name, MR, NV, SW) [SW - 1][NV - 1] = name,
 
 /* Table entry [MR-1][NV-1] of a cconv_kernel_set ukernel array (C99 designated initializer). */
 #define UK_ENTRY(name, MR, NV) [MR - 1][NV - 1] = name,

@@ -1,5 +1,6 @@
 /* The reference kernels, one per element type, from a single template. */
 #include "cconv.h"
+#include "conv/conv2d_input.h"
 
 #define REF_T float
 #define REF_NAME cconv_conv2d_ref_f32

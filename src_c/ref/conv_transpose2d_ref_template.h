@@ -12,6 +12,9 @@ cconv_status REF_NAME(const cconv_conv_transpose2d_params *p, const REF_T *input
     const int64_t *st = p->input_strides;
     const int64_t sn = st ? st[0] : empty ? 0 : C * H * W, sc = st ? st[1] : empty ? 0 : H * W;
     const int64_t sy = st ? st[2] : W, sx = st ? st[3] : 1;
+    const int64_t *ost = p->output_strides;
+    const int64_t osn = ost ? ost[0] : O * OH * OW, osc = ost ? ost[1] : OH * OW;
+    const int64_t osy = ost ? ost[2] : OW, osx = ost ? ost[3] : 1;
 
     for (int64_t n = 0; n < p->batch; n++) {
         for (int64_t o = 0; o < O; o++) {
@@ -37,7 +40,7 @@ cconv_status REF_NAME(const cconv_conv_transpose2d_params *p, const REF_T *input
                             }
                         }
                     }
-                    output[((n * O + o) * OH + y) * OW + x] = (REF_T)sum;
+                    output[n * osn + o * osc + y * osy + x * osx] = (REF_T)sum;
                 }
             }
         }

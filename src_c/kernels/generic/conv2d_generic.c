@@ -54,6 +54,32 @@
 #undef UK_T
 #undef UK_NR
 
+/* Channels-last: 4 positions x one "vector" of 16 (f32) or 8 (f64) channels. */
+#define CL_MR 4
+#define UK_T float
+#define CL_NR 16
+#define CL_NAME cconv_f32_cl_4x16__generic
+#define DWC_NAME cconv_f32_dwc_4x16__generic
+#define DWC3_NAME(SW) cconv_f32_dwc3_4x16_s##SW##__generic
+#include "cl_ukernel_template.h"
+#undef DWC3_NAME
+#undef UK_T
+#undef CL_NR
+#undef CL_NAME
+#undef DWC_NAME
+#define UK_T double
+#define CL_NR 8
+#define CL_NAME cconv_f64_cl_4x8__generic
+#define DWC_NAME cconv_f64_dwc_4x8__generic
+#define DWC3_NAME(SW) cconv_f64_dwc3_4x8_s##SW##__generic
+#include "cl_ukernel_template.h"
+#undef DWC3_NAME
+#undef UK_T
+#undef CL_NR
+#undef CL_NAME
+#undef DWC_NAME
+#undef CL_MR
+
 /* One tile width per type (nv_max = wide_nv = 1, the "vector" being the whole 16- or 8-wide
  * row the compiler vectorises). */
 /* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
@@ -78,7 +104,7 @@ const cconv_kernel_set cconv_kernels_generic = {
     4, 8, 1, 1,
     {{cconv_f64_conv2d_1x8__generic}, {cconv_f64_conv2d_2x8__generic},
      {cconv_f64_conv2d_3x8__generic}, {cconv_f64_conv2d_4x8__generic}},
-    0, {{NULL}}, /* no rows3 kernels: the general ones cover those shapes */
+    0, {{NULL}}, /* no multi-row kernels: the general ones cover those shapes */
     0, {{NULL}},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,
@@ -86,4 +112,8 @@ const cconv_kernel_set cconv_kernels_generic = {
     NULL,
     cconv_f32_epilogue__generic,
     cconv_f64_epilogue__generic,
+    4, 1, {cconv_f32_cl_4x16__generic}, {cconv_f32_dwc_4x16__generic},
+    4, 1, {cconv_f64_cl_4x8__generic}, {cconv_f64_dwc_4x8__generic},
+    1, {{cconv_f32_dwc3_4x16_s1__generic}, {cconv_f32_dwc3_4x16_s2__generic}},
+    1, {{cconv_f64_dwc3_4x8_s1__generic}, {cconv_f64_dwc3_4x8_s2__generic}},
 };

@@ -43,24 +43,43 @@
     X(cconv_f32_conv2d_4x12__neon, 4, 3) \
     X(cconv_f32_conv2d_4x16__neon, 4, 4)
 F32_TILES(UK_DEFINE)
-#define F32_ROWS3(X) \
-    X(cconv_f32_rows3_1x4__neon, 1, 1) \
-    X(cconv_f32_rows3_1x8__neon, 1, 2) \
-    X(cconv_f32_rows3_1x12__neon, 1, 3) \
-    X(cconv_f32_rows3_1x16__neon, 1, 4) \
-    X(cconv_f32_rows3_2x4__neon, 2, 1) \
-    X(cconv_f32_rows3_2x8__neon, 2, 2) \
-    X(cconv_f32_rows3_2x12__neon, 2, 3) \
-    X(cconv_f32_rows3_2x16__neon, 2, 4) \
-    X(cconv_f32_rows3_3x4__neon, 3, 1) \
-    X(cconv_f32_rows3_3x8__neon, 3, 2) \
-    X(cconv_f32_rows3_3x12__neon, 3, 3) \
-    X(cconv_f32_rows3_3x16__neon, 3, 4) \
-    X(cconv_f32_rows3_4x4__neon, 4, 1) \
-    X(cconv_f32_rows3_4x8__neon, 4, 2) \
-    X(cconv_f32_rows3_4x12__neon, 4, 3) \
-    X(cconv_f32_rows3_4x16__neon, 4, 4)
-F32_ROWS3(UK_DEFINE_ROWS3)
+#define F32_ROWS(X) \
+    X(cconv_f32_rows_1x4__neon, 1, 1) \
+    X(cconv_f32_rows_1x8__neon, 1, 2) \
+    X(cconv_f32_rows_1x12__neon, 1, 3) \
+    X(cconv_f32_rows_1x16__neon, 1, 4) \
+    X(cconv_f32_rows_2x4__neon, 2, 1) \
+    X(cconv_f32_rows_2x8__neon, 2, 2) \
+    X(cconv_f32_rows_2x12__neon, 2, 3) \
+    X(cconv_f32_rows_2x16__neon, 2, 4) \
+    X(cconv_f32_rows_3x4__neon, 3, 1) \
+    X(cconv_f32_rows_3x8__neon, 3, 2) \
+    X(cconv_f32_rows_3x12__neon, 3, 3) \
+    X(cconv_f32_rows_3x16__neon, 3, 4) \
+    X(cconv_f32_rows_4x4__neon, 4, 1) \
+    X(cconv_f32_rows_4x8__neon, 4, 2) \
+    X(cconv_f32_rows_4x12__neon, 4, 3) \
+    X(cconv_f32_rows_4x16__neon, 4, 4)
+F32_ROWS(UK_DEFINE_ROWS)
+/* Channels-last: 6 positions x 1..4 vectors of channels. */
+#define F32_CL(X) \
+    X(cconv_f32_cl_6x4__neon, 6, 1) \
+    X(cconv_f32_cl_6x8__neon, 6, 2) \
+    X(cconv_f32_cl_6x12__neon, 6, 3) \
+    X(cconv_f32_cl_6x16__neon, 6, 4)
+F32_CL(UK_DEFINE_CL)
+#define F32_DWC(X) \
+    X(cconv_f32_dwc_6x4__neon, 6, 1) \
+    X(cconv_f32_dwc_6x8__neon, 6, 2) \
+    X(cconv_f32_dwc_6x12__neon, 6, 3) \
+    X(cconv_f32_dwc_6x16__neon, 6, 4)
+F32_DWC(UK_DEFINE_DWC)
+#define F32_DWC3(X) \
+    X(cconv_f32_dwc3_6x4_s1__neon, 6, 1, 1) \
+    X(cconv_f32_dwc3_6x8_s1__neon, 6, 2, 1) \
+    X(cconv_f32_dwc3_6x4_s2__neon, 6, 1, 2) \
+    X(cconv_f32_dwc3_6x8_s2__neon, 6, 2, 2)
+F32_DWC3(UK_DEFINE_DWC3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -99,24 +118,42 @@ F32_ROWS3(UK_DEFINE_ROWS3)
     X(cconv_f64_conv2d_4x6__neon, 4, 3) \
     X(cconv_f64_conv2d_4x8__neon, 4, 4)
 F64_TILES(UK_DEFINE)
-#define F64_ROWS3(X) \
-    X(cconv_f64_rows3_1x2__neon, 1, 1) \
-    X(cconv_f64_rows3_1x4__neon, 1, 2) \
-    X(cconv_f64_rows3_1x6__neon, 1, 3) \
-    X(cconv_f64_rows3_1x8__neon, 1, 4) \
-    X(cconv_f64_rows3_2x2__neon, 2, 1) \
-    X(cconv_f64_rows3_2x4__neon, 2, 2) \
-    X(cconv_f64_rows3_2x6__neon, 2, 3) \
-    X(cconv_f64_rows3_2x8__neon, 2, 4) \
-    X(cconv_f64_rows3_3x2__neon, 3, 1) \
-    X(cconv_f64_rows3_3x4__neon, 3, 2) \
-    X(cconv_f64_rows3_3x6__neon, 3, 3) \
-    X(cconv_f64_rows3_3x8__neon, 3, 4) \
-    X(cconv_f64_rows3_4x2__neon, 4, 1) \
-    X(cconv_f64_rows3_4x4__neon, 4, 2) \
-    X(cconv_f64_rows3_4x6__neon, 4, 3) \
-    X(cconv_f64_rows3_4x8__neon, 4, 4)
-F64_ROWS3(UK_DEFINE_ROWS3)
+#define F64_ROWS(X) \
+    X(cconv_f64_rows_1x2__neon, 1, 1) \
+    X(cconv_f64_rows_1x4__neon, 1, 2) \
+    X(cconv_f64_rows_1x6__neon, 1, 3) \
+    X(cconv_f64_rows_1x8__neon, 1, 4) \
+    X(cconv_f64_rows_2x2__neon, 2, 1) \
+    X(cconv_f64_rows_2x4__neon, 2, 2) \
+    X(cconv_f64_rows_2x6__neon, 2, 3) \
+    X(cconv_f64_rows_2x8__neon, 2, 4) \
+    X(cconv_f64_rows_3x2__neon, 3, 1) \
+    X(cconv_f64_rows_3x4__neon, 3, 2) \
+    X(cconv_f64_rows_3x6__neon, 3, 3) \
+    X(cconv_f64_rows_3x8__neon, 3, 4) \
+    X(cconv_f64_rows_4x2__neon, 4, 1) \
+    X(cconv_f64_rows_4x4__neon, 4, 2) \
+    X(cconv_f64_rows_4x6__neon, 4, 3) \
+    X(cconv_f64_rows_4x8__neon, 4, 4)
+F64_ROWS(UK_DEFINE_ROWS)
+#define F64_CL(X) \
+    X(cconv_f64_cl_6x2__neon, 6, 1) \
+    X(cconv_f64_cl_6x4__neon, 6, 2) \
+    X(cconv_f64_cl_6x6__neon, 6, 3) \
+    X(cconv_f64_cl_6x8__neon, 6, 4)
+F64_CL(UK_DEFINE_CL)
+#define F64_DWC(X) \
+    X(cconv_f64_dwc_6x2__neon, 6, 1) \
+    X(cconv_f64_dwc_6x4__neon, 6, 2) \
+    X(cconv_f64_dwc_6x6__neon, 6, 3) \
+    X(cconv_f64_dwc_6x8__neon, 6, 4)
+F64_DWC(UK_DEFINE_DWC)
+#define F64_DWC3(X) \
+    X(cconv_f64_dwc3_6x2_s1__neon, 6, 1, 1) \
+    X(cconv_f64_dwc3_6x4_s1__neon, 6, 2, 1) \
+    X(cconv_f64_dwc3_6x2_s2__neon, 6, 1, 2) \
+    X(cconv_f64_dwc3_6x4_s2__neon, 6, 2, 2)
+F64_DWC3(UK_DEFINE_DWC3)
 #undef UK_T
 #undef UK_V
 #undef UK_VL
@@ -175,14 +212,18 @@ const cconv_kernel_set cconv_kernels_neon = {
     4, 2, 4, 8,
     {F64_TILES(UK_ENTRY)},
     4,
-    {F32_ROWS3(UK_ENTRY)},
+    {F32_ROWS(UK_ENTRY)},
     4,
-    {F64_ROWS3(UK_ENTRY)},
+    {F64_ROWS(UK_ENTRY)},
     cconv_f32_deinterleave2__neon,
     cconv_f64_deinterleave2__neon,
     NULL, /* depthwise 3x3 stride 2: the general path */
     NULL,
     cconv_f32_epilogue__neon,
     cconv_f64_epilogue__neon,
+    6, 4, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},
+    6, 4, {F64_CL(UK_CL_ENTRY)}, {F64_DWC(UK_CL_ENTRY)},
+    2, {F32_DWC3(UK_DWC3_ENTRY)},
+    2, {F64_DWC3(UK_DWC3_ENTRY)},
 };
 #endif
