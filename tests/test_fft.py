@@ -1,8 +1,8 @@
 """The FFT path (method="fft", cconv/_fft.py) against the oracle and the direct path on every
 configuration conv2d takes, against SciPy and OpenCV where installed, and method="auto"'s choice.
 
-Border modes other than zeros, a padding value and channels-last input are computed only by the FFT
-path in this version: they are tested against cconv.pad + the zero-padding oracle."""
+Border modes are also tested against cconv.pad + the zero-padding oracle, which shares no code with
+the FFT path's gathering of the border."""
 
 import numpy as np
 import pytest
@@ -221,8 +221,11 @@ def test_integer_and_small_inputs(dtype, rng):
                              groups=3)
     assert_close_to_bound(got, want, x, wt, 1e-4, padding="same", groups=3)
     public = cconv.conv2d(x, wt, padding="same", groups=3, method="fft")
-    assert public.dtype == np.float64  # this version's rule: anything not all-float32
+    assert public.dtype == np.float32  # NumPy's promotion with the float32 weight
     assert_matches_oracle(public, x, wt, padding="same", groups=3)
+    direct = cconv.conv2d(x, wt, padding="same", groups=3, method="direct")
+    assert direct.dtype == public.dtype
+    assert_matches_oracle(direct, x, wt, padding="same", groups=3)
 
 
 def assert_close_to_bound(got, want, x, wt, rtol, **params):
@@ -404,12 +407,67 @@ def test_bad_method(method):
         cconv.conv2d(np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), method=method)
 
 
-@pytest.mark.parametrize("kwargs", [{"padding_mode": "reflect"}, {"padding_value": 1.0},
-                                    {"data_format": "NHWC"}])
-def test_direct_path_refuses_what_it_lacks(kwargs):
-    with pytest.raises(NotImplementedError, match="method='fft'"):
-        cconv.conv2d(np.ones((1, 1, 1)), np.ones((1, 1, 3, 3)), padding=1, method="direct",
-                     **kwargs)
+@pytest.mark.parametrize("data_format", ["NCHW", "NHWC"])
+@pytest.mark.parametrize("mode", list(PADDING_MODES))
+@pytest.mark.parametrize("in_dtype", [np.float32, np.float64, np.uint8, np.int16])
+def test_fft_and_direct_on_every_option(in_dtype, mode, data_format, rng):
+    """Every option conv2d takes, on both paths at once: each border mode (zeros with a
+    constant), both layouts, integer images, bias, residual, activation and out=.  Both within
+    the tests' bound of the oracle, with the same dtype, shape and layout."""
+    params = dict(stride=(2, 1), padding=((4, 2), (3, 5)), dilation=(1, 2), groups=2)
+    n, c, h, w, o = 2, 4, 19, 23, 6
+    shape = (n, c, h, w) if data_format == "NCHW" else (n, h, w, c)
+    if in_dtype == np.uint8:
+        x = rng.integers(0, 256, shape).astype(np.uint8)
+    elif in_dtype == np.int16:
+        x = rng.integers(-300, 300, shape).astype(np.int16)
+    else:
+        x = rng.standard_normal(shape).astype(in_dtype)
+    dtype = np.dtype(np.float64 if in_dtype == np.float64 else np.float32)
+    wt = rng.standard_normal((o, c // 2, 5, 4)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype)
+    opts = dict(params, padding_mode=mode, padding_value=-1.5 if mode == "zeros" else 0.0,
+                data_format=data_format)
+    out_shape = cconv.conv2d_output_shape(x.shape, wt.shape, **params, data_format=data_format)
+    residual = rng.standard_normal(out_shape).astype(dtype)
+    stage = dict(activation=("leaky_relu", 0.1), residual=residual)
+    for method in ("direct", "fft"):
+        out = np.full(out_shape, np.nan, dtype)
+        got = cconv.conv2d(x, wt, b, out=out, method=method, **stage, **opts)
+        assert got is out
+        assert_matches_oracle(got, x, wt, b, **stage, **opts)
+    fft = cconv.conv2d(x, wt, b, method="fft", **opts)
+    direct = cconv.conv2d(x, wt, b, method="direct", **opts)
+    assert fft.dtype == direct.dtype == dtype
+    assert fft.shape == direct.shape == out_shape
+    assert fft.flags.c_contiguous and direct.flags.c_contiguous
+    assert_matches_oracle(fft, x, wt, b, **opts)
+    assert_matches_oracle(direct, x, wt, b, **opts)
+
+
+def test_repeated_calls_keep_the_method(rng):
+    """conv2d's repeated-call cache replays direct-path plans only, and never across methods:
+    "fft" computes by FFT after an "auto" call cached the direct path for the same shapes, and
+    "auto" takes the FFT after "direct" calls cached it for shapes where the model picks FFT."""
+    small = rng.random((1, 3, 16, 16)).astype(np.float32)
+    w3 = rng.random((4, 3, 3, 3)).astype(np.float32)
+    geom = resolve(small.shape, w3.shape, padding=1)
+    by_fft = conv2d_fft(small, w3, None, geom, dtype=np.float32, threads=1)
+    for method in ("auto", "auto", "fft", "fft"):
+        got = cconv.conv2d(small, w3, padding=1, threads=1, method=method)
+        if method == "fft":
+            np.testing.assert_array_equal(got, by_fft)
+        else:
+            np.testing.assert_array_equal(got, cconv.conv2d(small, w3, padding=1, threads=1,
+                                                            method="direct"))
+    x = rng.random((1, 1, 512, 512)).astype(np.float32)
+    w = rng.random((1, 1, 63, 63)).astype(np.float32)
+    assert _method.choose(resolve(x.shape, w.shape, padding="same"), np.float32, 1,
+                          backend()) == "fft"
+    for _ in range(2):
+        cconv.conv2d(x, w, padding="same", threads=1, method="direct")
+    np.testing.assert_array_equal(cconv.conv2d(x, w, padding="same", threads=1),
+                                  cconv.conv2d(x, w, padding="same", threads=1, method="fft"))
 
 
 def test_next_fast_len():
