@@ -104,20 +104,7 @@ def run_row(image, size, k, threads, args, cv2, signal, rng):
         return lambda: cconv.conv2d(x, weight, padding="same", groups=groups, data_format=fmt,
                                     method=method, threads=threads)
 
-    def works(fn) -> bool:
-        """Whether this cconv has the path (a direct path without channels-last lacks it)."""
-        try:
-            fn()
-            return True
-        except NotImplementedError as exc:
-            note = f"{exc}".split(";")[0]
-            if note not in notes:
-                notes.append(note)
-            return False
-
-    fns = {"fft": cconv_call("fft")}
-    if works(cconv_call("auto")):
-        fns["auto"] = cconv_call("auto")
+    fns = {"fft": cconv_call("fft"), "auto": cconv_call("auto")}
     nchw_shape = x.shape if fmt == "NCHW" else (1, 3) + x.shape[1:3]
     geom = resolve(nchw_shape, weight.shape, padding="same", groups=groups)
     picked = _method.choose(geom, np.float32, threads, fft_backend())
@@ -135,10 +122,7 @@ def run_row(image, size, k, threads, args, cv2, signal, rng):
             k3 = kernel[::-1, ::-1][:, :, None]
             fns["fftconvolve"] = lambda: signal.fftconvolve(fpic, k3, "same", axes=(0, 1))
             fns["oaconvolve"] = lambda: signal.oaconvolve(fpic, k3, "same", axes=(0, 1))
-    try:
-        ref = fns["fft"]()
-    except NotImplementedError as exc:
-        return {"name": name, "error": str(exc)}
+    ref = fns["fft"]()
     ref_hwc = ref[0, 0] if image == "gray" else (ref[0] if fmt == "NHWC" else
                                                   np.moveaxis(ref[0], 0, -1))
     scale = float(np.abs(ref_hwc).max()) or 1.0
@@ -148,9 +132,7 @@ def run_row(image, size, k, threads, args, cv2, signal, rng):
                                                            atol=1e-3 * scale):
             notes.append(f"{key}: result DIFFERS from cconv's; left out")
             fns[key + "!"] = fns.pop(key)
-    tiny = np.zeros((1, 1, 1, 1), np.float32)
-    has_direct = works(lambda: cconv.conv2d(tiny, tiny, data_format=fmt, method="direct"))
-    timed_direct = has_direct and direct_est <= args.direct_budget_s
+    timed_direct = direct_est <= args.direct_budget_s
     if timed_direct:
         fns["direct"] = cconv_call("direct")
     load = OtherLoad().start()
@@ -158,9 +140,7 @@ def run_row(image, size, k, threads, args, cv2, signal, rng):
                                      repeat=args.repeat, min_sample_s=0.005,
                                      budget_s=args.row_budget_s, settle_s=None)
     ms = {k: v * 1e3 for k, v in medians.items()}
-    if not has_direct:
-        pass
-    elif not timed_direct:
+    if not timed_direct:
         if direct_est <= 10 * args.direct_budget_s:
             start = time.perf_counter()
             cconv_call("direct")()
@@ -171,7 +151,7 @@ def run_row(image, size, k, threads, args, cv2, signal, rng):
     others = load.share()
     peers = [ms[k] for k in ("cv2", "fftconvolve", "oaconvolve") if k in ms]
     auto = ms.get("auto")
-    return {"name": name, "threads": threads, "picked": picked if auto else "-", "ms": ms,
+    return {"name": name, "threads": threads, "picked": picked, "ms": ms,
             "peer_over_auto": min(peers) / auto if peers and auto else None,
             "direct_over_auto": ms["direct"] / auto if "direct" in ms and auto else None,
             "others": others, "notes": notes}
@@ -187,9 +167,6 @@ def print_header(threads):
 
 
 def print_row(row):
-    if "error" in row:
-        print(f"{row['name']:<26} {row['error']}")
-        return
     cells = [f"{row['ms'][c]:>11.1f}" if c in row["ms"] else f"{'-':>11}" for c in COLUMNS]
     peer = f"{row['peer_over_auto']:.2f}x" if row["peer_over_auto"] else "-"
     direct = f"{row['direct_over_auto']:.2f}x" if row["direct_over_auto"] else "-"
