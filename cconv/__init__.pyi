@@ -56,8 +56,10 @@ _Activation = (
     | tuple[Literal["clamp"], float, float]
     | None
 )
+# What conv2d's padding holds, where its channel axis is, and how it computes.
 _PaddingMode = Literal["zeros", "reflect", "replicate", "circular", "symmetric"]
 _DataFormat = Literal["NCHW", "NHWC"]
+_Method = Literal["auto", "direct", "fft"]
 _FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 _Out = TypeVar("_Out", npt.NDArray[np.float32], npt.NDArray[np.float64])
 
@@ -82,6 +84,7 @@ def conv2d(
     padding_mode: _PaddingMode = "zeros",
     padding_value: float = 0.0,
     data_format: _DataFormat = "NCHW",
+    method: _Method = "auto",
     out: None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -100,6 +103,7 @@ def conv2d(
     padding_mode: _PaddingMode = "zeros",
     padding_value: float = 0.0,
     data_format: _DataFormat = "NCHW",
+    method: _Method = "auto",
     out: _Out,
     threads: _Int | None = None,
 ) -> _Out: ...

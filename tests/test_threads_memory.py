@@ -304,15 +304,16 @@ def test_a_busy_python_thread_does_not_stall_calls(threads):
 
     # Before, the image call waited for the GIL after every block of work: 18 ms alone, 1.2 s
     # beside the busy thread at threads=1 (60x), every time.  Other processes on a shared machine
-    # can inflate one measurement (the spinner then shares a core with them): up to three tries,
-    # the bounds must hold in one.
+    # can inflate one measurement (the spinner then shares a core with them, and a threads=2 call
+    # then waits for its slower half): up to three tries, the bounds must hold in one, and they
+    # are loose (4x) since the regression they catch is 60x.
     for _ in range(3):
         alone, busy = measure()
         if (busy["tiny"] < 3 * alone["tiny"] + 1e-3
-                and busy["image"] < 2 * alone["image"] + 0.015):
+                and busy["image"] < 4 * alone["image"] + 0.02):
             break
     assert busy["tiny"] < 3 * alone["tiny"] + 1e-3, (alone, busy)
-    assert busy["image"] < 2 * alone["image"] + 0.015, (alone, busy)
+    assert busy["image"] < 4 * alone["image"] + 0.02, (alone, busy)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
