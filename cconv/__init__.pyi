@@ -145,6 +145,7 @@ class Conv2d:
     padding_value: float
     data_format: _DataFormat
     activation: _Activation
+    method: _Method
     threads: _Int | None
     def __init__(
         self,
@@ -159,6 +160,7 @@ class Conv2d:
         padding_value: float = 0.0,
         data_format: _DataFormat = "NCHW",
         activation: _Activation = None,
+        method: _Method = "auto",
         threads: _Int | None = None,
     ) -> None: ...
     @overload

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core, _simd
+from . import _core, _method, _simd
 from ._args import (ACTIVATION_NONE, as_int, as_pair, n_elements, resolve, resolve_activation,
                     resolve_padding, resolve_threads, result_dtype)
 from ._conv import _CONVERTED, _CORE, _c_ready, _out_ready, conv2d
@@ -49,8 +49,11 @@ class Conv2d:
         the layer.
     bias : array_like, optional
         (O,). Copied too.
-    stride, padding, dilation, groups, padding_mode, padding_value, data_format, activation
-        As for :func:`conv2d`; fixed for the layer.
+    stride, padding, dilation, groups, padding_mode, padding_value, data_format, activation,
+    method
+        As for :func:`conv2d`; fixed for the layer. Only the direct method reads packed
+        weights: calls computed by FFT (``method="fft"``, or what ``"auto"`` picks for an
+        input's shape) run exactly as :func:`conv2d` runs them.
     threads : int, optional
         Default threads of every call (a call's own `threads` overrides it); None as for
         :func:`conv2d`.
@@ -60,7 +63,7 @@ class Conv2d:
     weight, bias : numpy.ndarray
         The layer's read-only copies (bias may be None).
     stride, padding, dilation, groups, padding_mode, padding_value, data_format, activation,
-    threads
+    method, threads
         As given.
 
     Raises
@@ -98,12 +101,13 @@ class Conv2d:
 
     def __init__(self, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
                  padding_mode="zeros", padding_value=0.0, data_format="NCHW", activation=None,
-                 threads=None):
+                 method="auto", threads=None):
         w = np.array(weight, order="C", copy=True)
         b = None if bias is None else np.array(bias, order="C", copy=True)
         self._cl = _check_layer(w, b, stride, padding, dilation, groups, data_format)
         self._stage = resolve_activation(activation)
         self._mode, self._fill = resolve_padding_mode(padding_mode, padding_value)
+        _method.resolve_method(method)
         resolve_threads(threads)
         if isinstance(padding, np.ndarray):
             padding = padding.tolist()  # a copy, like the weights
@@ -114,6 +118,7 @@ class Conv2d:
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.padding_mode, self.padding_value = padding_mode, padding_value
         self.data_format, self.activation, self.threads = data_format, activation, threads
+        self.method = method
         # The weights and bias in each computation dtype, C-contiguous, as conv2d converts them.
         self._cast: dict = {}
         # Call plans (see _plan) and packed weights, per (dtype, SIMD path) of the channels-last
@@ -140,7 +145,8 @@ class Conv2d:
         result = conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups, activation=self.activation, residual=residual,
                         padding_mode=self.padding_mode, padding_value=self.padding_value,
-                        data_format=self.data_format, out=out, threads=threads)
+                        data_format=self.data_format, method=self.method, out=out,
+                        threads=threads)
         if key is not None and key not in self._plans:
             self._plan(key, x, residual, threads)
         return result
@@ -169,9 +175,14 @@ class Conv2d:
         ram = physical_memory()
         if ram is not None and n_elements(shape) * dtype.itemsize > ram:
             return
-        w, b = self._weights(dtype)
         simd = key[-1]
         n_threads = resolve_threads(threads)
+        # Only the direct kernels read packed weights: calls that conv2d computes by FFT
+        # ("fft", or what "auto" picks for these shapes) always go to conv2d.
+        if self.method == "fft" or (self.method == "auto" and _method.choose(
+                geom, dtype, n_threads or _core.max_threads()) != "direct"):
+            return
+        w, b = self._weights(dtype)
         x4 = as_nchw(x if batched else x[np.newaxis], self._cl)
         out4 = as_nchw(_layout_template(shape if batched else (1,) + shape, dtype), self._cl)
         packed = None
@@ -217,7 +228,7 @@ class Conv2d:
 # The parameters after weight and bias, with their defaults (what repr leaves out).
 _DEFAULTS = (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1),
              ("padding_mode", "zeros"), ("padding_value", 0.0), ("activation", None),
-             ("data_format", "NCHW"), ("threads", None))
+             ("data_format", "NCHW"), ("method", "auto"), ("threads", None))
 
 
 def _restore(weight, bias, kwargs):

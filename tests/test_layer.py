@@ -100,6 +100,25 @@ def test_every_simd_path_packs_and_matches(monkeypatch, path, dtype, case, rng):
         assert len(packs) == 1 and packs[0].nbytes >= w.nbytes
 
 
+@pytest.mark.parametrize("method", ["auto", "direct", "fft"])
+def test_methods_equal_conv2d(method, rng):
+    """A big kernel, which "auto" computes by FFT, and a 3x3 one, which it computes directly:
+    the object gives conv2d's bits with each method."""
+    big = rng.random((1, 1, 63, 63)).astype(np.float32)
+    small = rng.random((16, 8, 3, 3)).astype(np.float32)
+    for w, x, fmt in [(big, rng.random((1, 1, 300, 300)).astype(np.float32), "NCHW"),
+                      (small, rng.random((1, 20, 20, 8)).astype(np.float32), "NHWC")]:
+        layer = cconv.Conv2d(w, padding="same", data_format=fmt, method=method, threads=1)
+        expected = cconv.conv2d(x, w, padding="same", data_format=fmt, method=method,
+                                threads=1)
+        for _ in range(3):
+            _assert_same(layer(x), expected)
+        fft = method == "fft" or (method == "auto" and w is big)
+        assert bool(layer._plans) != fft  # FFT calls are never replayed with packed weights
+    with pytest.raises(ValueError, match="method must be one of"):
+        cconv.Conv2d(small, method="winograd")
+
+
 def test_planar_layers_pack_nothing(rng):
     w = rng.standard_normal((8, 4, 3, 3)).astype(np.float32)
     layer = cconv.Conv2d(w, padding=1)
