@@ -13,7 +13,10 @@ cconv_status REF_NAME(const cconv_conv_transpose2d_params *p, const REF_T *input
     const int64_t sn = st ? st[0] : empty ? 0 : C * H * W, sc = st ? st[1] : empty ? 0 : H * W;
     const int64_t sy = st ? st[2] : W, sx = st ? st[3] : 1;
     const int64_t *ost = p->output_strides;
-    const int64_t osn = ost ? ost[0] : O * OH * OW, osc = ost ? ost[1] : OH * OW;
+    /* An empty output may have huge sizes whose product overflows; nothing is written then. */
+    const int empty_out = p->batch == 0 || O == 0 || OH == 0 || OW == 0;
+    const int64_t osn = ost ? ost[0] : empty_out ? 0 : O * OH * OW;
+    const int64_t osc = ost ? ost[1] : empty_out ? 0 : OH * OW;
     const int64_t osy = ost ? ost[2] : OW, osx = ost ? ost[3] : 1;
 
     for (int64_t n = 0; n < p->batch; n++) {
