@@ -212,3 +212,14 @@ cdef extern from "cconv.h" nogil:
                                                    const float *, const int64_t *, float *)
     cconv_status cconv_max_pool2d_backward_ref_f64(const cconv_adaptive_pool2d_params *,
                                                    const double *, const int64_t *, double *)
+
+
+# conv2d by Winograd's minimal filtering (src_c/include/cconv.h).
+cdef extern from "cconv.h" nogil:
+    cconv_status cconv_conv2d_winograd_check(const cconv_conv2d_params *, int)
+    cconv_status cconv_conv2d_winograd_f32(const cconv_conv2d_params *, int, const void *,
+                                           const float *, const float *, float *)
+    cconv_status cconv_conv2d_winograd_f64(const cconv_conv2d_params *, int, const void *,
+                                           const double *, const double *, double *)
+    cconv_status cconv_conv2d_winograd_workspace_bytes(const cconv_conv2d_params *, int, size_t,
+                                                       size_t *)
