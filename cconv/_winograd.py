@@ -28,13 +28,20 @@ _CONVERTED = {np.dtype(np.float32): frozenset("BbHh"), np.dtype(np.float64): fro
 # The tiles the C core has.
 TILES = (2, 4)
 
-# Where each tile pays, measured with benchmarks/bench_winograd.py on ResNet's 3x3 layers (1
-# thread, AVX-512): the weight transform costs (m+2)^2 values per input and output channel on
-# every call, and the input and output transforms and packing a few per pixel, so the saving on
-# the products needs enough output pixels per image set, and enough channels on both sides, to
-# cover them.  F4 halves the products again over F2 but has 36 transform points to F2's 16.
-_MIN_PIXELS = {2: 150, 4: 400}
-_MIN_CHANNELS = 16
+# Where each tile pays: a cost model in units of one direct multiply-add per input and output
+# channel pair, fitted to benchmarks/bench_winograd.py on ResNet's 3x3 layers (1 thread,
+# AVX-512, a shared machine, so rough).  Direct: 9 per output pixel.  Winograd with tile m,
+# a = m + 2, over T tiles (the last row and column of tiles may reach past the output):
+#   T a^2 * _GEMM_FACTOR            the products (a batched GEMM a little below direct's speed)
+#   a^2 * _WEIGHT_COST              the weight transform, every call, whatever the image size
+#   T a^2 * _TRANSFORM_COST * (1/O + 1/C)   packing and the input (per input channel) and output
+#                                   (per output channel) transforms
+# A tile is chosen when it is the cheaper one and beats direct by _MARGIN.
+_GEMM_FACTOR = 1.2
+_WEIGHT_COST = 18.0
+_TRANSFORM_COST = 40.0
+_MARGIN = 1.15
+_MIN_CHANNELS = 8
 
 # The accuracy rule: "auto" may pick Winograd only where its error stays within the tolerance the
 # test suite allows the direct path (max |error| / max |reference| <= 1e-4 for float32, 1e-10
@@ -66,22 +73,33 @@ def accurate(dtype, tile: int, depth: int) -> bool:
     return worst * _SAFETY <= _TOLERANCE[dtype]
 
 
+def cost_ratio(geom: Geometry, tile: int) -> float:
+    """The cost model's estimate of Winograd time / direct time for this layer and tile."""
+    a = tile + 2
+    tiles = geom.batch * (-(-geom.out_height // tile)) * (-(-geom.out_width // tile))
+    cg, og = geom.in_channels // geom.groups, geom.out_channels // geom.groups
+    winograd = (tiles * a * a * (_GEMM_FACTOR + _TRANSFORM_COST * (1.0 / og + 1.0 / cg))
+                + a * a * _WEIGHT_COST)
+    return winograd / (9.0 * geom.batch * geom.out_height * geom.out_width)
+
+
 def winograd_suits(geom: Geometry, dtype, channels_last: bool = False) -> int:
     """The tile (2 or 4) with which Winograd should compute this layer, or 0 when the direct
     path should: the C core supports it, the layout is NCHW (channels-last layers take the
-    direct path's own kernels), groups is 1, both sides have enough channels and the image
-    enough pixels for the transforms to pay (_MIN_PIXELS, _MIN_CHANNELS), and the tile is
-    accurate enough (`accurate`).  The larger tile wins where both qualify."""
+    direct path's own kernels), groups is 1, the tile is accurate enough for the layer's depth
+    (`accurate`), and the cost model (`cost_ratio`) expects it to beat direct by _MARGIN; the
+    cheaper of the two tiles that qualify."""
     dtype = np.dtype(dtype)
     if channels_last or not supported(geom) or geom.groups != 1 or dtype not in _TOLERANCE:
         return 0
     if min(geom.in_channels, geom.out_channels) < _MIN_CHANNELS:
         return 0
-    pixels = geom.batch * geom.out_height * geom.out_width
+    best, best_ratio = 0, 1.0 / _MARGIN
     for tile in (4, 2):
-        if pixels >= _MIN_PIXELS[tile] and accurate(dtype, tile, geom.in_channels // geom.groups):
-            return tile
-    return 0
+        ratio = cost_ratio(geom, tile)
+        if ratio <= best_ratio and accurate(dtype, tile, geom.in_channels // geom.groups):
+            best, best_ratio = tile, ratio
+    return best
 
 
 def compute(x, w, b, geom: Geometry, target, dtype, threads, simd, tile, r=None,
