@@ -142,6 +142,14 @@ cconv_status cconv_winograd_plan_init(cconv_winograd_plan *plan, const cconv_con
         if (bytes < 0 || bytes > budget) break;
         seg++;
     }
+    /* With several threads, shorter segments first (down to one micro-kernel tile of rows):
+     * items of whole segments never repeat an input transform, where chunks of output channels
+     * (below) repeat it in each chunk, and each of them costs as much as a fair share of the
+     * products when there are few output channels. */
+    if (threads > 1 && ceil_div(plan->tiles, seg) < 4 * (int64_t)threads) {
+        const int64_t want = round_up(ceil_div(plan->tiles, 4 * (int64_t)threads), plan->mr);
+        if (want < seg) seg = want;
+    }
     /* All tiles in one segment when they fit; else segments of whole micro-kernel tiles of
      * rows, as even as that allows. */
     if (seg >= plan->tiles) {
