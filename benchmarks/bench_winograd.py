@@ -7,7 +7,9 @@ For each layer and dtype, times direct, F2 and F4 interleaved round-robin (media
 interleaved_timing.py), and prints the times, the direct path's GFLOP/s (2 C O 9 OH OW per
 image, the arithmetic direct does), each tile's speed-up over direct, the tile
 cconv._winograd.winograd_suits picks, and each tile's error against the direct result
-(max |difference| / max |direct|).  Needs only NumPy and cconv.
+(max |difference| / max |direct|).  The last two columns are the speed-ups of the fastest
+samples: on a shared machine, where other processes stretch some samples, they show what each
+path does when it gets its core.  Needs only NumPy and cconv.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def main(argv=None):
     print(f"# {cpu_model()}, {usable_cores()} usable cores, SIMD path {ACTIVE_NAME}, "
           f"{args.threads} thread(s), median of {args.repeat} interleaved samples")
     print(f"{'layer':14} {'dtype':8} {'direct ms':>9} {'GFLOP/s':>8} {'F2 ms':>7} {'F2 x':>6} "
-          f"{'F4 ms':>7} {'F4 x':>6} {'suits':>5} {'F2 err':>8} {'F4 err':>8}")
+          f"{'F4 ms':>7} {'F4 x':>6} {'suits':>5} {'F2 err':>8} {'F4 err':>8} {'F2 xmin':>7} "
+          f"{'F4 xmin':>7}")
     for layer in layers:
         for dtype_name in args.dtypes:
             dtype = np.dtype(dtype_name)
@@ -53,7 +56,8 @@ def main(argv=None):
                 "F2": lambda: conv2d_winograd(x, w, b, padding=pad, tile=2, threads=threads),
                 "F4": lambda: conv2d_winograd(x, w, b, padding=pad, tile=4, threads=threads),
             }
-            medians, _ = interleaved_medians(fns, args.repeat, 0.05, args.budget)
+            medians, details = interleaved_medians(fns, args.repeat, 0.05, args.budget)
+            best = {k: min(v["samples"]) for k, v in details.items()}
             direct = fns["direct"]()
             scale = float(np.abs(direct).max()) or 1.0
             errs = {k: float(np.abs(fns[k]() - direct).max()) / scale for k in ("F2", "F4")}
@@ -63,7 +67,8 @@ def main(argv=None):
             print(f"{layer.name:14} {dtype_name:8} {td * 1e3:9.3f} {flops / td / 1e9:8.1f} "
                   f"{medians['F2'] * 1e3:7.3f} {td / medians['F2']:6.2f} "
                   f"{medians['F4'] * 1e3:7.3f} {td / medians['F4']:6.2f} "
-                  f"{winograd_suits(geom, dtype):5d} {errs['F2']:8.1e} {errs['F4']:8.1e}",
+                  f"{winograd_suits(geom, dtype):5d} {errs['F2']:8.1e} {errs['F4']:8.1e} "
+                  f"{best['direct'] / best['F2']:7.2f} {best['direct'] / best['F4']:7.2f}",
                   flush=True)
 
 

@@ -156,7 +156,8 @@ const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *params, size_t 
  * F(tile x tile, 3x3) with tile 2 or 4: each tile x tile block of outputs from a (tile+2)^2 input
  * tile, with (tile+2)^2 / tile^2 multiply-adds per output and input channel instead of 9 (4 for
  * tile 2, 2.25 for tile 4), at the price of rounding errors a few times larger than the direct
- * path's (still far inside 1e-4 of the sum of |terms| in float32: see README, "Winograd").
+ * path's (still far inside 1e-4 of the sum of |terms| in float32: benchmarks/winograd_accuracy.py
+ * measures them).
  * The same parameters and results as cconv_conv2d_f32/_f64 otherwise: any padding, border mode,
  * groups, input dtype, input and output strides, bias, residual and activation; results bitwise
  * identical at any thread count; temporary memory within max(8 MB, a quarter of the output).
