@@ -6,9 +6,10 @@ import sys
 
 import numpy as np
 
-from . import _core, _simd, _target
+from . import _core, _method, _simd, _target
 from ._args import (ACTIVATION_NONE, Geometry, apply_activation, as_int, as_shape, n_elements,
                     params_key, resolve, resolve_activation, resolve_threads, result_dtype)
+from ._fft import conv2d_fft
 from ._layout import as_nchw, from_nchw, layout_shape, nchw_shape, resolve_data_format
 from ._memory import physical_memory
 from ._pad import resolve_padding_mode
@@ -78,7 +79,7 @@ def _layout_name(channels_last: bool) -> str:
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
            activation=None, residual=None, padding_mode="zeros", padding_value=0.0,
-           data_format="NCHW", out=None, threads=None):
+           data_format="NCHW", method="auto", out=None, threads=None):
     """2-D convolution (cross-correlation) of a stack of feature maps with a bank of filters.
 
     The same meaning and argument order as ``torch.nn.functional.conv2d``: each of the O filters
@@ -131,6 +132,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         The layout of input, output, `residual` and `out`: channels first (PyTorch's), or
         channels last (an (H, W, 3) image as Pillow, imageio and OpenCV give it). The weight is
         (O, C/groups, kH, kW) either way. Channels-last runs kernels of its own.
+    method : {"auto", "direct", "fft"}, default "auto"
+        "direct" sums the products of each window in the C core. "fft" multiplies Fourier
+        transforms, tile by tile: its time grows with the image but only with the log of the
+        kernel, so it wins for big kernels (about 15x15 and up on large images). It computes
+        every configuration the direct path does. Its rounding error is relative to the
+        magnitudes in a whole tile rather than in each window, and a NaN or infinity spreads
+        over its tile (as in scipy.signal.fftconvolve). "auto" takes the FFT only where a cost
+        model measured on the development machine predicts it faster by a margin, the data are
+        finite, and its error stays within the direct path's tolerance; else "direct".
     out : numpy.ndarray, optional
         C-contiguous, writable array of exactly the output shape and dtype, filled and returned
         (anything that is not a numpy.ndarray is a TypeError).
@@ -149,7 +159,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     ------
     ValueError
         A shape, size or parameter is out of range (the message names it and the numbers), or
-        `out` (an ndarray) has the wrong shape or dtype, is not C-contiguous or is read-only.
+        `out` (an ndarray) has the wrong shape or dtype, is not C-contiguous or is read-only,
+        or `method`, `padding_mode` or `data_format` is not one of its choices.
     TypeError
         An argument has the wrong type, e.g. complex data, a float stride, or an `out` that is
         not a numpy.ndarray.
@@ -188,8 +199,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     ((4, 6, 3), dtype('float32'))
     >>> y[0, :, 0]
     array([ 0.,  0., 30., 60., 90., 90.], dtype=float32)
+
+    A big kernel on a big image: "auto" takes the FFT, which agrees with the direct path to
+    rounding:
+
+    >>> photo = np.random.default_rng(0).random((1, 1, 1024, 1024), dtype=np.float32)
+    >>> blur = np.full((1, 1, 31, 31), 1 / 31**2, dtype=np.float32)
+    >>> fast = cconv.conv2d(photo, blur, padding="same")
+    >>> slow = cconv.conv2d(photo, blur, padding="same", method="direct")
+    >>> bool(np.abs(fast - slow).max() < 1e-5)
+    True
     """
     params = params_key(stride, padding, dilation, groups, threads)
+    if params is not None and (type(method) is not str or method != "auto"):
+        # Only direct-path plans are cached.  "auto" keeps the bare key: its choice is a function
+        # of what the key holds (shapes, dtypes, parameters), and a call it sends to the FFT
+        # caches nothing.  "direct" has a key of its own, since "auto" may take the FFT for the
+        # same shapes; "fft" (or a wrong method) takes the full path.
+        params = (params, "direct") if type(method) is str and method == "direct" else None
     if params is not None and activation is not None:
         try:
             params = (params, resolve_activation(activation))
@@ -241,7 +268,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         input, weight, bias = x, w, b
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads,
                    _simd.ACTIVE, False, params, activation, residual, padding_mode,
-                   padding_value, data_format)
+                   padding_value, data_format, method)
 
 
 def _as_arrays(input, weight, bias):
@@ -276,12 +303,14 @@ def _out_ready(out, shape, dtype, x, w, b) -> bool:
 
 def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads, simd,
             reference, params=None, activation=None, residual=None, padding_mode="zeros",
-            padding_value=0.0, data_format="NCHW"):
+            padding_value=0.0, data_format="NCHW", method="direct"):
     """conv2d on an explicit SIMD path index (or the C reference kernel): the tests' entry.
 
-    `params` is the call's key for the repeated-call path (params_key, with the activation,
-    border and layout when they are not the defaults), given by conv2d so that a successful
-    call is cached."""
+    `params` is the call's key for the repeated-call path (params_key, with the method,
+    activation, border and layout when they are not the defaults), given by conv2d so that a
+    successful direct call is cached.  `method` is "direct" by default here, so that the tests
+    of each SIMD path test that path."""
+    method = _method.resolve_method(method)
     channels_last = resolve_data_format(data_format)
     x = np.asarray(input)
     w = np.asarray(weight)
@@ -305,17 +334,26 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
     if r is not None and r.shape != tuple(result_shape):
         raise ValueError(f"residual must have the output's shape {tuple(result_shape)}, got "
                          f"shape {r.shape}")
+    if method == "auto":
+        method = _method.choose(geom, dtype, n_threads or _core.max_threads())
+        if method == "fft" and not _method.spreads_safely((x, w, b, r)):
+            method, params = "direct", None  # not a choice of the shapes: not cached
     result, target = _target.prepare("conv2d", out, result_shape, dtype,
                                      (x, w, b, r) if x.size else ())
     target4 = as_nchw(target if batched else target[np.newaxis], channels_last)
     if target4.size:
         x4 = as_nchw(x if batched else x[np.newaxis], channels_last)
         r4 = None if r is None else as_nchw(r if batched else r[np.newaxis], channels_last)
-        _compute(x4, w, b, geom, target4, dtype, n_threads, simd, reference, r4, stage, mode,
-                 fill)
-        if params is not None and (r is None or r.dtype == dtype):
-            _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched,
-                           stage, mode, fill, channels_last)
+        if method == "fft" and x.size:  # (without input pixels _compute writes the border sums)
+            conv2d_fft(x4, w, b, geom, padding_mode, fill, dtype,
+                       n_threads or _core.max_threads(), residual=r4, stage=stage,
+                       out=target4, backend=_method.preferred_backend(dtype))
+        else:
+            _compute(x4, w, b, geom, target4, dtype, n_threads, simd, reference, r4, stage,
+                     mode, fill)
+            if params is not None and (r is None or r.dtype == dtype):
+                _remember_plan(x, w, b, params, dtype, geom, result_shape, n_threads, batched,
+                               stage, mode, fill, channels_last)
     return _target.finish(result, target)
 
 

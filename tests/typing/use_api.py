@@ -35,6 +35,12 @@ def main() -> None:
     cconv.conv2d(image.tolist(), filters, padding=[1, np.int64(2)], stride=np.int32(1))
     # One-element sequences: the same for both axes.
     cconv.conv2d(image, filters, stride=(2,), padding=((1, 0),), dilation=[1])
+    # Each method, with out= too.
+    cconv.conv2d(image, filters, bias, method="auto")
+    cconv.conv2d(image, filters, bias, method="direct", padding_mode="reflect")
+    fft_out: npt.NDArray[np.float32] = cconv.conv2d(image, filters, bias, 2, "same",
+                                                    method="fft", out=buf)
+    assert fft_out is buf
     cconv.conv2d_output_shape(image.shape, filters.shape, padding=(1,))
     cconv.conv2d_output_shape([3, 8, 8], [2, 3, 3, 3], padding="valid")
 
@@ -50,6 +56,16 @@ def main() -> None:
     cconv.show_config()
     print(f"cconv {version}: output {shape}, up to {threads} threads")
     pooling()
+    folding()
+
+
+def folding() -> None:
+    """A BatchNorm folded into the convolution before it, with and without a conv bias."""
+    w = np.ones((4, 3, 3, 3), dtype=np.float32)
+    ones, zeros = np.ones(4, dtype=np.float32), np.zeros(4, dtype=np.float32)
+    folded_w, folded_b = cconv.fold_batchnorm(w, None, ones, zeros, zeros, ones)
+    assert folded_w.shape == w.shape and folded_b.shape == (4,)
+    cconv.fold_batchnorm(w, zeros, None, None, [0.0] * 4, ones, eps=1e-3)
 
 
 def pooling() -> None:
@@ -78,6 +94,7 @@ def rejected_by_the_stubs() -> None:
     image = np.ones((3, 8, 8))
     cconv.conv2d(image, image[None], padding="full")  # type: ignore[call-overload]
     cconv.conv2d(image, image[None], stride=1.5)  # type: ignore[call-overload]
+    cconv.conv2d(image, image[None], method="overlap-add")  # type: ignore[call-overload]
     cconv.get_config()["no_such_key"]  # type: ignore[typeddict-item]
     cconv.max_pool2d(image, 2.5)  # type: ignore[call-overload]
     cconv.avg_pool2d(image, 2, padding="same")  # type: ignore[arg-type]
