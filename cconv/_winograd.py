@@ -10,7 +10,8 @@ with the tile (see benchmarks/winograd_accuracy.py for the measured figures, and
 `compute` mirrors cconv._conv._compute (checked NCHW arrays or views in, the C core writes the
 target); `conv2d_winograd` is the same with conv2d's argument handling, for tests and
 benchmarks; `winograd_suits` says whether, and with which tile, a layer should take this path.
-The public wiring is conv2d(..., method=...) (cconv/_conv.py).
+conv2d(..., method="winograd") runs `compute` with `tile_for`'s tile, and method="auto" where
+`winograd_suits` names a tile (cconv/_conv.py).
 """
 
 from __future__ import annotations
@@ -102,6 +103,19 @@ def winograd_suits(geom: Geometry, dtype, channels_last: bool = False) -> int:
     return best
 
 
+def tile_for(geom: Geometry, dtype, channels_last: bool = False) -> int:
+    """The tile for method="winograd": winograd_suits's choice, else (a layer it would leave to
+    the direct path, where the caller asked for Winograd anyway) the cheaper tile by the cost
+    model among the accurate ones (2 when neither is)."""
+    tile = winograd_suits(geom, dtype, channels_last)
+    if tile:
+        return tile
+    depth = geom.in_channels // geom.groups
+    if accurate(dtype, 4, depth) and cost_ratio(geom, 4) <= cost_ratio(geom, 2):
+        return 4
+    return 2
+
+
 def compute(x, w, b, geom: Geometry, target, dtype, threads, simd, tile, r=None,
             stage=(ACTIVATION_NONE, 0.0, 0.0), mode=0, fill=0.0):
     """cconv._conv._compute's twin on the Winograd path: x, target and r NCHW-ordered arrays or
@@ -117,8 +131,12 @@ def compute(x, w, b, geom: Geometry, target, dtype, threads, simd, tile, r=None,
     w = np.require(w, dtype, "CA")
     if b is not None:
         b = np.require(b, dtype, "CA")
-    if r is not None and not (r.dtype == dtype and r.flags.aligned):
-        r = np.require(r, dtype, "A")
+    if r is not None and not (r.dtype == dtype and r.flags.aligned and all(
+            n <= 1 or sr == st for n, sr, st in zip(r.shape, r.strides, target.strides))):
+        # Laid out as the output, as the C core reads it (cconv._conv._compute does the same).
+        copy = np.empty_like(target)
+        copy[...] = r
+        r = copy
     _core.conv2d_winograd(x, w, b, target, geom.core_tuple, threads, simd, tile, r,
                           None if stage[0] == ACTIVATION_NONE else stage, mode, fill)
 
@@ -129,8 +147,7 @@ def conv2d_winograd(input, weight, bias=None, stride=1, padding=0, dilation=1, g
     """conv2d (NCHW, or CHW for one image) through F(tile x tile, 3x3).
 
     The arguments are conv2d's (`simd`: a SIMD path index, default the active one); `tile` is
-    2 or 4, or None for `winograd_suits`'s choice (4 when it declines, so that tests and
-    benchmarks can force the path).  Raises ValueError for a layer the path does not compute
+    2 or 4, or None for `tile_for`'s choice.  Raises ValueError for a layer the path does not compute
     (not 3x3, stride 1, dilation 1).
 
     Examples
@@ -159,7 +176,7 @@ def conv2d_winograd(input, weight, bias=None, stride=1, padding=0, dilation=1, g
         raise ValueError(f"bias must have shape ({geom.out_channels},), one value per filter, "
                          f"got shape {b.shape}")
     if tile is None:
-        tile = winograd_suits(geom, dtype) or 4
+        tile = tile_for(geom, dtype)
     stage = resolve_activation(activation)
     mode, fill = resolve_padding_mode(padding_mode, padding_value)
     n_threads = resolve_threads(threads)

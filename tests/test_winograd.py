@@ -206,3 +206,47 @@ def test_suits():
     assert supported(resolve((1, 1, 5, 5), (1, 1, 3, 3), 1, 0, 1, 1))
     assert accurate(np.float32, 4, 512) and accurate(np.float64, 4, 512)
     assert not accurate(np.float32, 4, 4096)
+
+
+# ---- conv2d(..., method="winograd") and "auto"
+
+def test_method_winograd(rng):
+    import cconv
+    x = rng.standard_normal((2, 20, 13, 11)).astype(np.float32)
+    wt = rng.standard_normal((24, 20, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(24).astype(np.float32)
+    out = np.full((2, 24, 13, 11), np.nan, np.float32)
+    y = cconv.conv2d(x, wt, b, padding=1, method="winograd", out=out, activation="relu")
+    assert y is out and not np.isnan(y).any()
+    assert_matches_oracle(y, x, wt, b, padding=1, activation="relu")
+    assert np.array_equal(y, cconv.conv2d(x, wt, b, padding=1, method="winograd", threads=2,
+                                          activation="relu"))
+    # NHWC and a batch-less image through the same path.
+    nhwc = cconv.conv2d(x.transpose(0, 2, 3, 1), wt, b, padding=1, method="winograd",
+                        data_format="NHWC", activation="relu")
+    assert_matches_oracle(nhwc, x.transpose(0, 2, 3, 1), wt, b, padding=1,
+                          data_format="NHWC", activation="relu")
+    one = cconv.conv2d(x[0], wt, b, padding=1, method="winograd")
+    assert_matches_oracle(one, x[0], wt, b, padding=1)
+    with pytest.raises(ValueError, match="winograd"):
+        cconv.conv2d(x, wt, stride=2, method="winograd")
+    with pytest.raises(ValueError, match="winograd"):
+        cconv.conv2d(x, wt[:, :, :2], method="winograd")
+
+
+def test_method_auto_takes_winograd_where_it_suits(rng, monkeypatch):
+    import cconv
+    from cconv import _winograd
+    calls = []
+    real = _winograd.compute
+    monkeypatch.setattr(_winograd, "compute", lambda *a, **k: calls.append(a[8]) or real(*a, **k))
+    x = rng.standard_normal((1, 64, 28, 28)).astype(np.float32)
+    wt = (rng.standard_normal((64, 64, 3, 3)) / 24).astype(np.float32)
+    for _ in range(2):  # the second call must not replay a cached direct plan
+        y = cconv.conv2d(x, wt, padding=1)
+        assert_matches_oracle(y, x, wt, padding=1)
+    assert calls == [4, 4]
+    calls.clear()
+    cconv.conv2d(x, wt, padding=1, stride=2)  # stride 2: direct
+    cconv.conv2d(x[:, :4], wt[:, :4], padding=1)  # 4 channels: direct
+    assert calls == []
