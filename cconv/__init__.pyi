@@ -59,7 +59,7 @@ _Activation = (
 # What conv2d's padding holds, where its channel axis is, and how it computes.
 _PaddingMode = Literal["zeros", "reflect", "replicate", "circular", "symmetric"]
 _DataFormat = Literal["NCHW", "NHWC"]
-_Method = Literal["auto", "direct", "fft"]
+_Method = Literal["auto", "direct", "fft", "winograd"]
 _FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 _Out = TypeVar("_Out", npt.NDArray[np.float32], npt.NDArray[np.float64])
 

@@ -243,3 +243,14 @@ cdef extern from "cconv.h" nogil:
 # internal to the C core), for the tests to walk both loops.
 cdef extern from "pool/pool2d_common.h" nogil:
     int CCONV_POOL_CL_MIN_CHANNELS
+
+
+# conv2d by Winograd's minimal filtering (src_c/include/cconv.h).
+cdef extern from "cconv.h" nogil:
+    cconv_status cconv_conv2d_winograd_check(const cconv_conv2d_params *, int)
+    cconv_status cconv_conv2d_winograd_f32(const cconv_conv2d_params *, int, const void *,
+                                           const float *, const float *, float *)
+    cconv_status cconv_conv2d_winograd_f64(const cconv_conv2d_params *, int, const void *,
+                                           const double *, const double *, double *)
+    cconv_status cconv_conv2d_winograd_workspace_bytes(const cconv_conv2d_params *, int, size_t,
+                                                       size_t *)

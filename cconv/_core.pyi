@@ -210,3 +210,27 @@ def pool_output_size(
     dilation: int,
     ceil_mode: bool,
 ) -> int: ...
+def conv2d_winograd(
+    input: npt.NDArray[Any],
+    weight: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    bias: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None,
+    out: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    tile: int,
+    residual: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None = None,
+    stage: tuple[int, float, float] | None = None,
+    padding_mode: int = 0,
+    padding_value: float = 0.0,
+) -> None: ...
+def winograd_workspace_bytes(
+    in_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    out_shape: tuple[int, ...],
+    geometry: _Geometry,
+    threads: int,
+    simd: int,
+    elem_size: int,
+    tile: int,
+) -> int: ...

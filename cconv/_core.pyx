@@ -1067,3 +1067,83 @@ def pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_b
     """The C core's pooling output-size rule; -1 when the arguments are invalid or overflow."""
     return cconv_pool2d_output_size(size, kernel, stride, pad_before, pad_after, dilation,
                                     ceil_mode)
+
+
+# ------------------------------------------------------------------------------------------------
+# conv2d by Winograd's minimal filtering (the private cconv/_winograd.py calls these)
+
+cdef struct _WinogradArgs:
+    _Conv2dArgs base   # first, so that _conv2d's runner receives this struct's address
+    int tile
+
+
+cdef cconv_status _winograd_f32(const void *args) noexcept nogil:
+    cdef const _WinogradArgs *a = <const _WinogradArgs *>args
+    return cconv_conv2d_winograd_f32(&a.base.p, a.tile, a.base.input,
+                                     <const float *>a.base.weight, <const float *>a.base.bias,
+                                     <float *>a.base.out)
+
+
+cdef cconv_status _winograd_f64(const void *args) noexcept nogil:
+    cdef const _WinogradArgs *a = <const _WinogradArgs *>args
+    return cconv_conv2d_winograd_f64(&a.base.p, a.tile, a.base.input,
+                                     <const double *>a.base.weight, <const double *>a.base.bias,
+                                     <double *>a.base.out)
+
+
+def conv2d_winograd(input, const _real[:, :, :, ::1] weight, const _real[::1] bias,
+                    _real[:, :, :, :] out, tuple geometry, int threads, int simd, int tile,
+                    const _real[:, :, :, :] residual=None, tuple stage=None,
+                    int padding_mode=0, double padding_value=0.0):
+    """conv2d through Winograd's F(tile x tile, 3x3) (tile 2 or 4), float32 or float64 by the
+    weight's type: a 4-D non-empty input of that type, or of one the C core converts as it packs
+    (uint8, int8, uint16, int16; float32 with float64 weights), of any strides; out and residual
+    as for conv2d_f32."""
+    import numpy
+    arr = numpy.asarray(input)
+    cdef cconv_dtype dtype = CCONV_DTYPE_SAME
+    cdef bint single = _real is float
+    if arr.ndim != 4 or arr.size == 0:
+        raise ValueError("cconv: the input must be a non-empty 4-D array")
+    if arr.dtype != (numpy.float32 if single else numpy.float64):
+        if arr.dtype.char not in _INPUT_DTYPES or (
+                arr.dtype.char == "f" and single) or not arr.dtype.isnative:
+            raise ValueError(f"cconv: an input of dtype {arr.dtype} is not converted by the C core")
+        dtype = <cconv_dtype><int>_INPUT_DTYPES[arr.dtype.char]
+    if not arr.flags.aligned:
+        raise ValueError("cconv: the input is not aligned")
+    # Its first element's address (arr stays referenced, so alive, through the call).
+    cdef size_t address = arr.__array_interface__["data"][0]
+    cdef Py_ssize_t strides[4]
+    cdef Py_ssize_t shape[4]
+    for i in range(4):
+        shape[i] = arr.shape[i]
+        strides[i] = arr.strides[i]
+    cdef _WinogradArgs args
+    args.tile = tile
+    args.base.weight, args.base.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
+    args.base.bias = &bias[0] if bias is not None else NULL
+    _conv2d(&args.base, _winograd_f32 if _real is float else _winograd_f64,
+            <const void *>address, shape, strides, arr.itemsize, dtype, weight.shape,
+            bias.shape[0] if bias is not None else -1, out.shape, out.strides, sizeof(_real),
+            residual.shape if residual is not None else NULL,
+            residual.strides if residual is not None else NULL,
+            &residual[0, 0, 0, 0] if residual is not None else NULL,
+            geometry, threads, simd, False, stage, padding_mode, padding_value)
+
+
+def winograd_workspace_bytes(tuple in_shape, tuple w_shape, tuple out_shape, tuple geometry,
+                             int threads, int simd, size_t elem_size, int tile):
+    """Temporary bytes (all threads) conv2d_winograd allocates for this call; elem_size 4 or 8."""
+    cdef Py_ssize_t si[4]
+    cdef Py_ssize_t sw[4]
+    cdef Py_ssize_t so[4]
+    for i in range(4):
+        si[i], sw[i], so[i] = in_shape[i], w_shape[i], out_shape[i]
+    cdef cconv_conv2d_params p
+    _fill(&p, si, sw, so, geometry, threads, simd)
+    cdef size_t nbytes = 0
+    cdef cconv_status status = cconv_conv2d_winograd_workspace_bytes(&p, tile, elem_size, &nbytes)
+    if status != CCONV_OK:
+        _raise_for(status)
+    return nbytes

@@ -24,7 +24,7 @@ from ._args import Geometry
 from ._fft_backend import Backend, backend as fft_backend, installed, keeps_float32, next_fast_len
 from ._fft_plan import FFTPlan, phase_axes, work_items
 
-METHODS = ("auto", "direct", "fft")
+METHODS = ("auto", "direct", "fft", "winograd")
 
 # ---------------------------------------------------------------- calibrated constants
 # Measured by benchmarks/calibrate_fft.py on the development machine on 2026-12-02 00:12 UTC

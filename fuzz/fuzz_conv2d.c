@@ -125,6 +125,44 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
     *buffer_elements = N * C * H * pitch;
 }
 
+/* The Winograd path (3x3, stride 1, dilation 1 layers) with both tiles against the reference.
+ * Its error is not bounded output by output (the transforms mix a whole input tile, so an
+ * output whose own terms are all 0 can still get rounding from its neighbours'), so the bound
+ * is the largest of the sum-of-|terms| bounds over the output. */
+#define DEFINE_WINOGRAD(T, SUFFIX, TOL)                                                         \
+    static void check_winograd_##SUFFIX(const cconv_conv2d_params *q, const T *x, const T *w,  \
+                                        const T *b, const T *ref, const T *bound,             \
+                                        int64_t n_out)                                         \
+    {                                                                                           \
+        double worst = 0.0;                                                                     \
+        for (int64_t i = 0; i < n_out; i++)                                                     \
+            if ((double)bound[i] > worst) worst = (double)bound[i];                             \
+        T *got = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                               \
+        if (!got) FAIL("malloc");                                                               \
+        for (int tile = 2; tile <= 4; tile += 2) {                                              \
+            if (cconv_conv2d_winograd_check(q, tile) != CCONV_OK) break;                        \
+            for (int64_t i = 0; i < n_out; i++) got[i] = (T)NAN;                                \
+            const cconv_status s = cconv_conv2d_winograd_##SUFFIX(q, tile, x, w, b, got);       \
+            if (s == CCONV_ERR_NO_MEMORY) continue;                                             \
+            if (s != CCONV_OK) {                                                                \
+                print_params(q);                                                                \
+                FAIL("winograd F%d status %d for checked parameters", tile, s);                 \
+            }                                                                                   \
+            for (int64_t i = 0; i < n_out; i++) {                                               \
+                const double err = fabs((double)got[i] - (double)ref[i]);                       \
+                if (!(err <= (TOL) * worst + 1e-30)) {                                          \
+                    print_params(q);                                                            \
+                    FAIL(#T " winograd F%d output %lld: %.9g reference %.9g (bound %.9g)",      \
+                         tile, (long long)i, (double)got[i], (double)ref[i], worst);            \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        free(got);                                                                              \
+    }
+
+DEFINE_WINOGRAD(float, f32, 1e-4)
+DEFINE_WINOGRAD(double, f64, 1e-12)
+
 /* Runs fast and reference in one element type and compares them; T is float or double. */
 #define DEFINE_RUN(T, SUFFIX, TOL)                                                              \
     static void run_##SUFFIX(const cconv_conv2d_params *p, reader *r, int64_t n_in,             \
@@ -243,6 +281,8 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
                 cconv_conv2d_packed_destroy(pk);                                                \
             }                                                                                   \
         }                                                                                       \
+        if (simd_ok && s_ref == CCONV_OK && s_bound == CCONV_OK)                                \
+            check_winograd_##SUFFIX(&q, xs + origin, w, b, ref, bound, n_out);                  \
         free(x);                                                                                \
         free(xs);                                                                               \
         free(res);                                                                              \

@@ -181,6 +181,34 @@ cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *params, siz
  * "planar dw3x3s2", or "none" (nothing to compute); NULL for invalid parameters. */
 const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *params, size_t elem_size);
 
+/* ---- conv2d by Winograd's minimal filtering (3x3 kernels, stride 1, dilation 1) -----------------
+ * F(tile x tile, 3x3) with tile 2 or 4: each tile x tile block of outputs from a (tile+2)^2 input
+ * tile, with (tile+2)^2 / tile^2 multiply-adds per output and input channel instead of 9 (4 for
+ * tile 2, 2.25 for tile 4), at the price of rounding errors a few times larger than the direct
+ * path's (still far inside 1e-4 of the sum of |terms| in float32: benchmarks/winograd_accuracy.py
+ * measures them).
+ * The same parameters and results as cconv_conv2d_f32/_f64 otherwise: any padding, border mode,
+ * groups, input dtype, input and output strides, bias, residual and activation; results bitwise
+ * identical at any thread count; temporary memory within max(8 MB, a quarter of the output).
+ * An input or weight value that is not finite (or a transform that overflows) makes the call
+ * compute everything on the direct path instead, since Winograd mixes all pixels of an input
+ * tile into each of its outputs (an infinity would turn outputs that never see it into NaN).
+ * Empty sizes are the direct path's too. */
+/* CCONV_OK when the Winograd path computes these parameters with this tile (a 3x3 kernel,
+ * stride 1 and dilation 1 along both axes, tile 2 or 4, and cconv_conv2d_check's rules), else
+ * CCONV_ERR_INVALID_ARGUMENT (or the check's status). */
+cconv_status cconv_conv2d_winograd_check(const cconv_conv2d_params *params, int tile);
+cconv_status cconv_conv2d_winograd_f32(const cconv_conv2d_params *params, int tile,
+                                       const void *input, const float *weight, const float *bias,
+                                       float *output);
+cconv_status cconv_conv2d_winograd_f64(const cconv_conv2d_params *params, int tile,
+                                       const void *input, const double *weight,
+                                       const double *bias, double *output);
+/* Temporary memory (all threads, every buffer) cconv_conv2d_winograd_f32 (elem_size 4) or _f64
+ * (8) allocates for these parameters and tile. */
+cconv_status cconv_conv2d_winograd_workspace_bytes(const cconv_conv2d_params *params, int tile,
+                                                   size_t elem_size, size_t *bytes);
+
 /* The reference kernels: plain loops straight from the definition, the baseline every faster
  * path is tested against.  Single-threaded; params->threads and params->simd are ignored. */
 cconv_status cconv_conv2d_ref_f32(const cconv_conv2d_params *params, const void *input,

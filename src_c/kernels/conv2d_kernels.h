@@ -149,6 +149,33 @@ typedef void (*cconv_f64_dwc3_ukernel)(size_t rows, const double *input, ptrdiff
                                        const double *bias, double *output,
                                        const ptrdiff_t *out_offsets);
 
+/* Winograd F(m x m, 3x3) transforms (kernels/winograd_transforms_template.h, m = 2 or 4), on
+ * blocks of CCONV_WINOGRAD_LANES_* channels (one 64-byte line); the layouts are described there.
+ *   input:  an (m+2) x (m+2) tile of packed input, element (r, k) of lane l at
+ *           src[r*row_stride + k*col_stride + l], into dst[point*point_stride + l];
+ *   weight: the 3x3 kernels g[l*lane_stride + kh*3 + kw] of the first `count` lanes (zeros for
+ *           the rest) into dst[point*point_stride + l];
+ *   output: the products src[point*point_stride + l] into y[(r*m + s)*lanes + l], plus bias[l]
+ *           (when not NULL).
+ * input and weight add (v - v) of every value written into chk[l] (NaN once one is not
+ * finite). */
+#define CCONV_WINOGRAD_LANES_F32 16
+#define CCONV_WINOGRAD_LANES_F64 8
+typedef void (*cconv_f32_winograd_input)(const float *src, ptrdiff_t row_stride,
+                                         ptrdiff_t col_stride, float *dst,
+                                         ptrdiff_t point_stride, float *chk);
+typedef void (*cconv_f64_winograd_input)(const double *src, ptrdiff_t row_stride,
+                                         ptrdiff_t col_stride, double *dst,
+                                         ptrdiff_t point_stride, double *chk);
+typedef void (*cconv_f32_winograd_weight)(const float *g, ptrdiff_t lane_stride, int count,
+                                          float *dst, ptrdiff_t point_stride, float *chk);
+typedef void (*cconv_f64_winograd_weight)(const double *g, ptrdiff_t lane_stride, int count,
+                                          double *dst, ptrdiff_t point_stride, double *chk);
+typedef void (*cconv_f32_winograd_output)(const float *src, ptrdiff_t point_stride,
+                                          const float *bias, float *y);
+typedef void (*cconv_f64_winograd_output)(const double *src, ptrdiff_t point_stride,
+                                          const double *bias, double *y);
+
 /* One instruction set's kernels, per element type.  ukernels[mr-1][nv-1] computes mr output
  * channels x nv*vl consecutive positions.  It exists for every 1 <= mr <= mr_max with
  * 1 <= nv <= nv_max (the main tile is mr_max x nv_max*vl; narrower ones finish a band without
@@ -189,6 +216,13 @@ typedef struct cconv_kernel_set {
     cconv_f32_dwc3_ukernel f32_dwc3[2][CCONV_MAX_CL_NV];
     size_t f64_dwc3_nv_max;
     cconv_f64_dwc3_ukernel f64_dwc3[2][CCONV_MAX_CL_NV];
+    /* The Winograd transforms (required): [0] for F(2x2, 3x3), [1] for F(4x4, 3x3). */
+    cconv_f32_winograd_input f32_winograd_input[2];
+    cconv_f32_winograd_weight f32_winograd_weight[2];
+    cconv_f32_winograd_output f32_winograd_output[2];
+    cconv_f64_winograd_input f64_winograd_input[2];
+    cconv_f64_winograd_weight f64_winograd_weight[2];
+    cconv_f64_winograd_output f64_winograd_output[2];
 } cconv_kernel_set;
 
 /* The table built by dispatch.c from kernels/kernel_list.h; index 0 is generic. */

@@ -40,6 +40,7 @@ def main() -> None:
     cconv.conv2d(image, filters, bias, method="direct", padding_mode="reflect")
     fft_out: npt.NDArray[np.float32] = cconv.conv2d(image, filters, bias, 2, "same",
                                                     method="fft", out=buf)
+    cconv.conv2d(image, filters, bias, padding=1, method="winograd")
     assert fft_out is buf
     cconv.conv2d_output_shape(image.shape, filters.shape, padding=(1,))
     cconv.conv2d_output_shape([3, 8, 8], [2, 3, 3, 3], padding="valid")

@@ -95,6 +95,23 @@
 #undef EP_T
 #undef EP_NAME
 
+/* The Winograd transforms (kernels/winograd_transforms_template.h), vectorised by the compiler
+ * with this set's flags. */
+#define WG_T float
+#define WG_LANES CCONV_WINOGRAD_LANES_F32
+#define WG_FN(name) cconv_f32_winograd_##name##__generic
+#include "winograd_transforms_template.h"
+#undef WG_T
+#undef WG_LANES
+#undef WG_FN
+#define WG_T double
+#define WG_LANES CCONV_WINOGRAD_LANES_F64
+#define WG_FN(name) cconv_f64_winograd_##name##__generic
+#include "winograd_transforms_template.h"
+#undef WG_T
+#undef WG_LANES
+#undef WG_FN
+
 const cconv_kernel_set cconv_kernels_generic = {
     "generic",
     NULL, /* runs everywhere */
@@ -116,4 +133,10 @@ const cconv_kernel_set cconv_kernels_generic = {
     4, 1, {cconv_f64_cl_4x8__generic}, {cconv_f64_dwc_4x8__generic},
     1, {{cconv_f32_dwc3_4x16_s1__generic}, {cconv_f32_dwc3_4x16_s2__generic}},
     1, {{cconv_f64_dwc3_4x8_s1__generic}, {cconv_f64_dwc3_4x8_s2__generic}},
+    {cconv_f32_winograd_input2__generic, cconv_f32_winograd_input4__generic},
+    {cconv_f32_winograd_weight2__generic, cconv_f32_winograd_weight4__generic},
+    {cconv_f32_winograd_output2__generic, cconv_f32_winograd_output4__generic},
+    {cconv_f64_winograd_input2__generic, cconv_f64_winograd_input4__generic},
+    {cconv_f64_winograd_weight2__generic, cconv_f64_winograd_weight4__generic},
+    {cconv_f64_winograd_output2__generic, cconv_f64_winograd_output4__generic},
 };

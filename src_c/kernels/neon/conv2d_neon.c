@@ -204,6 +204,23 @@ static void cconv_f64_deinterleave2__neon(const double *src, size_t n, double *e
 #undef EP_T
 #undef EP_NAME
 
+/* The Winograd transforms (kernels/winograd_transforms_template.h), vectorised by the compiler
+ * with this set's flags. */
+#define WG_T float
+#define WG_LANES CCONV_WINOGRAD_LANES_F32
+#define WG_FN(name) cconv_f32_winograd_##name##__neon
+#include "winograd_transforms_template.h"
+#undef WG_T
+#undef WG_LANES
+#undef WG_FN
+#define WG_T double
+#define WG_LANES CCONV_WINOGRAD_LANES_F64
+#define WG_FN(name) cconv_f64_winograd_##name##__neon
+#include "winograd_transforms_template.h"
+#undef WG_T
+#undef WG_LANES
+#undef WG_FN
+
 const cconv_kernel_set cconv_kernels_neon = {
     "neon",
     cconv_cpu_has_neon,
@@ -225,5 +242,11 @@ const cconv_kernel_set cconv_kernels_neon = {
     6, 4, {F64_CL(UK_CL_ENTRY)}, {F64_DWC(UK_CL_ENTRY)},
     2, {F32_DWC3(UK_DWC3_ENTRY)},
     2, {F64_DWC3(UK_DWC3_ENTRY)},
+    {cconv_f32_winograd_input2__neon, cconv_f32_winograd_input4__neon},
+    {cconv_f32_winograd_weight2__neon, cconv_f32_winograd_weight4__neon},
+    {cconv_f32_winograd_output2__neon, cconv_f32_winograd_output4__neon},
+    {cconv_f64_winograd_input2__neon, cconv_f64_winograd_input4__neon},
+    {cconv_f64_winograd_weight2__neon, cconv_f64_winograd_weight4__neon},
+    {cconv_f64_winograd_output2__neon, cconv_f64_winograd_output4__neon},
 };
 #endif
