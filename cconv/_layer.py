@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core, _method, _simd
+from . import _core, _method, _simd, _winograd
 from ._args import (ACTIVATION_NONE, as_int, as_pair, n_elements, resolve, resolve_activation,
                     resolve_padding, resolve_threads, result_dtype)
 from ._conv import _CONVERTED, _CORE, _c_ready, _out_ready, conv2d
@@ -52,8 +52,8 @@ class Conv2d:
     stride, padding, dilation, groups, padding_mode, padding_value, data_format, activation,
     method
         As for :func:`conv2d`; fixed for the layer. Only the direct method reads packed
-        weights: calls computed by FFT (``method="fft"``, or what ``"auto"`` picks for an
-        input's shape) run exactly as :func:`conv2d` runs them.
+        weights: calls computed by FFT or Winograd (``method="fft"``, ``"winograd"``, or what
+        ``"auto"`` picks for an input's shape) run exactly as :func:`conv2d` runs them.
     threads : int, optional
         Default threads of every call (a call's own `threads` overrides it); None as for
         :func:`conv2d`.
@@ -177,10 +177,12 @@ class Conv2d:
             return
         simd = key[-1]
         n_threads = resolve_threads(threads)
-        # Only the direct kernels read packed weights: calls that conv2d computes by FFT
-        # ("fft", or what "auto" picks for these shapes) always go to conv2d.
-        if self.method == "fft" or (self.method == "auto" and _method.choose(
-                geom, dtype, n_threads or _core.max_threads()) != "direct"):
+        # Only the direct kernels read packed weights: calls that conv2d computes by FFT or
+        # Winograd ("fft", "winograd", or what "auto" picks for these shapes) always go to
+        # conv2d.
+        if self.method in ("fft", "winograd") or (self.method == "auto" and (
+                _method.choose(geom, dtype, n_threads or _core.max_threads()) != "direct"
+                or _winograd.winograd_suits(geom, dtype, self._cl))):
             return
         w, b = self._weights(dtype)
         x4 = as_nchw(x if batched else x[np.newaxis], self._cl)

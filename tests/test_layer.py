@@ -116,7 +116,21 @@ def test_methods_equal_conv2d(method, rng):
         fft = method == "fft" or (method == "auto" and w is big)
         assert bool(layer._plans) != fft  # FFT calls are never replayed with packed weights
     with pytest.raises(ValueError, match="method must be one of"):
-        cconv.Conv2d(small, method="winograd")
+        cconv.Conv2d(small, method="bogus")
+
+
+@pytest.mark.parametrize("method", ["auto", "winograd"])
+def test_winograd_layers_equal_conv2d(method, rng):
+    """A 3x3 layer that "auto" computes by Winograd (NCHW, 64 channels at 56 x 56): the object
+    must give conv2d's bits, so it must not replay the direct kernels."""
+    x = rng.standard_normal((1, 64, 56, 56)).astype(np.float32)
+    w = rng.standard_normal((64, 64, 3, 3)).astype(np.float32)
+    layer = cconv.Conv2d(w, padding=1, method=method, threads=1)
+    expected = cconv.conv2d(x, w, padding=1, method=method, threads=1)
+    for _ in range(3):
+        _assert_same(layer(x), expected)
+    if method == "auto":
+        assert not np.array_equal(expected, cconv.conv2d(x, w, padding=1, method="direct"))
 
 
 def test_planar_layers_pack_nothing(rng):
