@@ -116,7 +116,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
     batched = x.ndim == 4
     x4 = x if batched else x[None]
-    r4 = None if r is None or batched else r[None]
+    r4 = None if r is None else r if batched else r[None]
     axes = (0, 3, 1, 2) if channels_last else (0, 1, 2, 3)
     _, c_axis, h_axis, w_axis = axes
     g = resolve(nchw_shape(x4.shape, channels_last), w.shape, stride, padding, dilation, groups)
