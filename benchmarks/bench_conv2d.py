@@ -24,8 +24,9 @@ import cconv
 import cconv._conv
 
 from conv_layers import DENSE_3X3, make_arrays, select
-from conv_peers import ALL
+from conv_peers import ALL, isolated_call
 from interleaved_timing import interleaved_medians
+from isolated_timing import IsolatedRunner
 from machine_info import OtherLoad, describe, openblas_notes, thread_limits
 from peak import measure_peak
 
@@ -59,6 +60,10 @@ def parse_args(argv=None):
     parser.add_argument("--max-idle-wait-ms", type=float, default=200.0,
                         help="before each sample, wait up to this long for worker threads "
                              "still spinning after the previous library's call (default 200)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="time every library in this one process (default: each in a "
+                             "worker process of its own, waiting for an idle machine before each "
+                             "sample: see isolated_timing.py)")
     parser.add_argument("--layer-budget-s", type=float, default=12.0,
                         help="rough time per layer for all repetitions (default 12 s)")
     args = parser.parse_args(argv)
@@ -108,9 +113,38 @@ def check(out, ref, dtype):
     return bool(np.allclose(out, ref, rtol=tol, atol=tol * scale)), diff
 
 
+def time_isolated(layer, args, impls, dtype):
+    """(reference result, {key: callable-like results}, medians, details, notes) with each
+    implementation in its own worker process."""
+    specs = {impl.key: (isolated_call, (impl.key, layer, dtype.name, args.threads,
+                                        not args.no_bias))
+             for impl in impls if impl.missing is None and impl.applies(layer)}
+    notes = []
+    with IsolatedRunner(specs) as runner:
+        for key, why in runner.errors.items():
+            if key == "cconv":
+                raise RuntimeError(f"cconv could not run {layer.name}: {why}")
+            notes.append(f"{key}: {why}")
+        results = {key: runner.result(key) for key in runner.keys()}
+        medians, details = runner.medians(args.repeat, args.min_sample_ms / 1e3,
+                                          args.max_idle_wait_ms / 1e3, args.layer_budget_s)
+    return results, medians, details, notes
+
+
 def run_layer(layer, args, impls):
     load = OtherLoad().start()
     dtype = layer.resolved_dtype(args.dtype)
+    if not args.in_process:
+        outputs, medians, details, notes = time_isolated(layer, args, impls, dtype)
+        ref = np.asarray(outputs["cconv"], dtype=np.float64)
+        checks = {}
+        for key in [k for k in outputs if k != "cconv"]:
+            checks[key] = check(outputs[key], ref, dtype)
+            if not checks[key][0]:
+                notes.append(f"{key}: result DIFFERS from cconv (max abs diff "
+                             f"{checks[key][1]}); left out of the ratios")
+        return summarise_layer(layer, args, impls, dtype, medians, details, checks, notes,
+                               load, not args.no_bias)
     x, w, b = make_arrays(layer, dtype, with_bias=not args.no_bias)
     fns, notes = {}, []
     for impl in impls:
@@ -144,7 +178,12 @@ def run_layer(layer, args, impls):
         fns, repeat=args.repeat, min_sample_s=args.min_sample_ms / 1e3,
         budget_s=args.layer_budget_s, max_idle_wait_s=args.max_idle_wait_ms / 1e3,
         settle_s={i.key: i.settle_s(args.threads) for i in impls if i.key in fns})
+    return summarise_layer(layer, args, impls, dtype, medians, details, checks, notes, load,
+                           b is not None)
 
+
+def summarise_layer(layer, args, impls, dtype, medians, details, checks, notes, load, bias):
+    """The row of one layer from its timings."""
     ws_bytes, ws_note = workspace(layer, dtype, args.threads)
     out_bytes = math.prod(layer.output_shape) * dtype.itemsize
     ws_limit = max(WORKSPACE_FLOOR_BYTES, out_bytes // 4)
@@ -163,7 +202,7 @@ def run_layer(layer, args, impls):
         "stride": layer.stride, "padding": layer.pad, "dilation": layer.dilation,
         "groups": layer.groups,
         "dtype": dtype.name,
-        "bias": b is not None,
+        "bias": bias,
         "flops": layer.flops,
         "ms": {k: v * 1e3 for k, v in medians.items()},
         "gflops": {k: layer.flops / v / 1e9 for k, v in medians.items()},
@@ -279,7 +318,9 @@ def run_table(layers, args, impls, notes):
     print(f"cconv: simd={info['cconv_config']['simd']} "
           f"max_threads={info['cconv_config']['max_threads']}"
           f"   threads={args.threads} dtype={args.dtype} bias={not args.no_bias} "
-          f"repeat={args.repeat}")
+          f"repeat={args.repeat}   "
+          + ("every library in this process" if args.in_process
+             else "each library in its own worker process, idle machine awaited per sample"))
     for note in notes:
         print(note)
     print("ratios are peer time / cconv time (> 1: cconv is faster); best = fastest of "

@@ -1,6 +1,7 @@
 """Time cconv's pooling against PyTorch (and ONNX Runtime's MaxPool/AveragePool), side by side.
 
-    python benchmarks/bench_pool.py [--threads N] [--repeat R] [--rows SUBSTRING ...] [--json PATH]
+    python benchmarks/bench_pool.py [--threads N] [--repeat R] [--rows SUBSTRING ...]
+                                    [--layout {nchw,nhwc,both}] [--json PATH]
 
 The target rows are ResNet's pools, max and average pooling 3x3 stride 2 padding 1 and 2x2
 stride 2, on (1, 64, 112, 112) and (1, 256, 56, 56) float32; two more rows, max pooling that also
@@ -8,6 +9,10 @@ returns indices (what training needs) and global average pooling, are for inform
 implementation runs each row at the same thread count, interleaved round-robin after a warm-up
 (benchmarks/interleaved_timing.py); the median is reported, and each peer's result is checked
 against cconv's once per row.  Needs only NumPy and cconv; each peer is optional.
+
+The channels-last table (benchmarks/pool_nhwc_rows.py) times the same layers, and three
+gradients, with data_format="NHWC", against the same layer in NCHW and PyTorch's channels_last,
+interleaved; its target is NHWC at least 0.9x the NCHW speed on every row.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 
 import cconv
 
+import pool_nhwc_rows
 from interleaved_timing import interleaved_medians
 from machine_info import OtherLoad, describe, openblas_notes, thread_limits
 
@@ -144,6 +150,9 @@ def parse_args(argv=None):
                         help="each timing sample repeats the call until it lasts this long")
     parser.add_argument("--row-budget-s", type=float, default=8.0,
                         help="rough time per row for all repetitions (default 8 s)")
+    parser.add_argument("--layout", choices=("nchw", "nhwc", "both"), default="both",
+                        help="the NCHW table (against PyTorch and ONNX Runtime), the NHWC one "
+                        "(against the same layer in NCHW and PyTorch channels_last), or both")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     if args.threads < 1 or args.repeat < 1:
@@ -177,10 +186,52 @@ def run_row(row, args, torch, ort_pair):
             "ratio": ratio, "notes": notes}
 
 
+def run_nhwc_row(row, args, torch):
+    """One channels-last row: cconv NHWC, the same layer in NCHW, PyTorch channels_last."""
+    fns = pool_nhwc_rows.prepare(row, args.threads, torch)
+    notes = []
+    ref = fns["cconv"]()
+    for key in [k for k in fns if k != "cconv"]:
+        if not np.allclose(fns[key](), ref, rtol=1e-5, atol=1e-6):
+            notes.append(f"{key}: result DIFFERS from cconv NHWC's; left out")
+            del fns[key]
+    medians, _ = interleaved_medians(fns, repeat=args.repeat, min_sample_s=args.min_sample_ms
+                                     / 1e3, budget_s=args.row_budget_s)
+    ms = {k: v * 1e3 for k, v in medians.items()}
+    ratio = {k: ms[k] / ms["cconv"] for k in ms if k != "cconv"}
+    return {"name": row.name, "shape": row.describe(), "layout": "NHWC", "ms": ms,
+            "ratio": ratio, "notes": notes}
+
+
+def print_nhwc_table(rows, args, torch, results):
+    print("\nchannels-last (data_format=\"NHWC\"): nhwc/nchw = cconv NCHW time / cconv NHWC time "
+          "of the same layer\n(> 1: NHWC is faster); vs torch = PyTorch channels_last time / "
+          "cconv NHWC time")
+    print(f"{'row':<24} {'shape (NHWC)':<24} {'nhwc ms':>9} {'nchw ms':>9} {'torch ms':>9} "
+          f"{'nhwc/nchw':>9} {'vs torch':>9}")
+    for row in rows:
+        r = run_nhwc_row(row, args, torch)
+        results.append(r)
+        cells = [f"{r['ms'].get(k, math.nan):>9.4g}" for k in ("cconv", "nchw", "torch")]
+        ratios = [f"{r['ratio'][k]:.2f}x" if k in r["ratio"] else "-" for k in ("nchw", "torch")]
+        print(f"{row.name:<24} {r['shape']:<24} {' '.join(cells)} {ratios[0]:>9} "
+              f"{ratios[1]:>9}", flush=True)
+    measured = [r for r in results if r.get("layout") == "NHWC" and "nchw" in r["ratio"]]
+    if measured:
+        worst = min(measured, key=lambda r: r["ratio"]["nchw"])
+        met = worst["ratio"]["nchw"] >= pool_nhwc_rows.TARGET
+        print(f"\nsummary: [{'met ' if met else 'MISS'}] slowest NHWC row vs the same layer in "
+              f"NCHW: {worst['name']} {worst['ratio']['nchw']:.2f}x (target >= "
+              f"{pool_nhwc_rows.TARGET}x at {args.threads} thread(s))")
+
+
 def main(argv=None):
     args = parse_args(argv)
-    rows = [r for r in ROWS if not args.rows or any(s in r.name for s in args.rows)]
-    if not rows:
+    chosen = (lambda name: not args.rows or any(s in name for s in args.rows))
+    rows = [r for r in ROWS if chosen(r.name)] if args.layout != "nhwc" else []
+    nhwc = [r for r in pool_nhwc_rows.nhwc_rows(ROWS) if chosen(r.name)] if (
+        args.layout != "nchw") else []
+    if not rows and not nhwc:
         sys.exit(f"no row name contains any of {args.rows}")
     peers = [_Peer("torch", "torch"), _Peer("ort", "onnxruntime")]
     onnx = None
@@ -202,8 +253,9 @@ def main(argv=None):
     if args.threads > (os.cpu_count() or 1):
         print(f"note: --threads {args.threads} is more than the {os.cpu_count()} cores")
     print("ratios are peer time / cconv time (> 1: cconv is faster)\n")
-    print(f"{'row':<18} {'shape':<24} {'cconv ms':>9} {'torch ms':>9} {'ort ms':>9} "
-          f"{'vs torch':>9} {'vs ort':>8}")
+    if rows:
+        print(f"{'row':<18} {'shape':<24} {'cconv ms':>9} {'torch ms':>9} {'ort ms':>9} "
+              f"{'vs torch':>9} {'vs ort':>8}")
     load = OtherLoad().start()
     results = []
     with thread_limits(args.threads, [p for p in peers if p.missing is None]):
@@ -215,10 +267,12 @@ def main(argv=None):
                       for k in ("torch", "ort")]
             print(f"{row.name:<18} {r['shape']:<24} {' '.join(cells)} {ratios[0]:>9} "
                   f"{ratios[1]:>8}", flush=True)
+        if nhwc:
+            print_nhwc_table(nhwc, args, torch, results)
     for r in results:
         for n in r["notes"]:
             print(f"  note: {r['name']}: {n}")
-    targets = [r for r in results if r["target"] and "torch" in r["ratio"]]
+    targets = [r for r in results if r.get("target") and "torch" in r["ratio"]]
     if targets:
         worst = min(targets, key=lambda r: r["ratio"]["torch"])
         met = worst["ratio"]["torch"] >= TARGET

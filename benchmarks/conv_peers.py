@@ -203,3 +203,23 @@ class NumpyIm2col(Impl):
 
 
 ALL = (CConv, Torch, OnnxRuntime, OpenCV, NumpyIm2col)
+
+
+def isolated_call(key: str, layer, dtype_name: str, threads: int, with_bias: bool):
+    """The timed callable of implementation `key` for one layer, made inside a worker process of
+    benchmarks/isolated_timing.py: only that implementation's library is used there, its threads
+    (and BLAS/OpenMP pools, through threadpoolctl when installed) limited to `threads`."""
+    from conv_layers import make_arrays
+    impl = {cls.key: cls for cls in ALL}[key]()
+    if impl.missing is not None:
+        return impl.missing
+    impl.set_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+    x, w, b = make_arrays(layer, np.dtype(dtype_name), with_bias=with_bias)
+    if not impl.applies(layer):
+        return "does not apply"
+    return impl.prepare(layer, x, w, b, threads)

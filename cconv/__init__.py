@@ -20,6 +20,7 @@ from ._adaptive_pool import (adaptive_avg_pool2d, adaptive_avg_pool2d_backward,
                              adaptive_max_pool2d)
 from ._conv_transpose import conv2d_input, conv_transpose2d, conv_transpose2d_output_shape
 from ._conv_weight import conv2d_weight
+from ._fold import fold_batchnorm
 from ._pad import pad
 from ._pool import (avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward,
                     pool2d_output_shape)
@@ -28,5 +29,5 @@ from ._version import __version__
 __all__ = ["conv2d", "conv2d_output_shape", "conv_transpose2d", "conv_transpose2d_output_shape",
            "conv2d_input", "conv2d_weight", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
            "adaptive_avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward",
-           "adaptive_avg_pool2d_backward", "pool2d_output_shape", "pad", "get_config",
-           "show_config", "__version__"]
+           "adaptive_avg_pool2d_backward", "pool2d_output_shape", "pad", "fold_batchnorm",
+           "get_config", "show_config", "__version__"]

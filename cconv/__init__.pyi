@@ -24,6 +24,7 @@ __all__ = [
     "adaptive_avg_pool2d_backward",
     "pool2d_output_shape",
     "pad",
+    "fold_batchnorm",
     "get_config",
     "show_config",
     "__version__",
@@ -118,6 +119,15 @@ def pad(
     *,
     data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[Any]: ...
+def fold_batchnorm(
+    weight: npt.ArrayLike,
+    bias: npt.ArrayLike | None,
+    gamma: npt.ArrayLike | None,
+    beta: npt.ArrayLike | None,
+    running_mean: npt.ArrayLike,
+    running_var: npt.ArrayLike,
+    eps: float = 1e-5,
+) -> tuple[_FloatArray, _FloatArray]: ...
 def get_config() -> _Config: ...
 def show_config() -> None: ...
 
@@ -245,6 +255,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -258,6 +269,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     *,
     return_indices: Literal[True],
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -273,6 +285,7 @@ def max_pool2d(
     ceil_mode: bool,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -287,6 +300,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -294,6 +308,7 @@ def adaptive_avg_pool2d(
     input: npt.ArrayLike,
     output_size: _OutputSize,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -303,6 +318,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[False] = False,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -312,6 +328,7 @@ def adaptive_max_pool2d(
     output_size: _OutputSize,
     return_indices: Literal[True],
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any]
     | tuple[npt.NDArray[Any] | None, _IndexArray | None]
     | None = None,
@@ -322,6 +339,7 @@ def max_pool2d_backward(
     indices: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -335,6 +353,7 @@ def avg_pool2d_backward(
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -342,6 +361,7 @@ def adaptive_avg_pool2d_backward(
     grad_output: npt.ArrayLike,
     input_shape: _Shape,
     *,
+    data_format: _DataFormat = "NCHW",
     out: npt.NDArray[Any] | None = None,
     threads: _Int | None = None,
 ) -> _FloatArray: ...
@@ -352,4 +372,6 @@ def pool2d_output_shape(
     padding: _PoolPadding = 0,
     dilation: _IntPair = 1,
     ceil_mode: bool = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[int, ...]: ...

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._layout import layout_shape
+
 
 class Geometry(NamedTuple):
     """A fully resolved conv2d configuration (all ints, all checked)."""
@@ -627,15 +629,24 @@ def as_bool(value, name: str) -> bool:
     return bool(value)
 
 
-def pool_input_shape(shape, name: str = "input") -> tuple[int, int, int, int]:
+def pool_input_shape(shape, name: str = "input",
+                     channels_last: bool = False) -> tuple[int, int, int, int]:
     """(N, C, H, W) from an (N, C, H, W) or (C, H, W) shape; H and W must be at least 1 (a window
-    needs an input pixel), N and C may be 0."""
-    dims = _check_shape(shape, name, (3, 4), "(N, C, H, W) or (C, H, W)")
+    needs an input pixel), N and C may be 0.  channels_last only words the messages: the shape of
+    an NHWC array is given here already in the NCHW order (see _layout.nchw_shape)."""
+    if channels_last:
+        if len(shape) not in (3, 4):
+            raise ValueError(f"{name} must be 4-D (N, H, W, C) or 3-D (H, W, C) with "
+                             f"data_format='NHWC', got {len(shape)}-D with shape {tuple(shape)}")
+        dims = _check_shape(shape, name, (3, 4), "(N, H, W, C) or (H, W, C)")
+    else:
+        dims = _check_shape(shape, name, (3, 4), "(N, C, H, W) or (C, H, W)")
     if len(dims) == 3:
         dims = (1,) + dims
     for axis, size in (("height", dims[2]), ("width", dims[3])):
         if size < 1:
-            raise ValueError(f"{name} has {axis} 0 ({name}.shape={tuple(shape)}); pooling needs "
+            given = layout_shape(shape, channels_last)
+            raise ValueError(f"{name} has {axis} 0 ({name}.shape={given}); pooling needs "
                              f"at least one input pixel per window")
     return dims  # type: ignore[return-value]
 
@@ -708,10 +719,11 @@ def _check_addressable(label: str, shape) -> None:
 
 def resolve_pool(input_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                  count_include_pad=True, divisor_override=None, *,
-                 average: bool) -> PoolGeometry:
+                 average: bool, channels_last: bool = False) -> PoolGeometry:
     """Checks every shape and parameter of max_pool2d (average=False) or avg_pool2d (no
-    dilation; count_include_pad and divisor_override) and returns the resolved geometry."""
-    n, c, h, w = pool_input_shape(input_shape)
+    dilation; count_include_pad and divisor_override) and returns the resolved geometry.
+    input_shape is NCHW-ordered; channels_last only words the messages."""
+    n, c, h, w = pool_input_shape(input_shape, "input", channels_last)
     kernel = as_pair(kernel_size, "kernel_size", 1)
     sh, sw = pool_stride(stride, kernel)
     top, bottom, left, right = pool_padding(padding, kernel)
@@ -750,10 +762,11 @@ def adaptive_output_size(output_size, in_hw: tuple[int, int]) -> tuple[int, int]
     return size, size
 
 
-def resolve_adaptive(input_shape, output_size, name: str = "input"
+def resolve_adaptive(input_shape, output_size, name: str = "input", channels_last: bool = False
                      ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
-    """((N, C, H, W), (N, C, OH, OW)) of an adaptive pool, checked."""
-    n, c, h, w = pool_input_shape(input_shape, name)
+    """((N, C, H, W), (N, C, OH, OW)) of an adaptive pool, checked (input_shape NCHW-ordered;
+    channels_last only words the messages)."""
+    n, c, h, w = pool_input_shape(input_shape, name, channels_last)
     oh, ow = adaptive_output_size(output_size, (h, w))
     _check_addressable(f"{name} has", (n, c, h, w))
     _check_addressable("the output would have", (n, c, oh, ow))

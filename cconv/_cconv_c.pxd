@@ -145,12 +145,15 @@ cdef extern from "cconv.h" nogil:
         int64_t divisor
         int64_t out_height, out_width
         const int64_t *input_strides
+        const int64_t *output_strides
         cconv_run_options run
 
     ctypedef struct cconv_adaptive_pool2d_params:
         int64_t batch, channels, in_height, in_width
         int64_t out_height, out_width
         const int64_t *input_strides
+        const int64_t *output_strides
+        const int64_t *indices_strides
         cconv_run_options run
 
     int64_t cconv_pool2d_output_size(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int)
@@ -212,3 +215,9 @@ cdef extern from "cconv.h" nogil:
                                                    const float *, const int64_t *, float *)
     cconv_status cconv_max_pool2d_backward_ref_f64(const cconv_adaptive_pool2d_params *,
                                                    const double *, const int64_t *, double *)
+
+
+# The channel count from which pooling runs its channels-last loops (src_c/pool/pool2d_common.h,
+# internal to the C core), for the tests to walk both loops.
+cdef extern from "pool/pool2d_common.h" nogil:
+    int CCONV_POOL_CL_MIN_CHANNELS

@@ -126,7 +126,8 @@ def simd_paths() -> list[tuple[str, bool]]: ...
 def simd_best() -> int: ...
 def max_threads() -> int: ...
 
-# Pooling: one runner per family; op is one of the operation numbers below.
+# Pooling: one runner per family; op is one of the operation numbers below.  Every array may
+# have any strides (the indices written forward laid out as dst).
 MAX_POOL2D: int
 AVG_POOL2D: int
 AVG_POOL2D_BACKWARD: int
@@ -134,6 +135,7 @@ ADAPTIVE_AVG_POOL2D: int
 ADAPTIVE_MAX_POOL2D: int
 ADAPTIVE_AVG_POOL2D_BACKWARD: int
 MAX_POOL2D_BACKWARD: int
+POOL_CL_MIN_CHANNELS: int
 _Real = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
 def pool2d(

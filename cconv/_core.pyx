@@ -722,6 +722,9 @@ ADAPTIVE_AVG_POOL2D = _ADAPTIVE_AVG_POOL2D
 ADAPTIVE_MAX_POOL2D = _ADAPTIVE_MAX_POOL2D
 ADAPTIVE_AVG_POOL2D_BACKWARD = _ADAPTIVE_AVG_POOL2D_BACKWARD
 MAX_POOL2D_BACKWARD = _MAX_POOL2D_BACKWARD
+# A channels-last array (channel stride 1) with at least this many channels runs the
+# channels-last loops (the input forward, grad_input backward); fewer, the planar ones.
+POOL_CL_MIN_CHANNELS = CCONV_POOL_CL_MIN_CHANNELS
 
 cdef struct _PoolArgs:
     cconv_pool2d_params p            # windowed operations
@@ -791,21 +794,41 @@ cdef cconv_status _pool_run(const void *args) noexcept nogil:
     return _pool_f64(g) if g.f64 else _pool_f32(g)
 
 
-cdef int _pool_call(_PoolArgs *g, const Py_ssize_t *src_shape, const Py_ssize_t *src_strides,
-                    const Py_ssize_t *dst_shape, Py_ssize_t itemsize, int threads, int simd,
-                    double taps_per_output) except -1:
-    """Fills g's shapes, strides and run options from src (read through its strides) and dst,
-    then runs it under the GIL policy.  g.op, .src, .dst, .indices, .f64, .reference and the
-    windowed geometry must be set."""
-    cdef int64_t strides[4]
+cdef int _pool_strides(const Py_ssize_t *shape, const Py_ssize_t *byte_strides,
+                       Py_ssize_t itemsize, int64_t *strides) except -1:
+    """The element strides of a 4-D pooling array."""
     for i in range(4):
         # An axis of extent 1 is never stepped along, whatever its stride says.
-        if src_shape[i] <= 1:
+        if shape[i] <= 1:
             strides[i] = 0
-        elif src_strides[i] % itemsize:
+        elif byte_strides[i] % itemsize:
             raise ValueError("cconv: strides are not whole elements")
         else:
-            strides[i] = src_strides[i] // itemsize
+            strides[i] = byte_strides[i] // itemsize
+    return 0
+
+
+cdef int _pool_call(_PoolArgs *g, const Py_ssize_t *src_shape, const Py_ssize_t *src_strides,
+                    const Py_ssize_t *dst_shape, const Py_ssize_t *dst_strides,
+                    const Py_ssize_t *idx_shape, const Py_ssize_t *idx_strides,
+                    Py_ssize_t itemsize, int threads, int simd,
+                    double taps_per_output) except -1:
+    """Fills g's shapes, strides and run options from src (read through its strides), dst
+    (written through its strides) and the indices (idx_strides NULL: none; written laid out as
+    dst forward, read through their own strides by max_pool2d_backward), then runs it under the
+    GIL policy.  g.op, .src, .dst, .indices, .f64, .reference and the windowed geometry must be
+    set."""
+    cdef int64_t in_strides[4]
+    cdef int64_t out_strides[4]
+    cdef int64_t index_strides[4]
+    _pool_strides(src_shape, src_strides, itemsize, in_strides)
+    _pool_strides(dst_shape, dst_strides, itemsize, out_strides)
+    if idx_strides != NULL:
+        _pool_strides(idx_shape, idx_strides, sizeof(int64_t), index_strides)
+        if g.op != _MAX_POOL2D_BACKWARD:
+            for i in range(4):
+                if index_strides[i] != out_strides[i]:
+                    raise ValueError("cconv: indices must be laid out as the output")
     cdef bint backward = g.op in (_AVG_POOL2D_BACKWARD, _ADAPTIVE_AVG_POOL2D_BACKWARD,
                                   _MAX_POOL2D_BACKWARD)
     cdef const Py_ssize_t *in_shape = dst_shape if backward else src_shape
@@ -817,13 +840,16 @@ cdef int _pool_call(_PoolArgs *g, const Py_ssize_t *src_shape, const Py_ssize_t 
         g.p.batch, g.p.channels, g.p.in_height, g.p.in_width = (
             in_shape[0], in_shape[1], in_shape[2], in_shape[3])
         g.p.out_height, g.p.out_width = out_shape[2], out_shape[3]
-        g.p.input_strides = strides
+        g.p.input_strides = in_strides
+        g.p.output_strides = out_strides
         run = &g.p.run
     else:
         g.a.batch, g.a.channels, g.a.in_height, g.a.in_width = (
             in_shape[0], in_shape[1], in_shape[2], in_shape[3])
         g.a.out_height, g.a.out_width = out_shape[2], out_shape[3]
-        g.a.input_strides = strides
+        g.a.input_strides = in_strides
+        g.a.output_strides = out_strides
+        g.a.indices_strides = index_strides if idx_strides != NULL else NULL
         run = &g.a.run
     run.threads = threads
     run.simd = simd
@@ -842,12 +868,13 @@ def _check_indices(indices, shape):
         raise ValueError("cconv: indices must have the shape of the pooled array")
 
 
-def pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
-           int64_t[:, :, :, ::1] indices, tuple geometry, int threads, int simd,
+def pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, :] dst,
+           int64_t[:, :, :, :] indices, tuple geometry, int threads, int simd,
            bint reference=False):
-    """One windowed pooling call (no empty arrays), src of any strides, dst and indices
-    C-contiguous.  op: MAX_POOL2D (indices written, or None), AVG_POOL2D or AVG_POOL2D_BACKWARD
-    (src is grad_output (N, C, OH, OW), dst grad_input (N, C, H, W)).
+    """One windowed pooling call (no empty arrays), every array of any strides (an NHWC array
+    seen through its axes runs the channels-last loops), the indices laid out as dst.  op:
+    MAX_POOL2D (indices written, or None), AVG_POOL2D or AVG_POOL2D_BACKWARD (src is grad_output
+    (N, C, OH, OW), dst grad_input (N, C, H, W)).
 
     geometry = (kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_bottom, pad_left,
                 pad_right, dilation_h, dilation_w, ceil_mode, count_include_pad, divisor)."""
@@ -863,16 +890,18 @@ def pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
     g.src, g.dst = &src[0, 0, 0, 0], &dst[0, 0, 0, 0]
     g.indices = &indices[0, 0, 0, 0] if indices is not None else NULL
     g.op, g.f64, g.reference = op, _real is double, reference
-    _pool_call(&g, src.shape, src.strides, dst.shape, sizeof(_real), threads, simd,
+    _pool_call(&g, src.shape, src.strides, dst.shape, dst.strides,
+               indices.shape if indices is not None else NULL,
+               indices.strides if indices is not None else NULL, sizeof(_real), threads, simd,
                <double>g.p.kernel_height * g.p.kernel_width)
 
 
-def adaptive_pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst,
-                    int64_t[:, :, :, ::1] indices, int threads, int simd,
+def adaptive_pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, :] dst,
+                    int64_t[:, :, :, :] indices, int threads, int simd,
                     bint reference=False):
-    """One adaptive pooling call (no empty arrays): ADAPTIVE_AVG_POOL2D, ADAPTIVE_MAX_POOL2D
-    (indices written, or None) or ADAPTIVE_AVG_POOL2D_BACKWARD (src is grad_output, dst
-    grad_input)."""
+    """One adaptive pooling call (no empty arrays), arrays as for pool2d:
+    ADAPTIVE_AVG_POOL2D, ADAPTIVE_MAX_POOL2D (indices written, or None) or
+    ADAPTIVE_AVG_POOL2D_BACKWARD (src is grad_output, dst grad_input)."""
     if op not in (_ADAPTIVE_AVG_POOL2D, _ADAPTIVE_MAX_POOL2D, _ADAPTIVE_AVG_POOL2D_BACKWARD):
         raise ValueError(f"cconv: {op} is not an adaptive pooling operation")
     if op != _ADAPTIVE_MAX_POOL2D and indices is not None:
@@ -882,21 +911,24 @@ def adaptive_pool2d(int op, const _real[:, :, :, :] src, _real[:, :, :, ::1] dst
     g.src, g.dst = &src[0, 0, 0, 0], &dst[0, 0, 0, 0]
     g.indices = &indices[0, 0, 0, 0] if indices is not None else NULL
     g.op, g.f64, g.reference = op, _real is double, reference
-    _pool_call(&g, src.shape, src.strides, dst.shape, sizeof(_real), threads, simd, 1.0)
+    _pool_call(&g, src.shape, src.strides, dst.shape, dst.strides,
+               indices.shape if indices is not None else NULL,
+               indices.strides if indices is not None else NULL, sizeof(_real), threads, simd,
+               1.0)
 
 
-def max_pool2d_backward(const _real[:, :, :, :] grad_output, const int64_t[:, :, :, ::1] indices,
-                        _real[:, :, :, ::1] grad_input, int threads, int simd,
+def max_pool2d_backward(const _real[:, :, :, :] grad_output, const int64_t[:, :, :, :] indices,
+                        _real[:, :, :, :] grad_input, int threads, int simd,
                         bint reference=False):
     """grad_input (zeroed, then each grad_output element added at its index) for windowed and
-    adaptive max pooling; no empty arrays."""
+    adaptive max pooling; no empty arrays; every array of any strides."""
     _check_indices(indices, grad_output.shape)
     cdef _PoolArgs g
     g.src, g.dst = &grad_output[0, 0, 0, 0], &grad_input[0, 0, 0, 0]
     g.indices = <int64_t *>&indices[0, 0, 0, 0]   # only read by the backward entry points
     g.op, g.f64, g.reference = _MAX_POOL2D_BACKWARD, _real is double, reference
-    _pool_call(&g, grad_output.shape, grad_output.strides, grad_input.shape, sizeof(_real),
-               threads, simd, 1.0)
+    _pool_call(&g, grad_output.shape, grad_output.strides, grad_input.shape, grad_input.strides,
+               indices.shape, indices.strides, sizeof(_real), threads, simd, 1.0)
 
 
 def pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_before,

@@ -1,7 +1,9 @@
 """The public pooling API: max and average pooling and their gradients, with PyTorch's names,
 argument order and meaning, and what every pooling call shares (out= and its targets, the
-geometry cache); adaptive pooling is in _adaptive_pool.py.  Normalise, validate
-(cconv/_args.py), then one call into the C core (src_c/pool/)."""
+geometry cache, data_format); adaptive pooling is in _adaptive_pool.py.  Normalise, validate
+(cconv/_args.py), then one call into the C core (src_c/pool/) on NCHW-ordered views of the
+caller's arrays (cconv/_layout.py): an NHWC array is read and written in place, through its
+strides, by the C core's channels-last loops."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 from . import _core, _simd
 from ._args import (as_bool, as_shape, check_out, pool_input_shape, resolve_pool,
                     resolve_threads, result_dtype)
+from ._layout import as_nchw, layout_shape, nchw_shape, resolve_data_format
 from ._memory import check_memory
 
 _INDEX_DTYPE = np.dtype(np.int64)
@@ -54,14 +57,15 @@ def _cached(resolve, shape, *params):
     return hit
 
 
-def _resolve_max(shape, kernel_size, stride, padding, dilation, ceil_mode):
-    return resolve_pool(shape, kernel_size, stride, padding, dilation, ceil_mode, average=False)
+def _resolve_max(shape, kernel_size, stride, padding, dilation, ceil_mode, channels_last):
+    return resolve_pool(shape, kernel_size, stride, padding, dilation, ceil_mode, average=False,
+                        channels_last=channels_last)
 
 
 def _resolve_avg(shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                 divisor_override):
+                 divisor_override, channels_last):
     return resolve_pool(shape, kernel_size, stride, padding, 1, ceil_mode, count_include_pad,
-                        divisor_override, average=True)
+                        divisor_override, average=True, channels_last=channels_last)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -132,27 +136,41 @@ def _four_d(a, batched):
     return a if batched else a[np.newaxis]
 
 
+def _core_view(a, batched, channels_last):
+    """The (N, C, H, W)-ordered 4-D view the C core takes of an array in the caller's layout."""
+    return _four_d(as_nchw(a, channels_last), batched)
+
+
 def _reads(x, dtype):
-    """The array the C core reads in place: aligned and of the result dtype, any strides."""
+    """The array the C core reads in place: aligned and of the result dtype, any strides (a
+    converted copy keeps the caller's layout)."""
     return np.require(x, dtype, "A")
+
+
+def _input(input, channels_last):
+    """(array in the caller's layout, its NCHW-ordered shape, result dtype) of a pooled input."""
+    x, dtype = _float_array(input, "input")
+    return x, nchw_shape(x.shape, channels_last), dtype
 
 
 # ------------------------------------------------------------------------------ shape helper
 def pool2d_output_shape(input_shape, kernel_size, stride=None, padding=0, dilation=1,
-                        ceil_mode=False):
+                        ceil_mode=False, *, data_format="NCHW"):
     """Shape of ``max_pool2d`` or ``avg_pool2d`` of an input of this shape, without computing it.
 
     Parameters
     ----------
     input_shape : tuple of int
-        (N, C, H, W), or (C, H, W) for a single image.
-    kernel_size, stride, padding, dilation, ceil_mode
+        (N, C, H, W), or (C, H, W) for a single image; (N, H, W, C) or (H, W, C) with
+        ``data_format="NHWC"``.
+    kernel_size, stride, padding, dilation, ceil_mode, data_format
         As for :func:`max_pool2d` (``avg_pool2d`` has no dilation: leave it 1).
 
     Returns
     -------
     tuple of int
-        (N, C, OH, OW), or (C, OH, OW) when `input_shape` has no batch axis, where
+        (N, C, OH, OW), or (C, OH, OW) when `input_shape` has no batch axis ((N, OH, OW, C) or
+        (OH, OW, C) with ``data_format="NHWC"``), where
         ``OH = floor((H + 2*padding - dilation*(kH-1) - 1 + (stride-1 if ceil_mode else 0))
         / stride) + 1``, less one when ceil_mode would start the last window past the input and
         its top padding.
@@ -169,16 +187,19 @@ def pool2d_output_shape(input_shape, kernel_size, stride=None, padding=0, dilati
     (1, 64, 56, 56)
     >>> cconv.pool2d_output_shape((3, 5, 5), 2, ceil_mode=True)
     (3, 3, 3)
+    >>> cconv.pool2d_output_shape((224, 224, 3), 2, data_format="NHWC")
+    (112, 112, 3)
     """
+    channels_last = resolve_data_format(data_format)
     input_shape = as_shape(input_shape, "input_shape")
-    g = resolve_pool(input_shape, kernel_size, stride, padding, dilation, ceil_mode,
-                     average=False)
-    return _batched(g.out_shape, len(input_shape) == 4)
+    g = resolve_pool(nchw_shape(input_shape, channels_last), kernel_size, stride, padding,
+                     dilation, ceil_mode, average=False, channels_last=channels_last)
+    return layout_shape(_batched(g.out_shape, len(input_shape) == 4), channels_last)
 
 
 # ------------------------------------------------------------------------------- max pooling
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, out=None, threads=None):
+               return_indices=False, *, data_format="NCHW", out=None, threads=None):
     """2-D max pooling: the largest value of each window of each feature map.
 
     The same meaning and argument order as ``torch.nn.functional.max_pool2d``.  A window that
@@ -187,8 +208,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Parameters
     ----------
     input : array_like
-        (N, C, H, W), or (C, H, W) for a single image; H and W at least 1.  Any array-like,
-        read in place through its strides when it is aligned and of the result dtype.
+        (N, C, H, W), or (C, H, W) for a single image; (N, H, W, C) or (H, W, C) with
+        ``data_format="NHWC"``; H and W at least 1.  Any array-like, read in place through its
+        strides when it is aligned and of the result dtype.
     kernel_size : int or (int, int)
         Window size (kH, kW), each >= 1.  A 1-element sequence means both axes, as for stride,
         padding and dilation.
@@ -207,6 +229,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         Also return, for each output, the flat index ``h * W + w`` of its maximum within its
         input plane (int64, PyTorch's convention: the first maximum in row-major order, the last
         NaN, or the first pixel when all are -inf), as :func:`max_pool2d_backward` takes it.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        The layout of input, output, indices and `out`: channels first (PyTorch's), or channels
+        last (TensorFlow's, and an (H, W, 3) image's as Pillow, imageio and OpenCV give it).
+        Channels-last runs loops of its own, along each pixel's channels; both layouts give the
+        same values and indices, bit for bit.
     out : numpy.ndarray or (numpy.ndarray, numpy.ndarray), optional
         C-contiguous, writable array of exactly the output shape and dtype, filled and returned;
         with return_indices, a (values, indices) pair (indices int64; either may be None).
@@ -216,8 +243,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Returns
     -------
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
-        (N, C, OH, OW) or (C, OH, OW): float32 for float32 input, float64 otherwise; with
-        return_indices also the int64 indices, of the same shape.
+        (N, C, OH, OW) or (C, OH, OW) ((N, OH, OW, C) or (OH, OW, C) for NHWC): float32 for
+        float32 input, float64 otherwise; with return_indices also the int64 indices, of the
+        same shape.
 
     Raises
     ------
@@ -239,30 +267,39 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     >>> indices
     array([[[ 5,  7],
             [13, 15]]])
+
+    The same feature map channels-last, as one channel of an (H, W, C) image:
+
+    >>> cconv.max_pool2d(x.reshape(4, 4, 1), 2, data_format="NHWC")[..., 0]
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
     """
     return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
-                       out, threads, _simd.ACTIVE, False)
+                       out, threads, _simd.ACTIVE, False, data_format)
 
 
 def _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, out,
-                threads, simd, reference):
+                threads, simd, reference, data_format="NCHW"):
     """max_pool2d on an explicit SIMD path index (or the C reference kernel): the tests' entry."""
-    x, dtype = _float_array(input, "input")
-    g = _cached(_resolve_max, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    channels_last = resolve_data_format(data_format)
+    x, shape4, dtype = _input(input, channels_last)
+    g = _cached(_resolve_max, shape4, kernel_size, stride, padding, dilation, ceil_mode,
+                channels_last)
     with_indices = as_bool(return_indices, "return_indices")
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
-    shape = _batched(g.out_shape, batched)
+    shape = layout_shape(_batched(g.out_shape, batched), channels_last)
     results, (values, indices) = _targets(out, shape, dtype, with_indices, (x,), "max_pool2d")
     if values.size:
-        _core.pool2d(_core.MAX_POOL2D, _four_d(_reads(x, dtype), batched),
-                     _four_d(values, batched),
-                     None if indices is None else _four_d(indices, batched), g.core_tuple,
-                     n_threads, simd, reference)
+        _core.pool2d(_core.MAX_POOL2D, _core_view(_reads(x, dtype), batched, channels_last),
+                     _core_view(values, batched, channels_last),
+                     None if indices is None else _core_view(indices, batched, channels_last),
+                     g.core_tuple, n_threads, simd, reference)
     return _finish(results, [values, indices], with_indices)
 
 
-def max_pool2d_backward(grad_output, indices, input_shape, *, out=None, threads=None):
+def max_pool2d_backward(grad_output, indices, input_shape, *, data_format="NCHW", out=None,
+                        threads=None):
     """Gradient of :func:`max_pool2d` and :func:`adaptive_max_pool2d` with respect to the input.
 
     Each element of `grad_output` flows back to the input pixel its window's maximum came from:
@@ -279,6 +316,9 @@ def max_pool2d_backward(grad_output, indices, input_shape, *, out=None, threads=
         The indices max pooling returned, of grad_output's shape; each in [0, H*W).
     input_shape : tuple of int
         The pooled input's shape, (N, C, H, W) or (C, H, W), with grad_output's N and C.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        The layout of grad_output, indices, input_shape, the result and `out`, as for
+        :func:`max_pool2d` (NHWC: (N, OH, OW, C), (N, H, W, C) and the unbatched forms).
     out : numpy.ndarray, optional
         C-contiguous, writable array of the input's shape and the result dtype.
     threads : int, optional
@@ -300,11 +340,11 @@ def max_pool2d_backward(grad_output, indices, input_shape, *, out=None, threads=
             [0., 0.]]])
     """
     return _max_pool2d_backward(grad_output, indices, input_shape, out, threads, _simd.ACTIVE,
-                                False)
+                                False, data_format)
 
 
 def _check_indices(idx, shape, plane):
-    """The indices array, int64 and C-contiguous, each inside the input plane."""
+    """The indices array, int64 (any strides), each inside the input plane."""
     if idx.dtype.kind not in "iu":
         raise TypeError(f"indices has dtype {idx.dtype}; it must hold integers (int64, as "
                         f"max_pool2d returns them)")
@@ -316,47 +356,58 @@ def _check_indices(idx, shape, plane):
             bad = low if low < 0 else high
             raise ValueError(f"indices holds {bad}, outside the {plane} pixels of an input "
                              f"plane (valid: 0 to {plane - 1})")
-    return np.require(idx, _INDEX_DTYPE, "CA")
+    return np.require(idx, _INDEX_DTYPE, "A")
 
 
-def _backward_shapes(go, input_shape, out_shape4=None):
-    """(input shape (N, C, H, W), batched) for a gradient call, grad_output checked against it."""
-    shape = as_shape(input_shape, "input_shape")
-    n, c, h, w = pool_input_shape(shape, "input_shape")
+def _backward_shapes(go, shape, channels_last, out_shape4=None):
+    """(input shape (N, C, H, W), batched) for a gradient call, grad_output (in the caller's
+    layout) checked against the input shape (the caller's, checked by as_shape)."""
+    n, c, h, w = pool_input_shape(nchw_shape(shape, channels_last), "input_shape",
+                                  channels_last)
     batched = len(shape) == 4
     if go.ndim != len(shape):
         raise ValueError(f"grad_output has {go.ndim} dimensions but input_shape {shape} has "
                          f"{len(shape)}")
-    go_shape = go.shape if batched else (1,) + go.shape
+    go_shape = nchw_shape(go.shape if batched else (1,) + go.shape, channels_last)
     if go_shape[:2] != (n, c):
+        where = "in front" if not channels_last else (
+            "(N first, C last: data_format='NHWC')" if batched else
+            "last (data_format='NHWC')")
         raise ValueError(f"grad_output has shape {go.shape}, but input_shape {shape} needs "
                          f"{'N, C' if batched else 'C'} = "
-                         f"{(n, c) if batched else c} in front")
+                         f"{(n, c) if batched else c} {where}")
     if out_shape4 is not None and go_shape != out_shape4:
         raise ValueError(f"grad_output has shape {go.shape}, but pooling input_shape {shape} "
-                         f"gives an output of shape {_batched(out_shape4, batched)}")
+                         f"gives an output of shape "
+                         f"{layout_shape(_batched(out_shape4, batched), channels_last)}")
     return (n, c, h, w), batched
 
 
-def _max_pool2d_backward(grad_output, indices, input_shape, out, threads, simd, reference):
+def _max_pool2d_backward(grad_output, indices, input_shape, out, threads, simd, reference,
+                         data_format="NCHW"):
+    channels_last = resolve_data_format(data_format)
     go, dtype = _float_array(grad_output, "grad_output")
-    in_shape, batched = _backward_shapes(go, input_shape)
+    shape = as_shape(input_shape, "input_shape")
+    in_shape, batched = _backward_shapes(go, shape, channels_last)
     idx = _check_indices(np.asarray(indices), go.shape, in_shape[2] * in_shape[3])
     n_threads = resolve_threads(threads)
-    results, (target, _) = _targets(out, _batched(in_shape, batched), dtype, False, (go, idx),
-                                    "max_pool2d_backward")
+    results, (target, _) = _targets(out, layout_shape(_batched(in_shape, batched), channels_last),
+                                    dtype, False, (go, idx), "max_pool2d_backward")
     if target.size:
         if go.size == 0:
             target[...] = 0
         else:
-            _core.max_pool2d_backward(_four_d(_reads(go, dtype), batched), _four_d(idx, batched),
-                                      _four_d(target, batched), n_threads, simd, reference)
+            _core.max_pool2d_backward(_core_view(_reads(go, dtype), batched, channels_last),
+                                      _core_view(idx, batched, channels_last),
+                                      _core_view(target, batched, channels_last), n_threads,
+                                      simd, reference)
     return _finish(results, [target, None], False)
 
 
 # --------------------------------------------------------------------------- average pooling
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None, *, out=None, threads=None):
+               count_include_pad=True, divisor_override=None, *, data_format="NCHW", out=None,
+               threads=None):
     """2-D average pooling: the mean of each window of each feature map.
 
     The same meaning and argument order as ``torch.nn.functional.avg_pool2d``.  Each window's
@@ -368,13 +419,17 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     Parameters
     ----------
     input : array_like
-        (N, C, H, W) or (C, H, W); H and W at least 1.
+        (N, C, H, W) or (C, H, W) ((N, H, W, C) or (H, W, C) with ``data_format="NHWC"``); H
+        and W at least 1.
     kernel_size, stride, padding, ceil_mode
         As for :func:`max_pool2d` (padding is zeros here).
     count_include_pad : bool, default True
         Whether padding pixels count in the divisor.
     divisor_override : int, optional
         A non-zero divisor for every window instead of its size.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        The layout of input, output and `out`, as for :func:`max_pool2d`; both layouts give
+        the same sums, bit for bit.
     out : numpy.ndarray, optional
         C-contiguous, writable array of exactly the output shape and dtype.
     threads : int, optional
@@ -383,7 +438,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     Returns
     -------
     numpy.ndarray
-        (N, C, OH, OW) or (C, OH, OW); float32 for float32 input, float64 otherwise.
+        (N, C, OH, OW) or (C, OH, OW) ((N, OH, OW, C) or (OH, OW, C) for NHWC); float32 for
+        float32 input, float64 otherwise.
 
     Examples
     --------
@@ -395,29 +451,42 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     >>> cconv.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
     array([[[ 2.5,  4. ],
             [ 8.5, 10. ]]], dtype=float32)
+
+    An RGB image as Pillow gives it, (H, W, 3) uint8, halved in size:
+
+    >>> rgb = np.zeros((4, 6, 3), np.uint8)
+    >>> rgb[:, 3:] = 90
+    >>> small = cconv.avg_pool2d(rgb, 2, data_format="NHWC")
+    >>> small.shape, small.dtype
+    ((2, 3, 3), dtype('float64'))
+    >>> small[0, :, 0]
+    array([ 0., 45., 90.])
     """
     return _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                       divisor_override, out, threads, _simd.ACTIVE, False)
+                       divisor_override, out, threads, _simd.ACTIVE, False, data_format)
 
 
 def _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                divisor_override, out, threads, simd, reference):
-    x, dtype = _float_array(input, "input")
-    g = _cached(_resolve_avg, x.shape, kernel_size, stride, padding, ceil_mode,
-                count_include_pad, divisor_override)
+                divisor_override, out, threads, simd, reference, data_format="NCHW"):
+    channels_last = resolve_data_format(data_format)
+    x, shape4, dtype = _input(input, channels_last)
+    g = _cached(_resolve_avg, shape4, kernel_size, stride, padding, ceil_mode,
+                count_include_pad, divisor_override, channels_last)
     n_threads = resolve_threads(threads)
     batched = x.ndim == 4
-    results, (values, _) = _targets(out, _batched(g.out_shape, batched), dtype, False, (x,),
-                                    "avg_pool2d")
+    results, (values, _) = _targets(out, layout_shape(_batched(g.out_shape, batched),
+                                                      channels_last),
+                                    dtype, False, (x,), "avg_pool2d")
     if values.size:
-        _core.pool2d(_core.AVG_POOL2D, _four_d(_reads(x, dtype), batched),
-                     _four_d(values, batched), None, g.core_tuple, n_threads, simd, reference)
+        _core.pool2d(_core.AVG_POOL2D, _core_view(_reads(x, dtype), batched, channels_last),
+                     _core_view(values, batched, channels_last), None, g.core_tuple, n_threads,
+                     simd, reference)
     return _finish(results, [values, None], False)
 
 
 def avg_pool2d_backward(grad_output, input_shape, kernel_size, stride=None, padding=0,
                         ceil_mode=False, count_include_pad=True, divisor_override=None, *,
-                        out=None, threads=None):
+                        data_format="NCHW", out=None, threads=None):
     """Gradient of :func:`avg_pool2d` with respect to its input.
 
     Each element of `grad_output`, divided by its window's divisor, is added to every input
@@ -432,6 +501,9 @@ def avg_pool2d_backward(grad_output, input_shape, kernel_size, stride=None, padd
         The forward input's shape, (N, C, H, W) or (C, H, W).
     kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
         As given to :func:`avg_pool2d`.
+    data_format : {"NCHW", "NHWC"}, default "NCHW"
+        The layout of grad_output, input_shape, the result and `out`, as for
+        :func:`max_pool2d`.
     out : numpy.ndarray, optional
         C-contiguous, writable array of the input's shape and the result dtype.
     threads : int, optional
@@ -451,22 +523,26 @@ def avg_pool2d_backward(grad_output, input_shape, kernel_size, stride=None, padd
     """
     return _avg_pool2d_backward(grad_output, input_shape, kernel_size, stride, padding, ceil_mode,
                                 count_include_pad, divisor_override, out, threads, _simd.ACTIVE,
-                                False)
+                                False, data_format)
 
 
 def _avg_pool2d_backward(grad_output, input_shape, kernel_size, stride, padding, ceil_mode,
-                         count_include_pad, divisor_override, out, threads, simd, reference):
+                         count_include_pad, divisor_override, out, threads, simd, reference,
+                         data_format="NCHW"):
+    channels_last = resolve_data_format(data_format)
     go, dtype = _float_array(grad_output, "grad_output")
     shape = as_shape(input_shape, "input_shape")
-    g = _cached(_resolve_avg, shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                divisor_override)
-    in_shape, batched = _backward_shapes(go, shape, g.out_shape)
+    g = _cached(_resolve_avg, nchw_shape(shape, channels_last), kernel_size, stride, padding,
+                ceil_mode, count_include_pad, divisor_override, channels_last)
+    in_shape, batched = _backward_shapes(go, shape, channels_last, g.out_shape)
     n_threads = resolve_threads(threads)
-    results, (target, _) = _targets(out, _batched(in_shape, batched), dtype, False, (go,),
-                                    "avg_pool2d_backward")
+    results, (target, _) = _targets(out, layout_shape(_batched(in_shape, batched), channels_last),
+                                    dtype, False, (go,), "avg_pool2d_backward")
     if target.size:
-        _core.pool2d(_core.AVG_POOL2D_BACKWARD, _four_d(_reads(go, dtype), batched),
-                     _four_d(target, batched), None, g.core_tuple, n_threads, simd, reference)
+        _core.pool2d(_core.AVG_POOL2D_BACKWARD,
+                     _core_view(_reads(go, dtype), batched, channels_last),
+                     _core_view(target, batched, channels_last), None, g.core_tuple, n_threads,
+                     simd, reference)
     return _finish(results, [target, None], False)
 
 

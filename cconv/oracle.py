@@ -193,7 +193,33 @@ def conv2d_weight_oracle(input, weight_size, grad_output, stride=1, padding=0, d
 # The twins of cconv's pooling functions: the same argument resolution (cconv/_args.py), the
 # arithmetic written independently in NumPy: explicit padding (with -inf or zeros) around the
 # input and the partial last windows of ceil_mode, sliding_window_view windows, float64
-# throughout.  Unbatched inputs are handled as a batch of one.
+# throughout.  Unbatched inputs are handled as a batch of one.  data_format="NHWC" moves the
+# channel axis to the front of the pixel axes, computes as NCHW and moves it back (np.moveaxis,
+# independently of cconv/_layout.py).
+
+
+def _channels_last(data_format):
+    if data_format not in ("NCHW", "NHWC"):
+        raise ValueError(f"data_format must be 'NCHW' or 'NHWC', got {data_format!r}")
+    return data_format == "NHWC"
+
+
+def _nchw(a, data_format):
+    """An array in the given layout as NCHW ((N,) C, H, W)."""
+    a = np.asarray(a)
+    return np.moveaxis(a, -1, -3) if _channels_last(data_format) else a
+
+
+def _in_layout(a, data_format):
+    """An NCHW array in the given layout."""
+    return np.moveaxis(a, -3, -1) if _channels_last(data_format) else a
+
+
+def _nchw_shape(shape, data_format):
+    shape = tuple(shape)
+    if not _channels_last(data_format) or len(shape) not in (3, 4):
+        return shape
+    return shape[:-3] + (shape[-1],) + shape[-3:-1]
 
 
 
@@ -223,7 +249,7 @@ def _pool_windows(x, g, fill):
     return windows(padded), windows(flat)
 
 
-def max_pool2d_oracle(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+def _max_pool2d_nchw(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                       return_indices=False):
     """max_pool2d in float64 with NumPy only: NaN if a window holds one (index: its last NaN),
     else its maximum (index: the first maximum in row-major order among input pixels)."""
@@ -264,7 +290,7 @@ def _avg_divisors(g):
     return counts[::g.stride_h, ::g.stride_w][:g.out_height, :g.out_width].sum(axis=(-2, -1))
 
 
-def avg_pool2d_oracle(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+def _avg_pool2d_nchw(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                       count_include_pad=True, divisor_override=None):
     """avg_pool2d in float64 with NumPy only: zero-padded window sums over the divisors."""
     x, batched = _as_batch(input)
@@ -275,7 +301,7 @@ def avg_pool2d_oracle(input, kernel_size, stride=None, padding=0, ceil_mode=Fals
     return out if batched else out[0]
 
 
-def avg_pool2d_backward_oracle(grad_output, input_shape, kernel_size, stride=None, padding=0,
+def _avg_pool2d_backward_nchw(grad_output, input_shape, kernel_size, stride=None, padding=0,
                                ceil_mode=False, count_include_pad=True, divisor_override=None):
     """avg_pool2d_backward in float64: each window's tap positions of a padded gradient receive
     grad_output / divisor, one kernel tap at a time (a strided slice per tap), then cropped."""
@@ -299,7 +325,7 @@ def _adaptive_bounds(size, out):
     return [((i * size) // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def adaptive_avg_pool2d_oracle(input, output_size):
+def _adaptive_avg_pool2d_nchw(input, output_size):
     """adaptive_avg_pool2d in float64: the mean of each window, window by window."""
     x, batched = _as_batch(input)
     _, (n, c, oh, ow) = resolve_adaptive(x.shape, output_size)
@@ -311,7 +337,7 @@ def adaptive_avg_pool2d_oracle(input, output_size):
     return out if batched else out[0]
 
 
-def adaptive_max_pool2d_oracle(input, output_size, return_indices=False):
+def _adaptive_max_pool2d_nchw(input, output_size, return_indices=False):
     """adaptive_max_pool2d in float64: each window's maximum (NaN if it holds one) and its flat
     index (the first maximum in row-major order, or the last NaN)."""
     x, batched = _as_batch(input)
@@ -334,7 +360,7 @@ def adaptive_max_pool2d_oracle(input, output_size, return_indices=False):
     return (best, idx) if return_indices else best
 
 
-def adaptive_avg_pool2d_backward_oracle(grad_output, input_shape):
+def _adaptive_avg_pool2d_backward_nchw(grad_output, input_shape):
     """adaptive_avg_pool2d_backward in float64: each window receives its grad_output over its
     size."""
     go, batched = _as_batch(grad_output)
@@ -347,7 +373,7 @@ def adaptive_avg_pool2d_backward_oracle(grad_output, input_shape):
     return grad if batched else grad[0]
 
 
-def max_pool2d_backward_oracle(grad_output, indices, input_shape):
+def _max_pool2d_backward_nchw(grad_output, indices, input_shape):
     """max_pool2d_backward in float64: np.add.at of grad_output at the indices, plane by plane."""
     go, batched = _as_batch(grad_output)
     idx = np.asarray(indices)
@@ -359,3 +385,66 @@ def max_pool2d_backward_oracle(grad_output, indices, input_shape):
                      idx.reshape(n * c, -1)), go.reshape(n * c, -1))
     grad = grad.reshape(n, c, h, w)
     return grad if batched else grad[0]
+
+
+# --------------------------------------------------------------- the pooling twins, any layout
+def max_pool2d_oracle(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                      return_indices=False, *, data_format="NCHW"):
+    """max_pool2d in float64 with NumPy only, in either layout
+    (see _max_pool2d_nchw)."""
+    result = _max_pool2d_nchw(_nchw(input, data_format), kernel_size, stride, padding, dilation,
+                              ceil_mode, return_indices)
+    if return_indices:
+        return _in_layout(result[0], data_format), _in_layout(result[1], data_format)
+    return _in_layout(result, data_format)
+
+
+def avg_pool2d_oracle(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                      count_include_pad=True, divisor_override=None, *, data_format="NCHW"):
+    """avg_pool2d in float64 with NumPy only, in either layout
+    (see _avg_pool2d_nchw)."""
+    return _in_layout(_avg_pool2d_nchw(_nchw(input, data_format), kernel_size, stride, padding,
+                                       ceil_mode, count_include_pad, divisor_override),
+                      data_format)
+
+
+def avg_pool2d_backward_oracle(grad_output, input_shape, kernel_size, stride=None, padding=0,
+                               ceil_mode=False, count_include_pad=True, divisor_override=None,
+                               *, data_format="NCHW"):
+    """avg_pool2d_backward in float64 with NumPy only, in either layout
+    (see _avg_pool2d_backward_nchw)."""
+    return _in_layout(_avg_pool2d_backward_nchw(
+        _nchw(grad_output, data_format), _nchw_shape(input_shape, data_format), kernel_size,
+        stride, padding, ceil_mode, count_include_pad, divisor_override), data_format)
+
+
+def adaptive_avg_pool2d_oracle(input, output_size, *, data_format="NCHW"):
+    """adaptive_avg_pool2d in float64 with NumPy only, in either layout
+    (see _adaptive_avg_pool2d_nchw)."""
+    return _in_layout(_adaptive_avg_pool2d_nchw(_nchw(input, data_format), output_size),
+                      data_format)
+
+
+def adaptive_max_pool2d_oracle(input, output_size, return_indices=False, *,
+                               data_format="NCHW"):
+    """adaptive_max_pool2d in float64 with NumPy only, in either layout
+    (see _adaptive_max_pool2d_nchw)."""
+    result = _adaptive_max_pool2d_nchw(_nchw(input, data_format), output_size, return_indices)
+    if return_indices:
+        return _in_layout(result[0], data_format), _in_layout(result[1], data_format)
+    return _in_layout(result, data_format)
+
+
+def adaptive_avg_pool2d_backward_oracle(grad_output, input_shape, *, data_format="NCHW"):
+    """adaptive_avg_pool2d_backward in float64 with NumPy only, in either layout
+    (see _adaptive_avg_pool2d_backward_nchw)."""
+    return _in_layout(_adaptive_avg_pool2d_backward_nchw(
+        _nchw(grad_output, data_format), _nchw_shape(input_shape, data_format)), data_format)
+
+
+def max_pool2d_backward_oracle(grad_output, indices, input_shape, *, data_format="NCHW"):
+    """max_pool2d_backward in float64 with NumPy only, in either layout
+    (see _max_pool2d_backward_nchw)."""
+    return _in_layout(_max_pool2d_backward_nchw(
+        _nchw(grad_output, data_format), _nchw(indices, data_format),
+        _nchw_shape(input_shape, data_format)), data_format)

@@ -67,6 +67,8 @@ def max_pool2d_oracle(
     dilation: _IntPair = 1,
     ceil_mode: bool = False,
     return_indices: Literal[False] = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 @overload
 def max_pool2d_oracle(
@@ -77,6 +79,8 @@ def max_pool2d_oracle(
     dilation: _IntPair,
     ceil_mode: bool,
     return_indices: Literal[True],
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 @overload
 def max_pool2d_oracle(
@@ -88,6 +92,7 @@ def max_pool2d_oracle(
     ceil_mode: bool = False,
     *,
     return_indices: Literal[True],
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def avg_pool2d_oracle(
     input: npt.ArrayLike,
@@ -97,6 +102,8 @@ def avg_pool2d_oracle(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def avg_pool2d_backward_oracle(
     grad_output: npt.ArrayLike,
@@ -107,21 +114,35 @@ def avg_pool2d_backward_oracle(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: _Int | None = None,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 def adaptive_avg_pool2d_oracle(
-    input: npt.ArrayLike, output_size: _OutputSize
+    input: npt.ArrayLike, output_size: _OutputSize, *, data_format: _DataFormat = "NCHW"
 ) -> npt.NDArray[np.float64]: ...
 @overload
 def adaptive_max_pool2d_oracle(
-    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[False] = False
+    input: npt.ArrayLike,
+    output_size: _OutputSize,
+    return_indices: Literal[False] = False,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...
 @overload
 def adaptive_max_pool2d_oracle(
-    input: npt.ArrayLike, output_size: _OutputSize, return_indices: Literal[True]
+    input: npt.ArrayLike,
+    output_size: _OutputSize,
+    return_indices: Literal[True],
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def adaptive_avg_pool2d_backward_oracle(
-    grad_output: npt.ArrayLike, input_shape: _Shape
+    grad_output: npt.ArrayLike, input_shape: _Shape, *, data_format: _DataFormat = "NCHW"
 ) -> npt.NDArray[np.float64]: ...
 def max_pool2d_backward_oracle(
-    grad_output: npt.ArrayLike, indices: npt.ArrayLike, input_shape: _Shape
+    grad_output: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    input_shape: _Shape,
+    *,
+    data_format: _DataFormat = "NCHW",
 ) -> npt.NDArray[np.float64]: ...

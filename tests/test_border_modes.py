@@ -14,7 +14,7 @@ MODES = ["zeros", "reflect", "replicate", "circular", "symmetric"]
 
 # (input shape (N, C, H, W), weight shape, parameters): odd sizes, every padding form, strides,
 # dilation, groups and depthwise, padding wider than the input (the pattern repeats), the
-# stride-2 packing path and the single-filter (rows3) path.
+# stride-2 packing path and the single-filter (multi-row) path.
 CASES = [
     ((2, 3, 7, 9), (4, 3, 3, 3), dict(padding=1)),
     ((1, 4, 9, 8), (6, 2, 3, 4), dict(padding=((2, 0), (3, 1)), stride=(1, 2), groups=2)),

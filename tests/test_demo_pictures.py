@@ -336,10 +336,11 @@ def test_with_pillow_but_without_matplotlib_the_file_is_read_and_the_note_given(
     assert "no picture written" in capsys.readouterr().err
 
 
-def test_importing_cconv_and_the_demo_imports_neither_pillow_nor_matplotlib():
+def test_importing_cconv_and_the_demo_imports_neither_pillow_nor_matplotlib(tmp_path):
     code = ("import sys, cconv, cconv._demo, cconv._demo_image, cconv._demo_picture; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'matplotlib')))")
+    # Run outside the checkout, so that the installed cconv is imported, not the source folder.
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -7,14 +7,14 @@ import re
 import pytest
 
 import cconv
-from cconv import _adaptive_pool, _config, _conv, _conv_transpose, _conv_weight, _pool
+from cconv import _adaptive_pool, _config, _conv, _conv_transpose, _conv_weight, _fold, _pool
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
 
 @pytest.mark.parametrize("module", [cconv, _conv, _conv_transpose, _conv_weight, _config,
-                                    _pool, _adaptive_pool], ids=lambda m: m.__name__)
+                                    _pool, _adaptive_pool, _fold], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

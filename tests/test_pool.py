@@ -22,44 +22,47 @@ def _impl(name):
     return _simd.path_index(name), False
 
 
-def max_pool(impl, x, *args, out=None, threads=None, **kw):
+def max_pool(impl, x, *args, out=None, threads=None, data_format="NCHW", **kw):
     params = dict(kernel_size=None, stride=None, padding=0, dilation=1, ceil_mode=False,
                   return_indices=False)
     params.update(zip(params, args))
     params.update(kw)
-    return _pool._max_pool2d(x, *params.values(), out, threads, *_impl(impl))
+    return _pool._max_pool2d(x, *params.values(), out, threads, *_impl(impl), data_format)
 
 
-def avg_pool(impl, x, *args, out=None, threads=None, **kw):
+def avg_pool(impl, x, *args, out=None, threads=None, data_format="NCHW", **kw):
     params = dict(kernel_size=None, stride=None, padding=0, ceil_mode=False,
                   count_include_pad=True, divisor_override=None)
     params.update(zip(params, args))
     params.update(kw)
-    return _pool._avg_pool2d(x, *params.values(), out, threads, *_impl(impl))
+    return _pool._avg_pool2d(x, *params.values(), out, threads, *_impl(impl), data_format)
 
 
-def avg_backward(impl, go, shape, out=None, threads=None, **kw):
+def avg_backward(impl, go, shape, out=None, threads=None, data_format="NCHW", **kw):
     params = dict(kernel_size=None, stride=None, padding=0, ceil_mode=False,
                   count_include_pad=True, divisor_override=None)
     params.update(kw)
-    return _pool._avg_pool2d_backward(go, shape, *params.values(), out, threads, *_impl(impl))
+    return _pool._avg_pool2d_backward(go, shape, *params.values(), out, threads, *_impl(impl),
+                                      data_format)
 
 
-def max_backward(impl, go, idx, shape, out=None, threads=None):
-    return _pool._max_pool2d_backward(go, idx, shape, out, threads, *_impl(impl))
+def max_backward(impl, go, idx, shape, out=None, threads=None, data_format="NCHW"):
+    return _pool._max_pool2d_backward(go, idx, shape, out, threads, *_impl(impl), data_format)
 
 
-def adaptive_avg(impl, x, size, out=None, threads=None):
-    return _adaptive_pool._adaptive_avg_pool2d(x, size, out, threads, *_impl(impl))
+def adaptive_avg(impl, x, size, out=None, threads=None, data_format="NCHW"):
+    return _adaptive_pool._adaptive_avg_pool2d(x, size, out, threads, *_impl(impl), data_format)
 
 
-def adaptive_max(impl, x, size, return_indices=False, out=None, threads=None):
+def adaptive_max(impl, x, size, return_indices=False, out=None, threads=None,
+                 data_format="NCHW"):
     return _adaptive_pool._adaptive_max_pool2d(x, size, return_indices, out, threads,
-                                               *_impl(impl))
+                                               *_impl(impl), data_format)
 
 
-def adaptive_backward(impl, go, shape, out=None, threads=None):
-    return _adaptive_pool._adaptive_avg_pool2d_backward(go, shape, out, threads, *_impl(impl))
+def adaptive_backward(impl, go, shape, out=None, threads=None, data_format="NCHW"):
+    return _adaptive_pool._adaptive_avg_pool2d_backward(go, shape, out, threads, *_impl(impl),
+                                                        data_format)
 
 
 def assert_close(got, want, dtype):

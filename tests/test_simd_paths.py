@@ -7,8 +7,8 @@ The driver picks, from the shape alone:
   tile of a row spilling into the next row, or going through the tile buffer at a band's end;
 - flattened tiles through the tile buffer (narrow outputs), with a narrower last tile per band;
 - the wide single-row tile when every group has one filter (depthwise, single-channel images),
-  and the rows3 kernels (several output rows per call) when that filter has depth 1, 3 rows and
-  stride 1;
+  and the multi-row kernels (several output rows per call) when that filter has depth 1,
+  several rows and stride 1;
 - reading the input in place (stride 1, no padding) except tiles near a channel's end;
 - stride-2 packing through an instruction-set deinterleave with a masked tail;
 - the in-place depthwise 3x3 stride-2 kernel (AVX2, AVX-512; others take the general path), which
@@ -56,9 +56,12 @@ SHAPES = [
     (3, 2, 8, 40, 6, 3, 3, {"padding": 1, "groups": 2}, "groups with several filters"),
     (1, 12, 9, 31, 3, 3, 3, {"padding": 1, "groups": 3}, "one filter of depth 4 per group"),
     (2, 8, 19, 33, 8, 3, 5, {"padding": (1, 2), "groups": 8, "dilation": (1, 2)},
-     "depthwise 3x5, dilated columns: rows3 kernels, row groups with a remainder"),
+     "depthwise 3x5, dilated columns: multi-row kernels, row groups with a remainder"),
     (1, 4, 11, 64, 4, 3, 3, {"groups": 4}, "depthwise valid (in place), exact vectors"),
     (1, 3, 10, 140, 3, 3, 3, {"groups": 3, "padding": (1, 0)}, "depthwise in place, tail"),
+    (1, 4, 21, 37, 4, 5, 5, {"groups": 4, "padding": 2}, "depthwise 5x5: multi-row kernels"),
+    (1, 2, 17, 70, 2, 7, 7, {"groups": 2, "padding": 3}, "depthwise 7x7: multi-row kernels"),
+    (1, 1, 12, 40, 1, 2, 4, {"padding": (1, 0)}, "single channel 2x4: multi-row kernels"),
 ]
 SHAPE_IDS = [s[-1] for s in SHAPES]
 

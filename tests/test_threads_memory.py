@@ -283,23 +283,34 @@ def test_a_busy_python_thread_does_not_stall_calls(threads):
              rng.standard_normal((1, 1, 5, 5)).astype(np.float32))
     cases = [("tiny", lambda: cconv.conv2d(*tiny, padding=1, threads=threads), 300),
              ("image", lambda: cconv.conv2d(*image, threads=threads), 15)]
-    alone = {name: _median_call_seconds(call, n) for name, call, n in cases}
-    stop = threading.Event()
 
-    def spin():
-        count = 0
-        while not stop.is_set():
-            count += 1
+    def measure():
+        alone = {name: _median_call_seconds(call, n) for name, call, n in cases}
+        stop = threading.Event()
 
-    spinner = threading.Thread(target=spin)
-    spinner.start()
-    try:
-        busy = {name: _median_call_seconds(call, n) for name, call, n in cases}
-    finally:
-        stop.set()
-        spinner.join()
+        def spin():
+            count = 0
+            while not stop.is_set():
+                count += 1
+
+        spinner = threading.Thread(target=spin)
+        spinner.start()
+        try:
+            busy = {name: _median_call_seconds(call, n) for name, call, n in cases}
+        finally:
+            stop.set()
+            spinner.join()
+        return alone, busy
+
     # Before, the image call waited for the GIL after every block of work: 18 ms alone, 1.2 s
-    # beside the busy thread at threads=1.
+    # beside the busy thread at threads=1 (60x), every time.  Other processes on a shared machine
+    # can inflate one measurement (the spinner then shares a core with them): up to three tries,
+    # the bounds must hold in one.
+    for _ in range(3):
+        alone, busy = measure()
+        if (busy["tiny"] < 3 * alone["tiny"] + 1e-3
+                and busy["image"] < 2 * alone["image"] + 0.015):
+            break
     assert busy["tiny"] < 3 * alone["tiny"] + 1e-3, (alone, busy)
     assert busy["image"] < 2 * alone["image"] + 0.015, (alone, busy)
 

@@ -271,10 +271,10 @@ static void DRV_FN(cl_run_dw_rows_)(const cconv_conv2d_cl_plan *pl, const cconv_
     ptrdiff_t pos[CCONV_MAX_CL_MR], at[CCONV_MAX_CL_MR];
     /* The dwc3 kernels' kernel rows: the tap offsets of kernel column 0. */
     ptrdiff_t dwc3_rows[CCONV_DWC3_MAX_ROWS];
-    const ptrdiff_t *rows3 = NULL;
+    const ptrdiff_t *kernel_rows = NULL;
     if (pl->dwc3 && pl->kernel_height <= CCONV_DWC3_MAX_ROWS) {
         for (int64_t kh = 0; kh < pl->kernel_height; kh++) dwc3_rows[kh] = pl->tap_offsets[kh * 3];
-        rows3 = dwc3_rows;
+        kernel_rows = dwc3_rows;
     }
     for (int64_t yr = 0; yr < rows; yr++) {
         const int64_t y = first_row + yr;
@@ -299,7 +299,7 @@ static void DRV_FN(cl_run_dw_rows_)(const cconv_conv2d_cl_plan *pl, const cconv_
                     }
                     DRV_FN(cl_dw_tile_)(pl, set, base, pos, pl->tap_offsets, packed_w, packed_b,
                                         output, at, count, b_begin, b_end, tile,
-                                        rows3);
+                                        kernel_rows);
                 }
                 x = x1 - 1;
                 continue;

@@ -330,7 +330,7 @@ static DRV_FN(tile_) DRV_FN(tile_at_)(const cconv_conv2d_plan *pl, int64_t rows,
     return t;
 }
 
-static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+static void DRV_FN(run_rows_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
                                const void *input, const DRV_T *weight, const DRV_T *bias,
                                DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
                                int64_t *packed_unit);
@@ -361,8 +361,8 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
         return;
     }
     const int64_t unit = item / pl->out_chunks, chunk = item % pl->out_chunks;
-    if (pl->rows3) {
-        DRV_FN(run_rows3_)(pl, set, input, weight, bias, output, unit, band_buf, tile,
+    if (pl->rows) {
+        DRV_FN(run_rows_)(pl, set, input, weight, bias, output, unit, band_buf, tile,
                            packed_unit);
         return;
     }
@@ -418,14 +418,14 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
     }
 }
 
-/* A unit of a single-filter group with the rows3 kernels: groups of up to R output rows, and in
+/* A unit of a single-filter group with the multi-row kernels: groups of up to R output rows, and in
  * each, column tiles from the right end to the left.  Stores go straight to the output: a row's
  * last tile is rounded up to whole vectors, and its extra lanes land at the start of the next row
  * (never further: they are fewer than a vector, and a row with more than one tile is wider than
  * a vector), which is written later, by this group's first tile (tiles run right to left) or by
  * the next row of the same kernel call (rows are stored in order), or by the next group.  Only a
  * tile whose extra lanes would pass the band's end goes through the tile buffer. */
-static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
+static void DRV_FN(run_rows_)(const cconv_conv2d_plan *pl, const cconv_kernel_set *set,
                                const void *input, const DRV_T *weight, const DRV_T *bias,
                                DRV_T *output, int64_t unit, DRV_T *band_buf, DRV_T *tile,
                                int64_t *packed_unit)
@@ -436,7 +436,8 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
     int64_t rows = pl->out_height - first_row;
     if (rows > pl->band_rows) rows = pl->band_rows;
     const int64_t OW = pl->out_width, Wq = pl->sub_width, nr = pl->nr, vl = pl->vl;
-    const int64_t R = pl->mr_max, kernel_width = pl->taps / 3;
+    const int64_t R = pl->mr_max, kernel_height = pl->taps / pl->kernel_width;
+    const int64_t kernel_width = pl->kernel_width;
     const int64_t band_end = rows * OW, out_row = pl->out_stride_h;
     DRV_T *out_band = output + n * pl->out_stride_n + g * pl->out_stride_c + first_row * out_row;
     const DRV_T *filter = weight + g * pl->taps;
@@ -456,10 +457,10 @@ static void DRV_FN(run_rows3_)(const cconv_conv2d_plan *pl, const cconv_kernel_s
                                                    y * Wq + x0,
                                                    (rr - 1) * Wq + nv * vl, band_buf,
                                                    packed_unit, &cs);
-            set->DRV_SET(rows3)[rr - 1][nv - 1]((size_t)kernel_width, src, (size_t)Wq,
-                                                pl->tap_offsets, filter, b,
-                                                direct ? out_band + at : tile,
-                                                direct ? (size_t)OW : (size_t)nr);
+            set->DRV_SET(rows)[rr - 1][nv - 1]((size_t)kernel_height, (size_t)kernel_width, src,
+                                               (size_t)Wq, pl->tap_offsets, filter, b,
+                                               direct ? out_band + at : tile,
+                                               direct ? (size_t)OW : (size_t)nr);
             for (int64_t r = 0; r < rr && (!direct || pl->staged); r++) {
                 DRV_T *dst = out_band + (y + r) * out_row + x0 * pl->out_stride_w;
                 if (direct) {
@@ -493,14 +494,14 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
         plan->dw3x3s2 = status == CCONV_OK;
         return status;
     }
-    /* One filter of depth 1 per group, 3 kernel rows, stride 1: the rows3 kernels, when rows fit
-     * row tiles. */
+    /* One filter of depth 1 per group, several kernel rows, stride 1: the multi-row kernels,
+     * when rows fit row tiles. */
     if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 &&
-        p->stride_h == 1 && p->stride_w == 1 && p->kernel_height == 3 && p->dilation_h == 1) {
+        p->stride_h == 1 && p->stride_w == 1 && p->kernel_height >= 2 && p->dilation_h == 1) {
         cconv_status status = cconv_conv2d_plan_init(
-            plan, p, sizeof(DRV_T), CCONV_ROWS3_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
+            plan, p, sizeof(DRV_T), CCONV_ROWS_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
         if (status != CCONV_OK || plan->row_tiles) {
-            plan->rows3 = status == CCONV_OK;
+            plan->rows = status == CCONV_OK;
             return status;
         }
         cconv_conv2d_plan_free(plan);

@@ -55,7 +55,7 @@ static const char *DRV_FN(kernels_used_)(const cconv_conv2d_params *p)
                                                              : "channels-last";
     cconv_conv2d_plan plan;
     if (DRV_FN(make_plan_)(p, set, &plan) != CCONV_OK) return NULL;
-    const char *name = plan.dw3x3s2 ? "planar dw3x3s2" : plan.rows3 ? "planar rows3" : "planar";
+    const char *name = plan.dw3x3s2 ? "planar dw3x3s2" : plan.rows ? "planar rows" : "planar";
     cconv_conv2d_plan_free(&plan);
     return name;
 }

@@ -32,6 +32,7 @@ void cconv_conv2d_plan_basics(cconv_conv2d_plan *plan, const cconv_conv2d_params
     plan->group_out_channels = p->out_channels / p->groups;
     plan->out_height = p->out_height;
     plan->out_width = p->out_width;
+    plan->kernel_width = p->kernel_width;
     /* With an empty input no element is read, and C * H * W may not fit in 64 bits. */
     const int empty = p->batch == 0 || p->in_channels == 0 || p->in_height == 0 ||
                       p->in_width == 0;

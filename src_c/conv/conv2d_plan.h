@@ -29,6 +29,7 @@ typedef struct cconv_conv2d_plan {
     int64_t batch, in_channels, in_height, in_width, out_channels, groups;
     int64_t group_in_channels, group_out_channels; /* Cg = C/groups, Og = O/groups */
     int64_t out_height, out_width;
+    int64_t kernel_width;
     int64_t stride_h, stride_w, pad_top, pad_left;
     /* Element strides of the input along N, C, H, W, and whether they are the C-contiguous ones
      * (which the paths that read the input in place need). */
@@ -68,8 +69,8 @@ typedef struct cconv_conv2d_plan {
                               unpacked */
     int64_t max_offset;    /* the largest tap offset */
     int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
-    int rows3;             /* single filter, 3 kernel rows, stride 1: the rows3 kernels (mr_max
-                              is then their row count) */
+    int rows;              /* single filter, stride 1, dilation 1 along the rows: the multi-row
+                              kernels (mr_max is then their row count) */
     int dw3x3s2;           /* depthwise 3x3 stride 2: whole output planes (or row ranges of one)
                               straight from the input, no band, no tile (see
                               cconv_conv2d_plan_init_planes) */

@@ -148,7 +148,7 @@ cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *params, siz
                                           size_t *bytes);
 
 /* Which kernels cconv_conv2d_f32 (elem_size 4) or _f64 (8) runs for these parameters, for tests
- * and benchmarks: "channels-last", "channels-last depthwise", "planar", "planar rows3",
+ * and benchmarks: "channels-last", "channels-last depthwise", "planar", "planar rows",
  * "planar dw3x3s2", or "none" (nothing to compute); NULL for invalid parameters. */
 const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *params, size_t elem_size);
 
@@ -239,10 +239,16 @@ cconv_status cconv_conv2d_weight_workspace_bytes(const cconv_conv2d_weight_param
  * PyTorch's meaning throughout (torch.nn.functional.max_pool2d, avg_pool2d, adaptive_*_pool2d).
  * Every plane (n, c) is pooled on its own: input (N, C, H, W) -> output (N, C, OH, OW), both with
  * H, W >= 1.  Indices are int64, PyTorch's convention: h*W + w within the input plane.
- * The arrays written are C-contiguous; the one array read (the input forward, grad_output
- * backward) may have any strides, given as in cconv_conv2d_params.input_strides.
+ * Every array may have any strides, given as in cconv_conv2d_params.input_strides (NULL:
+ * C-contiguous): the array read (the input forward, grad_output backward) in input_strides, the
+ * array written (the output forward, and max pooling's indices laid out as it; grad_input
+ * backward) in output_strides; elements of a written array must not overlap.  When the array
+ * read forward, or written backward, is channels-last (channel stride 1, as an (N, H, W, C)
+ * array seen through its axes) and C >= 12, a channels-last loop runs: each output pixel's
+ * channels are a contiguous vector, pooled over the window's pixels.
  * Every output, and every element of an input gradient, is computed by one work item in a fixed
- * order, so results are bitwise the same at any thread count. */
+ * order, the same in both loops, so results are bitwise the same at any thread count and in
+ * either layout. */
 
 /* Max and average pooling over kernel_height x kernel_width windows. */
 typedef struct cconv_pool2d_params {
@@ -264,6 +270,9 @@ typedef struct cconv_pool2d_params {
     /* NULL: the array read is C-contiguous; else its element strides along N, C, H, W.  It is
      * the input (N, C, H, W) forward and grad_output (N, C, OH, OW) backward. */
     const int64_t *input_strides;
+    /* The same for the array written: the output (N, C, OH, OW) forward, and max pooling's
+     * indices, laid out as the output; grad_input (N, C, H, W) backward. */
+    const int64_t *output_strides;
     cconv_run_options run;
 } cconv_pool2d_params;
 
@@ -304,7 +313,12 @@ cconv_status cconv_avg_pool2d_backward_f64(const cconv_pool2d_params *params,
 typedef struct cconv_adaptive_pool2d_params {
     int64_t batch, channels, in_height, in_width;
     int64_t out_height, out_width;
-    const int64_t *input_strides; /* as in cconv_pool2d_params */
+    const int64_t *input_strides;  /* as in cconv_pool2d_params */
+    const int64_t *output_strides; /* as in cconv_pool2d_params */
+    /* cconv_max_pool2d_backward_*: the element strides of the indices (N, C, OH, OW), which it
+     * reads; NULL: C-contiguous.  (Adaptive max pooling writes its indices laid out as its
+     * output and ignores this.) */
+    const int64_t *indices_strides;
     cconv_run_options run;
 } cconv_adaptive_pool2d_params;
 
@@ -330,8 +344,9 @@ cconv_status cconv_adaptive_avg_pool2d_backward_f64(const cconv_adaptive_pool2d_
 
 /* Gradient of max pooling, windowed or adaptive: grad_input (N, C, H, W) is zero except that
  * each grad_output element (N, C, OH, OW) is added at its index, in row-major output order.  The
- * shape fields mean what they mean in cconv_adaptive_pool2d_params; indices are C-contiguous
- * and each must lie in [0, H*W) (else CCONV_ERR_INVALID_ARGUMENT, with grad_input incomplete). */
+ * shape fields mean what they mean in cconv_adaptive_pool2d_params; indices are laid out as
+ * indices_strides says, and each must lie in [0, H*W) (else CCONV_ERR_INVALID_ARGUMENT, with
+ * grad_input incomplete). */
 cconv_status cconv_max_pool2d_backward_f32(const cconv_adaptive_pool2d_params *params,
                                            const float *grad_output, const int64_t *indices,
                                            float *grad_input);

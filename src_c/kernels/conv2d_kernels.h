@@ -45,24 +45,26 @@ typedef void (*cconv_f64_conv2d_ukernel)(size_t channels, size_t taps,
                                          const double *bias, double *output,
                                          size_t output_stride);
 
-/* Single-filter stride-1 kernels for kernels of 3 rows (dilation 1 along the rows), the shape of
- * depthwise 3x3 layers and 3x3 image filters.  They compute R output rows x nv*vl positions:
+/* Single-filter stride-1 kernels over several output rows (dilation 1 along the rows), the shape
+ * of depthwise layers and image filters.  They compute R output rows x nv*vl positions:
  *   output[r*output_row_stride + v] = bias[0] (or 0)
- *       + sum over kh < 3, kw < kernel_width (in that order) of
+ *       + sum over kh < kernel_height, kw < kernel_width (in that order) of
  *         weights[kh*kernel_width + kw] * input[(r + kh)*row_stride + col_offsets[kw] + v]
- * Each input row vector is loaded once and used by every output row it reaches (up to 3), where
- * the one-row kernel loads it for each.  The sum order is the general kernel's (taps ascending),
- * so both give bitwise the same outputs. */
-#define CCONV_ROWS3_R 4
+ * Each input row vector is loaded once and used by every output row it reaches (up to
+ * kernel_height), where the one-row kernel loads it for each.  The sum order is the general
+ * kernel's (taps ascending), so both give bitwise the same outputs. */
+#define CCONV_ROWS_R 4
 
-typedef void (*cconv_f32_rows3_ukernel)(size_t kernel_width, const float *input, size_t row_stride,
-                                        const ptrdiff_t *col_offsets, const float *weights,
-                                        const float *bias, float *output,
-                                        size_t output_row_stride);
-typedef void (*cconv_f64_rows3_ukernel)(size_t kernel_width, const double *input,
-                                        size_t row_stride, const ptrdiff_t *col_offsets,
-                                        const double *weights, const double *bias,
-                                        double *output, size_t output_row_stride);
+typedef void (*cconv_f32_rows_ukernel)(size_t kernel_height, size_t kernel_width,
+                                       const float *input, size_t row_stride,
+                                       const ptrdiff_t *col_offsets, const float *weights,
+                                       const float *bias, float *output,
+                                       size_t output_row_stride);
+typedef void (*cconv_f64_rows_ukernel)(size_t kernel_height, size_t kernel_width,
+                                       const double *input, size_t row_stride,
+                                       const ptrdiff_t *col_offsets, const double *weights,
+                                       const double *bias, double *output,
+                                       size_t output_row_stride);
 
 /* Packing helper for stride 2: even[k] = src[2k], odd[k] = src[2k+1] for k < n.  Optional
  * (NULL: the driver's portable loop). */
@@ -160,11 +162,11 @@ typedef struct cconv_kernel_set {
     cconv_f32_conv2d_ukernel f32_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
     size_t f64_mr_max, f64_vl, f64_nv_max, f64_wide_nv;
     cconv_f64_conv2d_ukernel f64_ukernels[CCONV_MAX_MR][CCONV_MAX_NV];
-    /* rows3[R-1][nv-1] for R <= CCONV_ROWS3_R, nv <= rows_nv; rows_nv = 0: none in this set. */
+    /* rows[R-1][nv-1] for R <= CCONV_ROWS_R, nv <= rows_nv; rows_nv = 0: none in this set. */
     size_t f32_rows_nv;
-    cconv_f32_rows3_ukernel f32_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
+    cconv_f32_rows_ukernel f32_rows[CCONV_ROWS_R][CCONV_MAX_NV];
     size_t f64_rows_nv;
-    cconv_f64_rows3_ukernel f64_rows3[CCONV_ROWS3_R][CCONV_MAX_NV];
+    cconv_f64_rows_ukernel f64_rows[CCONV_ROWS_R][CCONV_MAX_NV];
     cconv_f32_deinterleave2 f32_deinterleave2;
     cconv_f64_deinterleave2 f64_deinterleave2;
     /* Optional (NULL: the general path handles these layers). */

@@ -62,12 +62,14 @@
         }                                                                                         \
     }
 
-/* The single-filter 3-row kernel of conv2d_kernels.h: R output rows x NV vectors.  Input row i
- * (0 <= i < R + 2) is loaded once per column tap and feeds output rows r = i - kh for kh < 3; the
- * `kh` tests are compile-time constants once the i and r loops are unrolled.  For each output the
- * visiting order is kh ascending (i grows), then kw ascending: taps ascending. */
-#define UK_DEFINE_ROWS3(name, R, NV)                                                               \
-    static void name(size_t kernel_width, const UK_T *CCONV_RESTRICT input, size_t row_stride,    \
+/* The single-filter multi-row kernel of conv2d_kernels.h: R output rows x NV vectors.  Input
+ * row i (0 <= i < R + kernel_height - 1) is loaded once per column tap and feeds output rows
+ * r = i - kh for kh < kernel_height (the r loop is unrolled, so the accumulators stay in
+ * registers; the tests on i - r are the only branches, the same pattern every call).  For each
+ * output the visiting order is kh ascending (i grows), then kw ascending: taps ascending. */
+#define UK_DEFINE_ROWS(name, R, NV)                                                                \
+    static void name(size_t kernel_height, size_t kernel_width,                                   \
+                     const UK_T *CCONV_RESTRICT input, size_t row_stride,                         \
                      const ptrdiff_t *CCONV_RESTRICT col_offsets,                                 \
                      const UK_T *CCONV_RESTRICT weights, const UK_T *CCONV_RESTRICT bias,         \
                      UK_T *CCONV_RESTRICT output, size_t output_row_stride)                       \
@@ -77,14 +79,16 @@
         UK_UNROLL for (int r = 0; r < R; r++) {                                                   \
             UK_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = start;                             \
         }                                                                                         \
-        UK_UNROLL for (int i = 0; i < R + 2; i++) {                                               \
+        const ptrdiff_t in_rows = (ptrdiff_t)(R + kernel_height - 1);                             \
+        const ptrdiff_t kh_count = (ptrdiff_t)kernel_height;                                      \
+        for (ptrdiff_t i = 0; i < in_rows; i++) {                                                 \
             const UK_T *CCONV_RESTRICT row = input + (size_t)i * row_stride;                      \
             for (size_t kw = 0; kw < kernel_width; kw++) {                                        \
                 const UK_T *CCONV_RESTRICT x = row + col_offsets[kw];                             \
                 UK_V xv[NV];                                                                      \
                 UK_UNROLL for (int v = 0; v < NV; v++) xv[v] = UK_LOADU(x + v * UK_VL);           \
                 UK_UNROLL for (int r = 0; r < R; r++) {                                           \
-                    if (i - r >= 0 && i - r < 3) {                                                \
+                    if (i - r >= 0 && i - r < kh_count) {                                         \
                         const UK_V w = UK_SET1(weights[(size_t)(i - r) * kernel_width + kw]);     \
                         UK_UNROLL for (int v = 0; v < NV; v++)                                    \
                             acc[r][v] = UK_FMA(w, xv[v], acc[r][v]);                              \

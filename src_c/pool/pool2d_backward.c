@@ -1,5 +1,7 @@
 /* The gradients of max and average pooling: the backward template instantiated for float and
  * double. */
+#include <string.h>
+
 #include "cconv.h"
 #include "pool/pool2d_common.h"
 

@@ -13,6 +13,16 @@ cconv_status cconv_pool_check_simd(const cconv_run_options *run)
     return CCONV_OK;
 }
 
+int64_t cconv_pool_channel_block(const cconv_run_options *run, int64_t batch, int64_t channels)
+{
+    const int64_t threads = run->threads > 0 ? run->threads : cconv_default_threads();
+    int64_t block = channels < CCONV_POOL_CL_RUN ? channels : CCONV_POOL_CL_RUN;
+    while (block > 16 && batch * ((channels + block - 1) / block) < threads) {
+        block = (block / 2 + 15) / 16 * 16;
+    }
+    return block;
+}
+
 /* Per participant: its scratch (made on its first item) and the status of its failed item.
  * Padded to a cache line so that participants do not share one. */
 typedef struct pool_slot {

@@ -1,5 +1,5 @@
 /*
- * What every pooling entry point shares: reading an (N, C, rows, cols) array through its strides,
+ * What every pooling entry point shares: an (N, C, rows, cols) array's strides and layout,
  * the window arithmetic, and one parallel loop over work items with per-thread scratch.
  * Internal to the C core.
  */
@@ -41,6 +41,23 @@ static inline cconv_pool_layout cconv_pool_layout_of(const int64_t *strides, int
     return l;
 }
 
+/* Whether the channels-last loops run for an array of this layout: each pixel's channels a
+ * contiguous vector (an (N, H, W, C) array seen through its axes), and enough of them.  Fewer
+ * channels make vectors too short to pay for a loop per pixel: the planar loops then read the
+ * array through its strides (measured on x86-64: 1.1x to 6x faster below 12 channels, slower
+ * from 12 on). */
+#define CCONV_POOL_CL_MIN_CHANNELS 12
+static inline int cconv_pool_channels_last(cconv_pool_layout l, int64_t channels)
+{
+    return l.c == 1 && channels >= CCONV_POOL_CL_MIN_CHANNELS;
+}
+
+/* The channels-last loops (pool2d_cl_window_template.h) sum blocks of 64 bytes of channels (four
+ * SSE or two AVX vectors, which stay in registers across a window's taps), and take maxima over
+ * runs of up to CCONV_POOL_CL_RUN channels (in L1 while a window's taps pass over them). */
+#define CCONV_POOL_CL_BLOCK(T) (64 / (int)sizeof(T))
+#define CCONV_POOL_CL_RUN 256
+
 /* Adaptive windows (PyTorch's start_index / end_index): output i of `out` pools input
  * [floor(i*in/out), ceil((i+1)*in/out)).  The check keeps (out+1)*in inside 64 bits. */
 static inline int64_t cconv_adaptive_start(int64_t i, int64_t out, int64_t in)
@@ -58,6 +75,13 @@ static inline int64_t cconv_pool_first_tap(int64_t start, int64_t dilation)
 {
     return start >= 0 ? start : start + ((-start + dilation - 1) / dilation) * dilation;
 }
+
+/* The channels of one work item of the channels-last gradients (which scatter, so that their
+ * items are an image's channels rather than bands of rows): at most CCONV_POOL_CL_RUN, and fewer
+ * (down to 16) until batch x blocks gives each of run's threads an item; no more, since each item
+ * passes over its whole image, and short channel loops cost more per pixel.  Any split gives the
+ * same results: each element's sum does not depend on it. */
+int64_t cconv_pool_channel_block(const cconv_run_options *run, int64_t batch, int64_t channels);
 
 /* Fails unless run->simd names a path this CPU can run (or is -1). */
 cconv_status cconv_pool_check_simd(const cconv_run_options *run);

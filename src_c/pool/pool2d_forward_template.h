@@ -12,6 +12,9 @@
  * indices, and for average pooling the same sum, bit for bit.  Kernels 2 or 3 wide fuse their
  * columns into one pass over the output columns they all read inside the input, and stride-2
  * rows are split into their even and odd columns once; the loops are pool2d_passes_template.h.
+ * An output whose rows are not contiguous is computed row by row in scratch and copied out.
+ *
+ * A channels-last input runs pool2d_forward_cl_template.h instead.
  */
 #define PF_CAT_(a, b) a##b
 #define PF_CAT(a, b) PF_CAT_(a, b)
@@ -23,12 +26,16 @@
 /* Rows wider than this are read at stride 2 rather than split (the split rows of one thread's
  * scratch then stay within 64 x 64K elements). */
 #define PF_SPLIT_MAX_WIDTH 65536
+/* Channels per block of the channels-last loop (pool2d_common.h). */
+#define PF_CL_BLOCK CCONV_POOL_CL_BLOCK(PF_T)
 
 #include "pool2d_passes_template.h"
 
+
 typedef struct PF_FN(call_) {
     const cconv_pool2d_params *p;
-    cconv_pool_layout in;
+    cconv_pool_layout in, out;
+    int out_rows_contiguous; /* 0: each output row is computed in scratch, then copied out */
     const PF_T *input;
     PF_T *output;
     int64_t *indices;  /* NULL: none (or average pooling) */
@@ -68,6 +75,8 @@ typedef struct PF_FN(scratch_) {
     int64_t *base;  /* max_passes flat-index bases */
     PF_T *split;    /* split_slots rows of 2 * split_half elements: even, then odd columns */
     int64_t *tags;  /* which input row each split slot holds (-1: none) */
+    PF_T *row;      /* an output row and its indices, when the output's rows are not contiguous */
+    int64_t *row_indices;
 } PF_FN(scratch_);
 
 /* The even and odd columns of input row ih (row points at it): from its slot when the previous
@@ -216,8 +225,8 @@ static cconv_status PF_FN(pool_item_)(void *context, int64_t item, void *scratch
     const int64_t n = plane / p->channels, ch = plane % p->channels;
     const int64_t OH = p->out_height, OW = p->out_width;
     const PF_T *in_plane = c->input + n * c->in.n + ch * c->in.c;
-    PF_T *out_plane = c->output + plane * OH * OW;
-    int64_t *idx_plane = c->indices ? c->indices + plane * OH * OW : NULL;
+    /* The indices are laid out as the output. */
+    const int64_t out_plane = n * c->out.n + ch * c->out.c;
     /* The columns whose window is whole (kernel_width taps counted): one divisor for them. */
     int64_t full_lo = 0, full_hi = 0;
     if (c->average && p->divisor == 0) {
@@ -234,14 +243,19 @@ static cconv_status PF_FN(pool_item_)(void *context, int64_t item, void *scratch
     }
     const int64_t y0 = band * c->band_rows;
     const int64_t y1 = y0 + c->band_rows < OH ? y0 + c->band_rows : OH;
-    /* The slot's layout (see pool2d_): OW codes and max_passes bases (8 bytes each), then the
-     * split rows and their tags. */
-    PF_FN(scratch_) s = {NULL, NULL, NULL, NULL};
+    /* The slot's layout (see pool2d_): OW codes and max_passes bases (8 bytes each), the
+     * output row's indices and values, then the split rows and their tags. */
+    PF_FN(scratch_) s = {NULL, NULL, NULL, NULL, NULL, NULL};
     int64_t *words = (int64_t *)scratch;
     if (c->coded) {
         s.code = (PF_CODE *)words;
         s.base = words + OW;
         words += OW + c->max_passes;
+    }
+    if (!c->out_rows_contiguous) {
+        s.row_indices = words;
+        s.row = (PF_T *)(words + OW);
+        words += 2 * OW; /* OW values of at most 8 bytes */
     }
     if (c->split_slots) {
         s.tags = words;
@@ -249,11 +263,32 @@ static cconv_status PF_FN(pool_item_)(void *context, int64_t item, void *scratch
         for (int64_t k = 0; k < c->split_slots; k++) s.tags[k] = -1; /* a new plane */
     }
     for (int64_t y = y0; y < y1; y++) {
-        PF_FN(pool_row_)(c, &s, in_plane, out_plane + y * OW,
-                         idx_plane ? idx_plane + y * OW : NULL, y, full_lo, full_hi);
+        const int64_t at = out_plane + y * c->out.h;
+        if (c->out_rows_contiguous) {
+            PF_FN(pool_row_)(c, &s, in_plane, c->output + at, c->indices ? c->indices + at : NULL,
+                             y, full_lo, full_hi);
+            continue;
+        }
+        int64_t *ix = c->indices ? s.row_indices : NULL;
+        PF_FN(pool_row_)(c, &s, in_plane, s.row, ix, y, full_lo, full_hi);
+        for (int64_t x = 0; x < OW; x++) c->output[at + x * c->out.w] = s.row[x];
+        if (ix) {
+            for (int64_t x = 0; x < OW; x++) c->indices[at + x * c->out.w] = ix[x];
+        }
     }
     return CCONV_OK;
 }
+
+#define CW_T PF_T
+#define CW_CODE PF_CODE
+#define CW_FN PF_FN
+#define CW_RUN CCONV_POOL_CL_RUN
+#include "pool2d_cl_window_template.h"
+#undef CW_T
+#undef CW_CODE
+#undef CW_FN
+#undef CW_RUN
+#include "pool2d_forward_cl_template.h"
 
 static cconv_status PF_FN(pool2d_)(const cconv_pool2d_params *p, const PF_T *input,
                                    PF_T *output, int64_t *indices, int average)
@@ -266,9 +301,17 @@ static cconv_status PF_FN(pool2d_)(const cconv_pool2d_params *p, const PF_T *inp
     const int64_t planes = p->batch * p->channels;
     if (planes == 0) return CCONV_OK;
     if (!input || !output) return CCONV_ERR_INVALID_ARGUMENT;
+    const cconv_pool_layout in =
+        cconv_pool_layout_of(p->input_strides, p->channels, p->in_height, p->in_width);
+    const cconv_pool_layout out =
+        cconv_pool_layout_of(p->output_strides, p->channels, p->out_height, p->out_width);
+    if (cconv_pool_channels_last(in, p->channels))
+        return PF_FN(cl_pool2d_)(p, in, out, input, output, average ? NULL : indices, average);
     PF_FN(call_) c;
     c.p = p;
-    c.in = cconv_pool_layout_of(p->input_strides, p->channels, p->in_height, p->in_width);
+    c.in = in;
+    c.out = out;
+    c.out_rows_contiguous = out.w == 1 || p->out_width == 1;
     c.input = input;
     c.output = output;
     c.indices = average ? NULL : indices;
@@ -292,6 +335,7 @@ static cconv_status PF_FN(pool2d_)(const cconv_pool2d_params *p, const PF_T *inp
     /* Sizes bounded by the limits above and by the output row: no overflow. */
     const size_t slot_bytes =
         (c.coded ? (size_t)(p->out_width + c.max_passes) * sizeof(int64_t) : 0) +
+        (c.out_rows_contiguous ? 0 : (size_t)(2 * p->out_width) * sizeof(int64_t)) +
         (size_t)c.split_slots * (sizeof(int64_t) + (size_t)(2 * c.split_half) * sizeof(PF_T));
     int64_t *ranges = NULL;
     if (p->kernel_width <= PF_MAX_PASSES) {
@@ -337,6 +381,7 @@ cconv_status PF_CAT(cconv_avg_pool2d_, PF_SUFFIX)(const cconv_pool2d_params *par
 #undef R
 #undef PF_MAX_PASSES
 #undef PF_SPLIT_MAX_WIDTH
+#undef PF_CL_BLOCK
 #undef PF_FN
 #undef PF_CAT
 #undef PF_CAT_

@@ -9,12 +9,20 @@
 #define REF_CAT(a, b) REF_CAT_(a, b)
 #define REF_FN(name) REF_CAT(name, REF_SUFFIX)
 
-/* Element (n, c, h, w) of an array read through optional strides, of shape (., C, rows, cols). */
+/* The offset of element (n, c, h, w) of an array of shape (., C, rows, cols) with optional
+ * strides (NULL: C-contiguous).  Every array, read or written, is addressed through it. */
+static int64_t REF_FN(offset_)(const int64_t *strides, int64_t C, int64_t rows, int64_t cols,
+                               int64_t n, int64_t c, int64_t h, int64_t w)
+{
+    if (strides) return n * strides[0] + c * strides[1] + h * strides[2] + w * strides[3];
+    return ((n * C + c) * rows + h) * cols + w;
+}
+
+/* Element (n, c, h, w) of an array read through optional strides. */
 static REF_T REF_FN(at_)(const REF_T *a, const int64_t *strides, int64_t C, int64_t rows,
                          int64_t cols, int64_t n, int64_t c, int64_t h, int64_t w)
 {
-    if (strides) return a[n * strides[0] + c * strides[1] + h * strides[2] + w * strides[3]];
-    return a[((n * C + c) * rows + h) * cols + w];
+    return a[REF_FN(offset_)(strides, C, rows, cols, n, c, h, w)];
 }
 
 cconv_status REF_CAT(cconv_max_pool2d_ref_, REF_SUFFIX)(const cconv_pool2d_params *p,
@@ -44,7 +52,8 @@ cconv_status REF_CAT(cconv_max_pool2d_ref_, REF_SUFFIX)(const cconv_pool2d_param
                                 where = h * W + w;
                             }
                         }
-                    const int64_t o = ((n * C + c) * OH + y) * OW + x;
+                    /* The indices are laid out as the output. */
+                    const int64_t o = REF_FN(offset_)(p->output_strides, C, OH, OW, n, c, y, x);
                     output[o] = best;
                     if (indices) indices[o] = where >= 0 ? where : first;
                 }
@@ -90,7 +99,7 @@ cconv_status REF_CAT(cconv_avg_pool2d_ref_, REF_SUFFIX)(const cconv_pool2d_param
                                 sum += (double)REF_FN(at_)(input, p->input_strides, C, H, W, n,
                                                            c, h, w);
                         }
-                    output[((n * C + c) * OH + y) * OW + x] =
+                    output[REF_FN(offset_)(p->output_strides, C, OH, OW, n, c, y, x)] =
                         (REF_T)(sum / (double)REF_FN(avg_divisor_)(p, y, x));
                 }
     return CCONV_OK;
@@ -120,7 +129,8 @@ cconv_status REF_CAT(cconv_avg_pool2d_backward_ref_, REF_SUFFIX)(const cconv_poo
                                                        n, c, y, x) /
                                    (double)REF_FN(avg_divisor_)(p, y, x);
                         }
-                    grad_input[((n * C + c) * H + h) * W + w] = (REF_T)sum;
+                    grad_input[REF_FN(offset_)(p->output_strides, C, H, W, n, c, h, w)] =
+                        (REF_T)sum;
                 }
     return CCONV_OK;
 }
@@ -143,7 +153,7 @@ cconv_status REF_CAT(cconv_adaptive_avg_pool2d_ref_, REF_SUFFIX)(
                         for (int64_t w = w0; w < w1; w++)
                             sum += (double)REF_FN(at_)(input, p->input_strides, C, H, W, n, c, h,
                                                        w);
-                    output[((n * C + c) * OH + y) * OW + x] =
+                    output[REF_FN(offset_)(p->output_strides, C, OH, OW, n, c, y, x)] =
                         (REF_T)(sum / (double)((h1 - h0) * (w1 - w0)));
                 }
     return CCONV_OK;
@@ -173,7 +183,7 @@ cconv_status REF_CAT(cconv_adaptive_max_pool2d_ref_, REF_SUFFIX)(
                                 where = h * W + w;
                             }
                         }
-                    const int64_t o = ((n * C + c) * OH + y) * OW + x;
+                    const int64_t o = REF_FN(offset_)(p->output_strides, C, OH, OW, n, c, y, x);
                     output[o] = best;
                     if (indices) indices[o] = where;
                 }
@@ -201,7 +211,8 @@ cconv_status REF_CAT(cconv_adaptive_avg_pool2d_backward_ref_, REF_SUFFIX)(
                                                        n, c, y, x) /
                                    (double)((h1 - h0) * (w1 - w0));
                         }
-                    grad_input[((n * C + c) * H + h) * W + w] = (REF_T)sum;
+                    grad_input[REF_FN(offset_)(p->output_strides, C, H, W, n, c, h, w)] =
+                        (REF_T)sum;
                 }
     return CCONV_OK;
 }
@@ -214,9 +225,14 @@ cconv_status REF_CAT(cconv_max_pool2d_backward_ref_, REF_SUFFIX)(
     if (status != CCONV_OK) return status;
     const int64_t C = p->channels, H = p->in_height, W = p->in_width;
     const int64_t OH = p->out_height, OW = p->out_width;
-    for (int64_t k = 0; k < p->batch * C * OH * OW; k++) {
-        if (indices[k] < 0 || indices[k] >= H * W) return CCONV_ERR_INVALID_ARGUMENT;
-    }
+    const int64_t *is = p->indices_strides;
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t y = 0; y < OH; y++)
+                for (int64_t x = 0; x < OW; x++) {
+                    const int64_t k = indices[REF_FN(offset_)(is, C, OH, OW, n, c, y, x)];
+                    if (k < 0 || k >= H * W) return CCONV_ERR_INVALID_ARGUMENT;
+                }
     for (int64_t n = 0; n < p->batch; n++)
         for (int64_t c = 0; c < C; c++)
             for (int64_t h = 0; h < H; h++)
@@ -224,11 +240,12 @@ cconv_status REF_CAT(cconv_max_pool2d_backward_ref_, REF_SUFFIX)(
                     double sum = 0.0;
                     for (int64_t y = 0; y < OH; y++)
                         for (int64_t x = 0; x < OW; x++) {
-                            if (indices[((n * C + c) * OH + y) * OW + x] == h * W + w)
+                            if (indices[REF_FN(offset_)(is, C, OH, OW, n, c, y, x)] == h * W + w)
                                 sum += (double)REF_FN(at_)(grad_output, p->input_strides, C, OH,
                                                            OW, n, c, y, x);
                         }
-                    grad_input[((n * C + c) * H + h) * W + w] = (REF_T)sum;
+                    grad_input[REF_FN(offset_)(p->output_strides, C, H, W, n, c, h, w)] =
+                        (REF_T)sum;
                 }
     return CCONV_OK;
 }

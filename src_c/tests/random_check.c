@@ -30,7 +30,7 @@ static unsigned rnd(unsigned n)
 static double rnd_value(void) { return (double)rnd(2001) / 1000.0 - 1.0; }
 
 /* How many checked configurations ran each kind of kernel on the highest usable path. */
-static const char *kernel_names[] = {"planar", "planar rows3", "planar dw3x3s2", "channels-last",
+static const char *kernel_names[] = {"planar", "planar rows", "planar dw3x3s2", "channels-last",
                                      "channels-last depthwise"};
 static int kernel_counts[5];
 
@@ -285,10 +285,10 @@ int main(int argc, char **argv)
         p.pad_bottom = rnd(4);
         p.pad_left = rnd(4);
         p.pad_right = rnd(4);
-        if (rnd(4) == 0) { /* depthwise / single-channel, stride 1, 3 kernel rows: rows3 kernels */
+        if (rnd(4) == 0) { /* depthwise / single-channel, stride 1: the multi-row kernels */
             p.groups = 1 + rnd(4);
             p.in_channels = p.out_channels = p.groups;
-            p.kernel_height = 3;
+            p.kernel_height = 2 + rnd(7);
             p.stride_h = p.stride_w = 1;
             p.dilation_h = 1;
             p.in_width = 1 + rnd(150);

@@ -50,6 +50,16 @@ def main() -> None:
     cconv.show_config()
     print(f"cconv {version}: output {shape}, up to {threads} threads")
     pooling()
+    folding()
+
+
+def folding() -> None:
+    """A BatchNorm folded into the convolution before it, with and without a conv bias."""
+    w = np.ones((4, 3, 3, 3), dtype=np.float32)
+    ones, zeros = np.ones(4, dtype=np.float32), np.zeros(4, dtype=np.float32)
+    folded_w, folded_b = cconv.fold_batchnorm(w, None, ones, zeros, zeros, ones)
+    assert folded_w.shape == w.shape and folded_b.shape == (4,)
+    cconv.fold_batchnorm(w, zeros, None, None, [0.0] * 4, ones, eps=1e-3)
 
 
 def pooling() -> None:

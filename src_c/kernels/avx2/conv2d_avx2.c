@@ -38,16 +38,16 @@
     X(cconv_f32_conv2d_4x16__avx2, 4, 2) \
     X(cconv_f32_conv2d_4x24__avx2, 4, 3)
 F32_TILES(UK_DEFINE)
-#define F32_ROWS3(X) \
-    X(cconv_f32_rows3_1x8__avx2, 1, 1) \
-    X(cconv_f32_rows3_1x16__avx2, 1, 2) \
-    X(cconv_f32_rows3_2x8__avx2, 2, 1) \
-    X(cconv_f32_rows3_2x16__avx2, 2, 2) \
-    X(cconv_f32_rows3_3x8__avx2, 3, 1) \
-    X(cconv_f32_rows3_3x16__avx2, 3, 2) \
-    X(cconv_f32_rows3_4x8__avx2, 4, 1) \
-    X(cconv_f32_rows3_4x16__avx2, 4, 2)
-F32_ROWS3(UK_DEFINE_ROWS3)
+#define F32_ROWS(X) \
+    X(cconv_f32_rows_1x8__avx2, 1, 1) \
+    X(cconv_f32_rows_1x16__avx2, 1, 2) \
+    X(cconv_f32_rows_2x8__avx2, 2, 1) \
+    X(cconv_f32_rows_2x16__avx2, 2, 2) \
+    X(cconv_f32_rows_3x8__avx2, 3, 1) \
+    X(cconv_f32_rows_3x16__avx2, 3, 2) \
+    X(cconv_f32_rows_4x8__avx2, 4, 1) \
+    X(cconv_f32_rows_4x16__avx2, 4, 2)
+F32_ROWS(UK_DEFINE_ROWS)
 /* Channels-last: 6 positions x 1..2 vectors of channels. */
 #define F32_CL(X) \
     X(cconv_f32_cl_6x8__avx2, 6, 1) \
@@ -96,16 +96,16 @@ F32_DWC3(UK_DEFINE_DWC3)
     X(cconv_f64_conv2d_4x8__avx2, 4, 2) \
     X(cconv_f64_conv2d_4x12__avx2, 4, 3)
 F64_TILES(UK_DEFINE)
-#define F64_ROWS3(X) \
-    X(cconv_f64_rows3_1x4__avx2, 1, 1) \
-    X(cconv_f64_rows3_1x8__avx2, 1, 2) \
-    X(cconv_f64_rows3_2x4__avx2, 2, 1) \
-    X(cconv_f64_rows3_2x8__avx2, 2, 2) \
-    X(cconv_f64_rows3_3x4__avx2, 3, 1) \
-    X(cconv_f64_rows3_3x8__avx2, 3, 2) \
-    X(cconv_f64_rows3_4x4__avx2, 4, 1) \
-    X(cconv_f64_rows3_4x8__avx2, 4, 2)
-F64_ROWS3(UK_DEFINE_ROWS3)
+#define F64_ROWS(X) \
+    X(cconv_f64_rows_1x4__avx2, 1, 1) \
+    X(cconv_f64_rows_1x8__avx2, 1, 2) \
+    X(cconv_f64_rows_2x4__avx2, 2, 1) \
+    X(cconv_f64_rows_2x8__avx2, 2, 2) \
+    X(cconv_f64_rows_3x4__avx2, 3, 1) \
+    X(cconv_f64_rows_3x8__avx2, 3, 2) \
+    X(cconv_f64_rows_4x4__avx2, 4, 1) \
+    X(cconv_f64_rows_4x8__avx2, 4, 2)
+F64_ROWS(UK_DEFINE_ROWS)
 #define F64_CL(X) \
     X(cconv_f64_cl_6x4__avx2, 6, 1) \
     X(cconv_f64_cl_6x8__avx2, 6, 2)
@@ -224,9 +224,9 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     4, 4, 3, 8,
     {F64_TILES(UK_ENTRY)},
     2,
-    {F32_ROWS3(UK_ENTRY)},
+    {F32_ROWS(UK_ENTRY)},
     2,
-    {F64_ROWS3(UK_ENTRY)},
+    {F64_ROWS(UK_ENTRY)},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,
     cconv_f32_dwconv3x3s2_4x8__avx2,

@@ -4,7 +4,7 @@
  * positions): 16 accumulators + 4 input vectors + 1 weight broadcast.  Measured on Zen 4 with 64
  * channels x 9 taps from L2: 4x64 runs at the FMA peak (116.8 of 115.7 GFLOP/s measured with a
  * pure FMA loop), 8x48 at 92% (eight weight streams), 6x64 at 99%.  Single-row tiles go up to 8
- * vectors; rows3 kernels up to 4 rows x 4 vectors.  The tile lists below are also the table.
+ * vectors; multi-row kernels up to 4 rows x 4 vectors.  The tile lists below are also the table.
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -43,24 +43,24 @@
     X(cconv_f32_conv2d_4x48__avx512, 4, 3) \
     X(cconv_f32_conv2d_4x64__avx512, 4, 4)
 F32_TILES(UK_DEFINE)
-#define F32_ROWS3(X) \
-    X(cconv_f32_rows3_1x16__avx512, 1, 1) \
-    X(cconv_f32_rows3_1x32__avx512, 1, 2) \
-    X(cconv_f32_rows3_1x48__avx512, 1, 3) \
-    X(cconv_f32_rows3_1x64__avx512, 1, 4) \
-    X(cconv_f32_rows3_2x16__avx512, 2, 1) \
-    X(cconv_f32_rows3_2x32__avx512, 2, 2) \
-    X(cconv_f32_rows3_2x48__avx512, 2, 3) \
-    X(cconv_f32_rows3_2x64__avx512, 2, 4) \
-    X(cconv_f32_rows3_3x16__avx512, 3, 1) \
-    X(cconv_f32_rows3_3x32__avx512, 3, 2) \
-    X(cconv_f32_rows3_3x48__avx512, 3, 3) \
-    X(cconv_f32_rows3_3x64__avx512, 3, 4) \
-    X(cconv_f32_rows3_4x16__avx512, 4, 1) \
-    X(cconv_f32_rows3_4x32__avx512, 4, 2) \
-    X(cconv_f32_rows3_4x48__avx512, 4, 3) \
-    X(cconv_f32_rows3_4x64__avx512, 4, 4)
-F32_ROWS3(UK_DEFINE_ROWS3)
+#define F32_ROWS(X) \
+    X(cconv_f32_rows_1x16__avx512, 1, 1) \
+    X(cconv_f32_rows_1x32__avx512, 1, 2) \
+    X(cconv_f32_rows_1x48__avx512, 1, 3) \
+    X(cconv_f32_rows_1x64__avx512, 1, 4) \
+    X(cconv_f32_rows_2x16__avx512, 2, 1) \
+    X(cconv_f32_rows_2x32__avx512, 2, 2) \
+    X(cconv_f32_rows_2x48__avx512, 2, 3) \
+    X(cconv_f32_rows_2x64__avx512, 2, 4) \
+    X(cconv_f32_rows_3x16__avx512, 3, 1) \
+    X(cconv_f32_rows_3x32__avx512, 3, 2) \
+    X(cconv_f32_rows_3x48__avx512, 3, 3) \
+    X(cconv_f32_rows_3x64__avx512, 3, 4) \
+    X(cconv_f32_rows_4x16__avx512, 4, 1) \
+    X(cconv_f32_rows_4x32__avx512, 4, 2) \
+    X(cconv_f32_rows_4x48__avx512, 4, 3) \
+    X(cconv_f32_rows_4x64__avx512, 4, 4)
+F32_ROWS(UK_DEFINE_ROWS)
 /* Channels-last: 6 positions x 1..4 vectors of channels. */
 #define F32_CL(X) \
     X(cconv_f32_cl_6x16__avx512, 6, 1) \
@@ -118,24 +118,24 @@ F32_DWC3(UK_DEFINE_DWC3)
     X(cconv_f64_conv2d_4x24__avx512, 4, 3) \
     X(cconv_f64_conv2d_4x32__avx512, 4, 4)
 F64_TILES(UK_DEFINE)
-#define F64_ROWS3(X) \
-    X(cconv_f64_rows3_1x8__avx512, 1, 1) \
-    X(cconv_f64_rows3_1x16__avx512, 1, 2) \
-    X(cconv_f64_rows3_1x24__avx512, 1, 3) \
-    X(cconv_f64_rows3_1x32__avx512, 1, 4) \
-    X(cconv_f64_rows3_2x8__avx512, 2, 1) \
-    X(cconv_f64_rows3_2x16__avx512, 2, 2) \
-    X(cconv_f64_rows3_2x24__avx512, 2, 3) \
-    X(cconv_f64_rows3_2x32__avx512, 2, 4) \
-    X(cconv_f64_rows3_3x8__avx512, 3, 1) \
-    X(cconv_f64_rows3_3x16__avx512, 3, 2) \
-    X(cconv_f64_rows3_3x24__avx512, 3, 3) \
-    X(cconv_f64_rows3_3x32__avx512, 3, 4) \
-    X(cconv_f64_rows3_4x8__avx512, 4, 1) \
-    X(cconv_f64_rows3_4x16__avx512, 4, 2) \
-    X(cconv_f64_rows3_4x24__avx512, 4, 3) \
-    X(cconv_f64_rows3_4x32__avx512, 4, 4)
-F64_ROWS3(UK_DEFINE_ROWS3)
+#define F64_ROWS(X) \
+    X(cconv_f64_rows_1x8__avx512, 1, 1) \
+    X(cconv_f64_rows_1x16__avx512, 1, 2) \
+    X(cconv_f64_rows_1x24__avx512, 1, 3) \
+    X(cconv_f64_rows_1x32__avx512, 1, 4) \
+    X(cconv_f64_rows_2x8__avx512, 2, 1) \
+    X(cconv_f64_rows_2x16__avx512, 2, 2) \
+    X(cconv_f64_rows_2x24__avx512, 2, 3) \
+    X(cconv_f64_rows_2x32__avx512, 2, 4) \
+    X(cconv_f64_rows_3x8__avx512, 3, 1) \
+    X(cconv_f64_rows_3x16__avx512, 3, 2) \
+    X(cconv_f64_rows_3x24__avx512, 3, 3) \
+    X(cconv_f64_rows_3x32__avx512, 3, 4) \
+    X(cconv_f64_rows_4x8__avx512, 4, 1) \
+    X(cconv_f64_rows_4x16__avx512, 4, 2) \
+    X(cconv_f64_rows_4x24__avx512, 4, 3) \
+    X(cconv_f64_rows_4x32__avx512, 4, 4)
+F64_ROWS(UK_DEFINE_ROWS)
 #define F64_CL(X) \
     X(cconv_f64_cl_6x8__avx512, 6, 1) \
     X(cconv_f64_cl_6x16__avx512, 6, 2) \
@@ -289,9 +289,9 @@ const cconv_kernel_set cconv_kernels_avx512 = {
     4, 8, 4, 8,
     {F64_TILES(UK_ENTRY)},
     4,
-    {F32_ROWS3(UK_ENTRY)},
+    {F32_ROWS(UK_ENTRY)},
     4,
-    {F64_ROWS3(UK_ENTRY)},
+    {F64_ROWS(UK_ENTRY)},
     cconv_f32_deinterleave2__avx512,
     cconv_f64_deinterleave2__avx512,
     cconv_f32_dwconv3x3s2_4x16__avx512,

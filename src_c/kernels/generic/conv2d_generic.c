@@ -104,7 +104,7 @@ const cconv_kernel_set cconv_kernels_generic = {
     4, 8, 1, 1,
     {{cconv_f64_conv2d_1x8__generic}, {cconv_f64_conv2d_2x8__generic},
      {cconv_f64_conv2d_3x8__generic}, {cconv_f64_conv2d_4x8__generic}},
-    0, {{NULL}}, /* no rows3 kernels: the general ones cover those shapes */
+    0, {{NULL}}, /* no multi-row kernels: the general ones cover those shapes */
     0, {{NULL}},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,

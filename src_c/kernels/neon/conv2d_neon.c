@@ -43,24 +43,24 @@
     X(cconv_f32_conv2d_4x12__neon, 4, 3) \
     X(cconv_f32_conv2d_4x16__neon, 4, 4)
 F32_TILES(UK_DEFINE)
-#define F32_ROWS3(X) \
-    X(cconv_f32_rows3_1x4__neon, 1, 1) \
-    X(cconv_f32_rows3_1x8__neon, 1, 2) \
-    X(cconv_f32_rows3_1x12__neon, 1, 3) \
-    X(cconv_f32_rows3_1x16__neon, 1, 4) \
-    X(cconv_f32_rows3_2x4__neon, 2, 1) \
-    X(cconv_f32_rows3_2x8__neon, 2, 2) \
-    X(cconv_f32_rows3_2x12__neon, 2, 3) \
-    X(cconv_f32_rows3_2x16__neon, 2, 4) \
-    X(cconv_f32_rows3_3x4__neon, 3, 1) \
-    X(cconv_f32_rows3_3x8__neon, 3, 2) \
-    X(cconv_f32_rows3_3x12__neon, 3, 3) \
-    X(cconv_f32_rows3_3x16__neon, 3, 4) \
-    X(cconv_f32_rows3_4x4__neon, 4, 1) \
-    X(cconv_f32_rows3_4x8__neon, 4, 2) \
-    X(cconv_f32_rows3_4x12__neon, 4, 3) \
-    X(cconv_f32_rows3_4x16__neon, 4, 4)
-F32_ROWS3(UK_DEFINE_ROWS3)
+#define F32_ROWS(X) \
+    X(cconv_f32_rows_1x4__neon, 1, 1) \
+    X(cconv_f32_rows_1x8__neon, 1, 2) \
+    X(cconv_f32_rows_1x12__neon, 1, 3) \
+    X(cconv_f32_rows_1x16__neon, 1, 4) \
+    X(cconv_f32_rows_2x4__neon, 2, 1) \
+    X(cconv_f32_rows_2x8__neon, 2, 2) \
+    X(cconv_f32_rows_2x12__neon, 2, 3) \
+    X(cconv_f32_rows_2x16__neon, 2, 4) \
+    X(cconv_f32_rows_3x4__neon, 3, 1) \
+    X(cconv_f32_rows_3x8__neon, 3, 2) \
+    X(cconv_f32_rows_3x12__neon, 3, 3) \
+    X(cconv_f32_rows_3x16__neon, 3, 4) \
+    X(cconv_f32_rows_4x4__neon, 4, 1) \
+    X(cconv_f32_rows_4x8__neon, 4, 2) \
+    X(cconv_f32_rows_4x12__neon, 4, 3) \
+    X(cconv_f32_rows_4x16__neon, 4, 4)
+F32_ROWS(UK_DEFINE_ROWS)
 /* Channels-last: 6 positions x 1..4 vectors of channels. */
 #define F32_CL(X) \
     X(cconv_f32_cl_6x4__neon, 6, 1) \
@@ -118,24 +118,24 @@ F32_DWC3(UK_DEFINE_DWC3)
     X(cconv_f64_conv2d_4x6__neon, 4, 3) \
     X(cconv_f64_conv2d_4x8__neon, 4, 4)
 F64_TILES(UK_DEFINE)
-#define F64_ROWS3(X) \
-    X(cconv_f64_rows3_1x2__neon, 1, 1) \
-    X(cconv_f64_rows3_1x4__neon, 1, 2) \
-    X(cconv_f64_rows3_1x6__neon, 1, 3) \
-    X(cconv_f64_rows3_1x8__neon, 1, 4) \
-    X(cconv_f64_rows3_2x2__neon, 2, 1) \
-    X(cconv_f64_rows3_2x4__neon, 2, 2) \
-    X(cconv_f64_rows3_2x6__neon, 2, 3) \
-    X(cconv_f64_rows3_2x8__neon, 2, 4) \
-    X(cconv_f64_rows3_3x2__neon, 3, 1) \
-    X(cconv_f64_rows3_3x4__neon, 3, 2) \
-    X(cconv_f64_rows3_3x6__neon, 3, 3) \
-    X(cconv_f64_rows3_3x8__neon, 3, 4) \
-    X(cconv_f64_rows3_4x2__neon, 4, 1) \
-    X(cconv_f64_rows3_4x4__neon, 4, 2) \
-    X(cconv_f64_rows3_4x6__neon, 4, 3) \
-    X(cconv_f64_rows3_4x8__neon, 4, 4)
-F64_ROWS3(UK_DEFINE_ROWS3)
+#define F64_ROWS(X) \
+    X(cconv_f64_rows_1x2__neon, 1, 1) \
+    X(cconv_f64_rows_1x4__neon, 1, 2) \
+    X(cconv_f64_rows_1x6__neon, 1, 3) \
+    X(cconv_f64_rows_1x8__neon, 1, 4) \
+    X(cconv_f64_rows_2x2__neon, 2, 1) \
+    X(cconv_f64_rows_2x4__neon, 2, 2) \
+    X(cconv_f64_rows_2x6__neon, 2, 3) \
+    X(cconv_f64_rows_2x8__neon, 2, 4) \
+    X(cconv_f64_rows_3x2__neon, 3, 1) \
+    X(cconv_f64_rows_3x4__neon, 3, 2) \
+    X(cconv_f64_rows_3x6__neon, 3, 3) \
+    X(cconv_f64_rows_3x8__neon, 3, 4) \
+    X(cconv_f64_rows_4x2__neon, 4, 1) \
+    X(cconv_f64_rows_4x4__neon, 4, 2) \
+    X(cconv_f64_rows_4x6__neon, 4, 3) \
+    X(cconv_f64_rows_4x8__neon, 4, 4)
+F64_ROWS(UK_DEFINE_ROWS)
 #define F64_CL(X) \
     X(cconv_f64_cl_6x2__neon, 6, 1) \
     X(cconv_f64_cl_6x4__neon, 6, 2) \
@@ -212,9 +212,9 @@ const cconv_kernel_set cconv_kernels_neon = {
     4, 2, 4, 8,
     {F64_TILES(UK_ENTRY)},
     4,
-    {F32_ROWS3(UK_ENTRY)},
+    {F32_ROWS(UK_ENTRY)},
     4,
-    {F64_ROWS3(UK_ENTRY)},
+    {F64_ROWS(UK_ENTRY)},
     cconv_f32_deinterleave2__neon,
     cconv_f64_deinterleave2__neon,
     NULL, /* depthwise 3x3 stride 2: the general path */
