@@ -12,6 +12,7 @@ from .._args import resolve
 from .._layout import nchw_shape, resolve_data_format
 from . import _axis, _blocks, _border, _kernels
 from ._keywords import method_keywords
+from ._store import store_into
 
 
 class _Conv(NamedTuple):
@@ -30,7 +31,7 @@ class _Conv(NamedTuple):
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
            activation=None, residual=None, padding_mode="zeros", padding_value=0.0,
-           data_format="NCHW", method="auto", threads=None):
+           data_format="NCHW", method="auto", out=None, threads=None, **options):
     """:func:`cconv.conv2d` of a Dask array, lazily, chunk by chunk.
 
     Every argument means what it means for :func:`cconv.conv2d`; ``compute()`` of the result
@@ -57,9 +58,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     method : {"auto", "direct", "fft"}, default "auto"
         As for :func:`cconv.conv2d` (where this version of cconv has it), chosen for each
         chunk's call. Only "direct" guarantees the whole-array call's bits.
+    out : array, optional
+        Where to compute the result now, chunk by chunk (see :mod:`cconv.dask._store`): a
+        NumPy array of the output's shape and dtype, as for :func:`cconv.conv2d`, or a Zarr
+        array; ``out`` is returned.  Without it the result stays lazy.
     threads : int, optional
         Threads of each task's call. Default 1: Dask runs many tasks at once, one per worker
         thread, and a multi-threaded call in each would oversubscribe the cores.
+    **options
+        Any other keyword argument of :func:`cconv.conv2d` (one a later cconv adds), passed
+        to each chunk's call unchanged; cconv checks it before any task runs.  Options that
+        change the output's geometry have names above and are handled there.
 
     Returns
     -------
@@ -95,7 +104,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     r = None if residual is None else _blocks.as_dask_array(residual)
     keywords = dict(activation=activation, data_format=data_format,
                     threads=1 if threads is None else threads,
-                    **method_keywords(_conv.conv2d, method))
+                    **method_keywords(_conv.conv2d, method), **options)
     dtype = _probe(x, w, b, r, keywords, padding_mode, padding_value)
     channels_last = resolve_data_format(data_format)
     out_shape = _conv.conv2d_output_shape(x.shape, w.shape, stride, padding, dilation, groups,
@@ -112,7 +121,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
                              residual=None if r is None else np.asarray(r),
                              padding_mode=padding_mode, padding_value=padding_value,
                              **keywords)
-        return da.from_array(whole)
+        return store_into(da.from_array(whole), out)
 
     batched = x.ndim == 4
     x4 = x if batched else x[None]
@@ -144,7 +153,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     y = da.map_blocks(functools.partial(_conv_block, spec=spec), *arrays, chunks=tuple(chunks),
                       dtype=dtype, meta=np.empty((0,) * 4, dtype), token="cconv-conv2d")
     y = _blocks.final_chunks(y, plans)
-    return y if batched else y[0]
+    return store_into(y if batched else y[0], out)
 
 
 def _probe(x, w, b, r, keywords, padding_mode, padding_value) -> np.dtype:

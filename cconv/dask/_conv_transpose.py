@@ -11,6 +11,7 @@ from .. import _conv_transpose
 from .._args import resolve_transpose
 from .._layout import nchw_shape, resolve_data_format
 from . import _axis, _blocks, _border, _kernels
+from ._store import store_into
 
 
 class _Transpose(NamedTuple):
@@ -24,14 +25,15 @@ class _Transpose(NamedTuple):
     starts: dict           # spatial axis -> first output row of each computation block
     groups: int
     dilation: tuple
-    keywords: dict         # data_format, threads
+    keywords: dict         # data_format, threads, options
     dtype: np.dtype
     whole_phase_positions: int  # output positions of the whole call's smallest phase
     check_kernels: bool
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1, *, output_size=None, data_format="NCHW", threads=None):
+                     dilation=1, *, output_size=None, data_format="NCHW", out=None, threads=None,
+                     **options):
     """:func:`cconv.conv_transpose2d` of a Dask array, lazily, chunk by chunk.
 
     Every argument means what it means for :func:`cconv.conv_transpose2d`, and ``compute()``
@@ -48,8 +50,13 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         (C, O/groups, kH, kW) and (O,), in memory, shared by all tasks.
     stride, padding, output_padding, groups, dilation, output_size, data_format
         As for :func:`cconv.conv_transpose2d`.
+    out : array, optional
+        Where to compute the result now, chunk by chunk: as for :func:`cconv.dask.conv2d`.
     threads : int, optional
         Threads of each task's call; default 1 (Dask runs the tasks in parallel).
+    **options
+        Any other keyword argument of the cconv function (one a later cconv adds), passed to
+        each chunk's call unchanged and checked by cconv before any task runs.
 
     Returns
     -------
@@ -80,7 +87,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x = _blocks.as_dask_array(input)
     w = np.asarray(weight)
     b = None if bias is None else np.asarray(bias)
-    keywords = dict(data_format=data_format, threads=1 if threads is None else threads)
+    keywords = dict(data_format=data_format, threads=1 if threads is None else threads,
+                    **options)
     channels_last = resolve_data_format(data_format)
     out_shape = _conv_transpose.conv_transpose2d_output_shape(
         x.shape, w.shape, stride, padding, output_padding, groups, dilation,
@@ -97,9 +105,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise ValueError(f"bias must have shape ({g.out_channels},), one value per output "
                          f"channel, got shape {b.shape}")
     if x.size == 0 or 0 in out_shape:
-        return da.from_array(_conv_transpose.conv_transpose2d(
+        return store_into(da.from_array(_conv_transpose.conv_transpose2d(
             np.asarray(x), w, b, stride, padding, output_padding, groups, dilation,
-            output_size=output_size, **keywords))
+            output_size=output_size, **keywords)), out)
 
     batched = x.ndim == 4
     x4 = x if batched else x[None]
@@ -137,11 +145,11 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                       _blocks.as_delayed(b), chunks=tuple(chunks), dtype=dtype,
                       meta=np.empty((0,) * 4, dtype), token="cconv-conv_transpose2d")
     y = _blocks.final_chunks(y, plans)
-    return y if batched else y[0]
+    return store_into(y if batched else y[0], out)
 
 
 def _smallest_phase(outputs: int, stride: int) -> int:
-    """Output rows of the smallest non-empty stride phase (phase r holds rows r, r + stride, ...)."""
+    """Output rows of the smallest non-empty stride phase (phase r: rows r, r + stride, ...)."""
     return -(-(outputs - min(stride, outputs) + 1) // stride)
 
 

@@ -21,6 +21,7 @@ from .._args import resolve_pool
 from .._layout import nchw_shape, resolve_data_format
 from . import _axis, _blocks
 from ._keywords import takes
+from ._store import store_into
 
 
 class _Pool(NamedTuple):
@@ -38,7 +39,7 @@ class _Pool(NamedTuple):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False, *, data_format="NCHW", threads=None):
+               return_indices=False, *, data_format="NCHW", out=None, threads=None, **options):
     """:func:`cconv.max_pool2d` of a Dask array, lazily, chunk by chunk.
 
     Every argument means what it means for :func:`cconv.max_pool2d`; ``compute()`` of the
@@ -55,8 +56,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     data_format : {"NCHW", "NHWC"}, default "NCHW"
         Where the channel axis is (passed on where cconv.max_pool2d takes it, else each task
         pools an NCHW-ordered view of its channels-last block).
+    out : array or (array, array), optional
+        Where to compute the result now, chunk by chunk: as for :func:`cconv.dask.conv2d`;
+        with return_indices a (values, indices) pair, either of them None.
     threads : int, optional
         Threads of each task's call; default 1 (Dask runs the tasks in parallel).
+    **options
+        Any other keyword argument of the cconv function (one a later cconv adds), passed to
+        each chunk's call unchanged and checked by cconv before any task runs.
 
     Returns
     -------
@@ -77,13 +84,13 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """
     arguments = dict(kernel_size=kernel_size, stride=stride, dilation=dilation,
                      ceil_mode=ceil_mode, return_indices=return_indices)
-    return _pooled(_pool.max_pool2d, input, padding, data_format, threads, arguments,
-                   average=False)
+    return store_into(_pooled(_pool.max_pool2d, input, padding, data_format, threads,
+                              arguments, options, average=False), out)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None, *, data_format="NCHW",
-               threads=None):
+               out=None, threads=None, **options):
     """:func:`cconv.avg_pool2d` of a Dask array, lazily, chunk by chunk.
 
     Every argument means what it means for :func:`cconv.avg_pool2d`; ``compute()`` of the
@@ -96,7 +103,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         As for :func:`max_pool2d`.
     kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
         As for :func:`cconv.avg_pool2d`.
-    data_format, threads
+    data_format, out, threads, **options
         As for :func:`max_pool2d`.
 
     Returns
@@ -114,22 +121,23 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """
     arguments = dict(kernel_size=kernel_size, stride=stride, ceil_mode=ceil_mode,
                      count_include_pad=count_include_pad, divisor_override=divisor_override)
-    return _pooled(_pool.avg_pool2d, input, padding, data_format, threads, arguments,
-                   average=True)
+    return store_into(_pooled(_pool.avg_pool2d, input, padding, data_format, threads,
+                              arguments, options, average=True), out)
 
 
-def _pooled(function, input, padding, data_format, threads, arguments, *, average: bool):
+def _pooled(function, input, padding, data_format, threads, arguments, options, *,
+            average: bool):
     """The pooling `function` of the Dask array `input`, one task per chunk."""
     import dask.array as da
 
     x = _blocks.as_dask_array(input)
     channels_last = resolve_data_format(data_format)
-    keywords = {"threads": 1 if threads is None else threads}
+    keywords = {"threads": 1 if threads is None else threads, **options}
     if takes(function, "data_format"):
         keywords["data_format"] = data_format
     indices = bool(arguments.get("return_indices", False))
     # One pixel of this dtype: the result dtype and the checks that do not depend on the shapes.
-    probe = function(np.zeros((1, 1, 1, 1), x.dtype), 1, threads=keywords["threads"])
+    probe = function(np.zeros((1, 1, 1, 1), x.dtype), 1, **keywords)
     dtype = probe.dtype
     geometry = {k: v for k, v in arguments.items() if k != "return_indices"}
     g = resolve_pool(nchw_shape(x.shape, channels_last), padding=padding, average=average,
