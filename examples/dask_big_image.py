@@ -2,12 +2,13 @@
 threaded scheduler, never holding the image in memory: each chunk is made, convolved with its halo
 and reduced (or written to a Zarr store) and then dropped.
 
-    python examples/dask_big_image.py                  # 20000 x 20000, threaded scheduler, 2 workers
+    python examples/dask_big_image.py                  # 20000 x 20000, threads, 2 workers
     python examples/dask_big_image.py --size 4096      # a quick run
-    python examples/dask_big_image.py --zarr out.zarr  # write the result to a Zarr store (pip install zarr)
+    python examples/dask_big_image.py --zarr out.zarr  # the result into a Zarr store
 
 It prints the time and the process's peak resident memory (VmHWM, Linux), which stays well under
-1 GB: a band of chunks plus the tasks in flight, not the image.  A real image would come from
+1 GB: a band of chunks plus the tasks in flight, not the image (measured: 425 MB for 20000 x
+20000 with 2 workers; Zarr needs pip install zarr).  A real image would come from
 `dask.array.from_zarr` (or `from_array` on any lazily read format) instead of the random one here.
 Needs: pip install "cconv[dask]".
 """

@@ -37,7 +37,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     Every argument means what it means for :func:`cconv.conv2d`; ``compute()`` of the result
     equals ``cconv.conv2d`` of the whole array, bit for bit with the direct method.  Each
     chunk's task reads its chunk and the halo its outputs need (the rows and columns their
-    windows reach into the neighbouring chunks), through ``dask.array.overlap``.
+    windows reach into the neighbouring chunks), copied into Dask's graph by map_blocks.
 
     Parameters
     ----------
