@@ -80,6 +80,10 @@ def extend(x, axis: int, extent: tuple[int, int], chunks: tuple[int, ...], mode:
     import dask.array as da
 
     n = x.shape[axis]
+    if 0 in x.chunks[axis]:
+        # Dask slices an axis that has empty chunks wrongly with a negative step (the mirrored
+        # rows of "reflect" and "symmetric" came back empty); they hold nothing anyway.
+        x = x.rechunk({axis: tuple(c for c in x.chunks[axis] if c)})
     before = _pieces(x, axis, range(extent[0], 0), mode, value)
     after = _pieces(x, axis, range(n, extent[1]), mode, value)
     if before or after:
