@@ -350,6 +350,18 @@ def test_dask_borders_are_the_whole_arrays_in_every_mode(mode):
             assert same_bits(y.compute(), whole), (padding, chunks)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "symmetric"])
+def test_dask_mirrored_borders_beside_an_empty_chunk(mode):
+    """The mirrored border rows next to an empty chunk (Dask's slicing with a negative step
+    returns nothing on an axis with empty chunks: those chunks are dropped first)."""
+    x = np.arange(2 * 11 * 9, dtype=np.float64).reshape(1, 2, 11, 9)
+    w = np.arange(2 * 5 * 3, dtype=np.float64).reshape(1, 2, 5, 3)
+    xd = da.from_array(x, chunks=(1, 2, (2, 2, 2, 4, 0, 1), (0, 4, 5)))
+    y = cconv.dask.conv2d(xd, w, padding=3, dilation=(2, 1), padding_mode=mode, **DIRECT)
+    assert same_bits(y.compute(), cconv.conv2d(x, w, padding=3, dilation=(2, 1),
+                                               padding_mode=mode, **DIRECT))
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_dask_channels_last_small_chunks_run_the_whole_arrays_kernels(seed):
     """Dense NHWC filters sum taps-then-channels in the channels-last kernels and

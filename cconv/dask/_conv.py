@@ -27,6 +27,9 @@ class _Conv(NamedTuple):
     dtype: np.dtype
     whole_positions: int   # output positions of the whole-array call (see _kernels)
     check_kernels: bool    # whether the kernel family changes the sums (see _kernels)
+    pads: tuple | None     # ((top, bottom), (left, right)) of the whole call when each task
+                           # pads its own part of the border (constant borders), else None
+    padding_value: float
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
@@ -131,19 +134,31 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     g = resolve(nchw_shape(x4.shape, channels_last), w.shape, stride, padding, dilation, groups)
     if x4.numblocks[c_axis] > 1:
         x4 = x4.rechunk({c_axis: -1})
+    # A constant border ("zeros", padding_value) is padded by each task's own call, for the part
+    # of the whole array's border its windows reach, exactly as the whole call pads it (no
+    # border rows built, no copy of the edge chunks); the other modes repeat pixels of the
+    # whole array, built once into the edge chunks (see _with_borders).
+    inner = padding_mode == "zeros"
     plans = {
         h_axis: _axis.plan_axis(g.in_height, x4.chunks[h_axis], g.out_height, g.stride_h,
                                 _axis.forward_window(g.stride_h, g.pad_top,
-                                                     g.dilation_h * (g.kernel_height - 1) + 1)),
+                                                     g.dilation_h * (g.kernel_height - 1) + 1),
+                                clip=inner),
         w_axis: _axis.plan_axis(g.in_width, x4.chunks[w_axis], g.out_width, g.stride_w,
                                 _axis.forward_window(g.stride_w, g.pad_left,
-                                                     g.dilation_w * (g.kernel_width - 1) + 1)),
+                                                     g.dilation_w * (g.kernel_width - 1) + 1),
+                                clip=inner),
     }
-    source = _with_borders(x4, plans, padding_mode, padding_value, dtype)
+    if inner:
+        source = x4.rechunk({axis: plan.source_chunks for axis, plan in plans.items()})
+    else:
+        source = _with_borders(x4, plans, padding_mode, padding_value, dtype)
     spec = _Conv(plans, axes, (g.stride_h, g.stride_w), (g.dilation_h, g.dilation_w),
                  g.groups, keywords, dtype, g.batch * g.out_height * g.out_width,
                  channels_last and _kernels.order_depends_on_kernels(
-                     g.in_channels // g.groups, g.kernel_height * g.kernel_width))
+                     g.in_channels // g.groups, g.kernel_height * g.kernel_width),
+                 ((g.pad_top, g.pad_bottom), (g.pad_left, g.pad_right)) if inner else None,
+                 padding_value)
     chunks = [None] * 4
     chunks[0], chunks[c_axis] = x4.chunks[0], (g.out_channels,)
     chunks[h_axis], chunks[w_axis] = plans[h_axis].out_chunks, plans[w_axis].out_chunks
@@ -168,25 +183,18 @@ def _probe(x, w, b, r, keywords, padding_mode, padding_value) -> np.dtype:
 
 
 def _with_borders(x4, plans, padding_mode, padding_value, dtype):
-    """x4 with the whole array's border rows and columns that the windows read, merged into the
-    first and last chunks.  A constant border the input's dtype cannot hold exactly (0.5 for
-    uint8 pixels) needs the input in the computation's dtype (as the C core would convert it)."""
+    """x4 with the whole array's border rows and columns that the windows read (a mode that
+    repeats pixels), merged into the first and last chunks."""
     value = dtype.type(padding_value)
-    if padding_mode == "zeros" and not _holds(x4.dtype, value):
-        x4 = x4.astype(dtype)
     for axis, plan in plans.items():
         x4 = _border.extend(x4, axis, plan.extent, plan.source_chunks, padding_mode, value)
     return x4
 
 
-def _holds(dtype: np.dtype, value) -> bool:
-    with np.errstate(all="ignore"):
-        return float(np.array(value).astype(dtype)) == float(value)
-
-
 def _conv_block(block, weight, bias, residual=None, *, spec: _Conv, block_id):
     """One task: cconv.conv2d of the rows and columns of an overlapped block that its outputs
-    read, unpadded (the block holds the whole array's borders already)."""
+    read, padded by the part of the whole array's constant border they reach (other borders
+    the block holds already)."""
     local = _blocks.window(block, spec.plans, block_id)
     _, c_axis, h_axis, w_axis = spec.axes
     rows = spec.plans[h_axis].out_chunks[block_id[h_axis]]
@@ -205,7 +213,32 @@ def _conv_block(block, weight, bias, residual=None, *, spec: _Conv, block_id):
     if copies > 1:
         local = _kernels.with_zero_images(local, copies)
         residual = None if residual is None else _kernels.with_zero_images(residual, copies)
-    y = _conv.conv2d(local, weight, bias, spec.stride, 0, spec.dilation, spec.groups,
-                     residual=residual, **spec.keywords)
+    padding, border = 0, {}
+    if spec.pads is not None:
+        padding = tuple(_border_reached(spec.plans[axis], block_id[axis], pads)
+                        for axis, pads in zip((h_axis, w_axis), spec.pads))
+        border = {"padding_value": spec.padding_value}
+        if any(pad > local.shape[axis] for axis, pair in zip((h_axis, w_axis), padding)
+               for pad in pair):
+            # Outputs that see mostly border, more than cconv pads for one call: the border
+            # built here instead, in the computation's dtype (as the C core converts the input).
+            widths = [(0, 0)] * 4
+            widths[h_axis], widths[w_axis] = padding
+            local = np.pad(local.astype(spec.dtype), widths,
+                           constant_values=spec.dtype.type(spec.padding_value))
+            padding, border = 0, {}
+    y = _conv.conv2d(local, weight, bias, spec.stride, padding, spec.dilation, spec.groups,
+                     residual=residual, **border, **spec.keywords)
     assert list(y.shape[1:]) == shape[1:], (y.shape, shape)
     return y[:shape[0]] if copies > 1 else y
+
+
+def _border_reached(plan, block: int, pads: tuple) -> tuple:
+    """(before, after): the rows of the whole call's padding `pads` that a block's windows
+    [lo, hi) reach (none at a chunk edge inside the array, where its halo holds real pixels;
+    all of them for windows that lie wholly in the border, whose block then reads no row)."""
+    lo, hi = plan.windows[block]
+    size = plan.extent[1]
+    before, after = max(0, min(hi, 0) - lo), max(0, hi - max(lo, size))
+    assert before <= pads[0] and after <= pads[1], (lo, hi, pads)
+    return before, after
