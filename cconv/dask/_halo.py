@@ -1,5 +1,5 @@
 """Each block of a Dask array extended by copies of its neighbours' edge rows and columns (its
-halo), with Dask's map_blocks and blockwise.
+halo): the pieces by Dask's map_blocks, each block's assembly one task of a graph layer.
 
 This is dask.array.overlap's layout (boundary "none": the first block along an axis has no halo
 before it, the last none after it), built so that no task result is a view.  overlap cuts each
@@ -16,6 +16,7 @@ its pieces in one task, with one copy of the chunk.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -40,41 +41,19 @@ def _pieces(x, regions: dict):
                         meta=np.empty((0,) * x.ndim, x.dtype), token="cconv-halo-piece")
 
 
-def _shifted(pieces, axis: int, by: int):
-    """pieces with its blocks along axis moved by one (by=-1: block i holds block i-1's; by=+1:
-    block i holds block i+1's); the end left free gets a stand-in (the neighbouring block's own,
-    which _join leaves out), so that every block index has one."""
-    import dask.array as da
-
-    def blocks(part):
-        index = [slice(None)] * pieces.ndim
-        index[axis] = part
-        return pieces.blocks[tuple(index)]
-
-    if by < 0:
-        return da.concatenate([blocks(slice(0, 1)), blocks(slice(None, -1))], axis=axis)
-    return da.concatenate([blocks(slice(1, None)), blocks(slice(-1, None))], axis=axis)
-
-
-def _join(*parts, offsets, axes, blocks) -> np.ndarray:
-    """One block with its halo from its pieces: parts are one piece per offset (a tuple of -1, 0
-    or +1 per axis: where the piece lies around the block) followed by the block's position
-    along each axis (a one-element array each).  Pieces from beyond the array's first or last
-    block are stand-ins and left out.  Each piece is copied once, into its place in the result
+def _join(parts, *, offsets, axes) -> np.ndarray:
+    """One block with its halo from its pieces: parts holds one piece per offset (a tuple of
+    -1, 0 or +1 per axis: where the piece lies around the block; all zeros: the block), None
+    where the array has no neighbour there.  Each piece is copied once, into its place
     (concatenating would copy the block once per axis, and thin pieces slowly)."""
-    positions = [int(p[0]) for p in parts[len(offsets):]]
-    pieces = {offset: piece for offset, piece in zip(offsets, parts)
-              if all(0 <= i + o < n for i, o, n in zip(positions, offset, blocks))}
+    pieces = {offset: piece for offset, piece in zip(offsets, parts) if piece is not None}
     block = pieces[(0,) * len(axes)]
     shape = list(block.shape)
     lead = []  # per axis: the rows of the halo before the block
     for k, axis in enumerate(axes):
-        before = next((p.shape[axis] for o, p in pieces.items()
-                       if o[k] == -1 and not any(o[:k] + o[k + 1:])), 0)
-        after = next((p.shape[axis] for o, p in pieces.items()
-                      if o[k] == 1 and not any(o[:k] + o[k + 1:])), 0)
-        lead.append(before)
-        shape[axis] += before + after
+        side = {o[k]: p.shape[axis] for o, p in pieces.items() if not any(o[:k] + o[k + 1:])}
+        lead.append(side.get(-1, 0))
+        shape[axis] += side.get(-1, 0) + side.get(1, 0)
     result = np.empty(shape, block.dtype)
     for offset, piece in pieces.items():
         index = [slice(None)] * block.ndim
@@ -89,32 +68,42 @@ def overlap(x, depth: dict[int, tuple[int, int]]):
     """x with every block extended by depth[axis] = (before, after) rows along each axis (the
     plans make no block smaller than the halos its neighbours take from it)."""
     import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
     axes = tuple(a for a, (before, after) in sorted(depth.items())
                  if x.numblocks[a] > 1 and (before or after))
     if not axes:
         return x
-    index = tuple(range(x.ndim))
     # Where the pieces lie around a block, per axis: before it (-1), level with it (0), after
     # it (+1); only the sides with a halo.
     sides = [[o for o, d in ((-1, depth[a][0]), (0, 1), (1, depth[a][1])) if d] for a in axes]
     offsets = list(itertools.product(*sides))
-    arguments = []
+    sources = []
     for offset in offsets:
         # The piece before a block is its previous block's last rows, and the other way round.
         regions = {a: ((-depth[a][0], depth[a][0]) if o < 0 else (0, depth[a][1]))
                    for a, o in zip(axes, offset) if o}
-        piece = _pieces(x, regions) if regions else x
-        for a, o in zip(axes, offset):
-            if o:
-                piece = _shifted(piece, a, o)
-        arguments += [piece, index]
+        sources.append(_pieces(x, regions) if regions else x)
+    # One task per block, naming its neighbours' pieces directly: shifting the piece arrays
+    # with Dask's own operations (Array.blocks, concatenate) adds two alias tasks per piece and
+    # block, which cost more time and scheduler memory than the pieces themselves.
+    name = "cconv-halo-" + tokenize(x, depth)
+    join = functools.partial(_join, offsets=offsets, axes=axes)
+    layer = {}
+    for index in itertools.product(*(range(n) for n in x.numblocks)):
+        parts = []
+        for offset, source in zip(offsets, sources):
+            at = list(index)
+            for a, o in zip(axes, offset):
+                at[a] += o
+            inside = all(0 <= at[a] < x.numblocks[a] for a in axes)
+            parts.append((source.name, *at) if inside else None)
+        layer[(name, *index)] = (join, parts)
+    chunks = list(x.chunks)
     for a in axes:
-        arguments += [da.arange(x.numblocks[a], chunks=1), (a,)]
-    sizes = {a: tuple(c + (depth[a][0] if i else 0) + (depth[a][1] if i < len(x.chunks[a]) - 1
-                                                       else 0)
-                      for i, c in enumerate(x.chunks[a])) for a in axes}
-    return da.blockwise(_join, index, *arguments, offsets=offsets, axes=axes,
-                        blocks=tuple(x.numblocks[a] for a in axes), align_arrays=False,
-                        adjust_chunks=sizes, dtype=x.dtype,
-                        meta=np.empty((0,) * x.ndim, x.dtype), token="cconv-halo")
+        n = len(x.chunks[a])
+        chunks[a] = tuple(c + (depth[a][0] if i else 0) + (depth[a][1] if i < n - 1 else 0)
+                          for i, c in enumerate(x.chunks[a]))
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=sources)
+    return da.Array(graph, name, chunks=tuple(chunks), meta=np.empty((0,) * x.ndim, x.dtype))
