@@ -8,8 +8,8 @@ the task that reads it has run; Dask's order leaves many of those pending on a l
 the peak memory of a 512 x 512-chunked float32 image grew with its height (26, 59, then 113 MB
 more for 32, 128 and 512 MB images; 629 MB in all for examples/dask_big_image.py).  Here each
 halo piece is a copy of the few rows or columns (or the corner) that a neighbour needs, made as
-soon as the chunk exists, so what waits for the neighbours is mostly those copies (about 380 MB
-for the example; the same images grew by 33, 56 and 97 MB: Dask still computes some chunks
+soon as the chunk exists, so what waits for the neighbours is mostly those copies (about 390 MB
+for the example; the same images grew by 32, 46 and 76 MB: Dask still computes some chunks
 ahead), and only the copies travel between distributed workers.  Every block is assembled from
 its pieces in one task, with one copy of the chunk.
 """
