@@ -1,5 +1,5 @@
 """The Dask side of every operation: the input as a Dask array, its blocks overlapped by their
-halos (_halo, with Dask's map_blocks and blockwise), one task per block (map_blocks), the output
+halos (_halo: map_blocks copies, one assembling task per block), one task per block, the output
 in its final chunks.
 
 Dask's graph carries the halos and does the scheduling; each task sees one overlapped block and
