@@ -7,7 +7,7 @@ and reduced (or written to a Zarr store) and then dropped.
     python examples/dask_big_image.py --zarr out.zarr  # the result into a Zarr store
 
 It prints the time and the process's peak resident memory (VmHWM, Linux), which stays well under
-1 GB: a band of chunks plus the tasks in flight, not the image (measured: about 390 MB for
+1 GB: a band of chunks plus the tasks in flight, not the image (measured: about 620 MB for
 20000 x 20000 with 2 workers; Zarr needs pip install zarr).  A real image would come from
 `dask.array.from_zarr` (or `from_array` on any lazily read format) instead of the random one here.
 Needs: pip install "cconv[dask]".

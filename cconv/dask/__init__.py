@@ -4,7 +4,7 @@
 chunked along N, H and W and return a lazy Dask array whose ``compute()`` equals the cconv
 function on the whole array (bit for bit, with conv2d's direct method), on any Dask scheduler.
 Each task computes one output chunk from its input chunk and the halo its windows need,
-copied from its neighbours' edges in Dask's task graph (see _halo); the borders of the
+taken from its neighbours by dask.array.overlap; the borders of the
 whole array (every padding mode) are built from the whole array, never from a chunk.  Inside a
 task cconv runs one thread unless ``threads=`` says otherwise.
 

@@ -15,9 +15,9 @@ keeps the input's chunks and a stride-2 one halves them.
 
 A computation block is one input chunk extended by the border rows before the first and after
 the last chunk.  Its halo is what its outputs read beyond it: the rows before it come from the
-previous block and those after it from the next one (see _halo), one depth per side for every
-block of an axis, as in dask.array.overlap (the largest any block needs; each block then reads
-exactly the rows its outputs need from its overlapped block).  A block smaller than that depth
+previous block and those after it from the next one (dask.array.overlap does the exchange), one
+depth per side for every block of an axis, as overlap requires (the largest any block needs;
+each block then reads exactly the rows its outputs need from its overlapped block).  A block smaller than that depth
 cannot lend it whole, so such blocks are merged with their neighbours first; the output is then
 rechunked to the chunks above, so that the rule holds whatever the input's chunks.
 """

@@ -1,17 +1,15 @@
 """The Dask side of every operation: the input as a Dask array, its blocks overlapped by their
-halos (_halo: map_blocks copies, one assembling task per block), one task per block, the output
-in its final chunks.
+halos (dask.array.overlap), one task per block (map_blocks), the output in its final chunks.
 
-Dask's graph carries the halos and does the scheduling; each task sees one overlapped block and
-cuts from it, with the plans of the two spatial axes, exactly the rows and columns its outputs
-read.
+Dask's own machinery does the halo exchange and the scheduling; each task sees one overlapped
+block and cuts from it, with the plans of the two spatial axes, exactly the rows and columns its
+outputs read.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _halo
 from ._axis import AxisPlan
 
 
@@ -31,8 +29,14 @@ def as_delayed(array):
 
 
 def overlapped(source, plans: dict[int, AxisPlan]):
-    """source with each block extended by its halos along the planned axes (see _halo)."""
-    return _halo.overlap(source, {axis: plan.depth for axis, plan in plans.items()})
+    """source with each block extended by its halos along the planned axes."""
+    import dask.array as da
+
+    depth = {axis: plan.depth for axis, plan in plans.items() if plan.depth != (0, 0)}
+    if not depth:
+        return source
+    return da.overlap.overlap(source, depth=depth, boundary={axis: "none" for axis in depth},
+                              allow_rechunk=False)
 
 
 def window(block: np.ndarray, plans: dict[int, AxisPlan], block_id) -> np.ndarray:
