@@ -96,3 +96,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("external test cases")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def pytest_configure(config):
+    """The suite's own markers, registered here too: CI runs a copy of tests/ outside the source
+    tree, where pyproject.toml's list is not read."""
+    config.addinivalue_line("markers", "slow: takes seconds (subprocesses, clusters)")
+    config.addinivalue_line("markers", "distributed: starts a dask.distributed LocalCluster")

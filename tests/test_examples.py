@@ -55,3 +55,13 @@ def test_train_digits_gradients_against_finite_differences():
                 bumped.append(loss(p))
             numeric = (bumped[0] - bumped[1]) / (2 * eps)
             assert abs(numeric - grads[name][idx]) < 1e-6 + 1e-4 * abs(numeric), (name, idx)
+
+
+def test_dask_big_image_example_runs_small(capsys, monkeypatch):
+    """examples/dask_big_image.py on a small image (the 20k x 20k run is the documented one)."""
+    pytest.importorskip("dask.array")
+    example = _load("dask_big_image")
+    monkeypatch.setattr("sys.argv", ["dask_big_image.py", "--size", "1000", "--chunk", "256"])
+    example.main()
+    out = capsys.readouterr().out
+    assert "1000 x 1000 float32" in out and "mean 0.49" in out and "peak resident memory" in out
