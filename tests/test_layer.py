@@ -331,9 +331,12 @@ def test_c_core_refuses_a_packing_for_another_layout(rng):
                               (1, 1, 1, 1, 0, 0, 1, 1, 1), 1, _simd.ACTIVE)
     with pytest.raises(ValueError):  # packed for 3x1 kernels, called with 3x3 ones
         _CORE[np.dtype(np.float32)](x, w, b, out, geometry, 1, _simd.ACTIVE, packed=other)
-    if len(USABLE_PATHS) > 1:  # packed for one instruction set, called on another
+    # Packed for one instruction set, called on another (CCONV_SIMD may have made the active
+    # path the generic one).
+    others = [_simd.path_index(p) for p in USABLE_PATHS if _simd.path_index(p) != _simd.ACTIVE]
+    for other_path in others:
         with pytest.raises(ValueError):
-            _CORE[np.dtype(np.float32)](x, w, b, out, geometry, 1, 0, packed=packed)
+            _CORE[np.dtype(np.float32)](x, w, b, out, geometry, 1, other_path, packed=packed)
     # Planar calls read the weights in place: nothing to pack.
     nchw = np.ones((1, 8, 10, 10), np.float32)
     assert _core.conv2d_pack(nchw, w, b, np.empty((1, 16, 10, 10), np.float32), geometry, 1,
