@@ -340,7 +340,10 @@ DEFINE_RUN(double, f64, 1e-13)
         cconv_status sf = cconv_conv2d_weight_##SUFFIX(&wp, x, g, f);                          \
         cconv_status sr = cconv_conv2d_weight_ref_##SUFFIX(&wp, x, g, e);                      \
         cconv_status sb = cconv_conv2d_weight_ref_##SUFFIX(&wp, ax, ag, bd);                   \
-        if (sf != CCONV_ERR_NO_MEMORY && sf != CCONV_ERR_UNSUPPORTED_SIMD) {                    \
+        /* Strides or padding near 2**62 that the forward check accepts may make the gradient's \
+         * own index arithmetic overflow: a refusal by all three alike is the right answer. */ \
+        const int refused = sf == CCONV_ERR_OVERFLOW && sr == sf && sb == sf;                  \
+        if (sf != CCONV_ERR_NO_MEMORY && sf != CCONV_ERR_UNSUPPORTED_SIMD && !refused) {       \
             if (sf != CCONV_OK || sr != CCONV_OK || sb != CCONV_OK)                             \
                 { print_params(p); FAIL("weight gradient status fast=%d ref=%d", sf, sr); }    \
             check_close_##SUFFIX("weight gradient", f, e, bd, n_w, p);                          \
@@ -357,7 +360,8 @@ DEFINE_RUN(double, f64, 1e-13)
         sf = cconv_conv_transpose2d_##SUFFIX(&tp, g, w, NULL, f);                              \
         sr = cconv_conv_transpose2d_ref_##SUFFIX(&tp, g, w, NULL, e);                          \
         sb = cconv_conv_transpose2d_ref_##SUFFIX(&tp, ag, aw, NULL, bd);                       \
-        if (sf != CCONV_ERR_NO_MEMORY && sf != CCONV_ERR_UNSUPPORTED_SIMD) {                    \
+        if (sf != CCONV_ERR_NO_MEMORY && sf != CCONV_ERR_UNSUPPORTED_SIMD &&                  \
+            !(sf == CCONV_ERR_OVERFLOW && sr == sf && sb == sf)) {                              \
             if (sf != CCONV_OK || sr != CCONV_OK || sb != CCONV_OK)                             \
                 { print_params(p); FAIL("input gradient status fast=%d ref=%d", sf, sr); }     \
             check_close_##SUFFIX("input gradient", f, e, bd, n_in, p);                          \

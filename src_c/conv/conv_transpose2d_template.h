@@ -102,6 +102,10 @@ static void TR_FN(strides_)(const cconv_conv_transpose2d_params *p, int64_t in_s
     const int64_t OH = p->out_height, OW = p->out_width, plane = OH * OW;
     if (p->input_strides) {
         memcpy(in_st, p->input_strides, 4 * sizeof(int64_t));
+    } else if (p->in_channels == 0 || p->in_height == 0 || p->in_width == 0) {
+        /* An empty input is never read, and its other sizes may be huge: their products could
+         * overflow. */
+        in_st[0] = in_st[1] = in_st[2] = in_st[3] = 0;
     } else {
         in_st[3] = 1;
         in_st[2] = p->in_width;
