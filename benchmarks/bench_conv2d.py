@@ -1,4 +1,4 @@
-"""Time cconv.conv2d against its peers on issue 3's layer table, side by side in one process.
+"""Time cconv.conv2d against its peers on the layer table of issues 3 and 11.
 
     python benchmarks/bench_conv2d.py [--threads N] [--dtype float32|float64] [--repeat R]
                                       [--layers SUBSTRING ...] [--json PATH]
@@ -22,6 +22,8 @@ import numpy as np
 
 import cconv
 import cconv._conv
+from cconv._args import resolve
+from cconv._winograd import winograd_suits
 
 from conv_layers import DENSE_3X3, make_arrays, select
 from conv_peers import ALL, isolated_call
@@ -202,6 +204,10 @@ def summarise_layer(layer, args, impls, dtype, medians, details, checks, notes, 
         "stride": layer.stride, "padding": layer.pad, "dilation": layer.dilation,
         "groups": layer.groups,
         "dtype": dtype.name,
+        # The Winograd tile method="auto" computes this layer with (0: another method).
+        "winograd_tile": winograd_suits(resolve(layer.input_shape, layer.weight_shape,
+                                                layer.stride, layer.pad, layer.dilation,
+                                                layer.groups), dtype),
         "bias": bias,
         "flops": layer.flops,
         "ms": {k: v * 1e3 for k, v in medians.items()},
@@ -270,7 +276,7 @@ def geomean(values):
 
 
 def summarise(results, threads):
-    """The geometric means and issue 3's targets, as far as the layers that ran allow."""
+    """The geometric means and issue 11's targets, as far as the layers that ran allow."""
     best_gm, best_n = geomean([r["ratio_best"] for r in results])
     torch_gm, torch_n = geomean([r["ratio"].get("torch") for r in results])
     summary = {"geomean_vs_best_peer": best_gm, "geomean_vs_best_peer_layers": best_n,
@@ -278,21 +284,29 @@ def summarise(results, threads):
     lines = []
     if best_gm is not None:
         lines.append((f"geomean best peer time / cconv time over {best_n} layers: {best_gm:.3f}x",
-                      best_gm >= 1.0, ">= 1.0x"))
+                      best_gm >= 1.3, ">= 1.3x"))
     if torch_gm is not None:
         lines.append((f"geomean PyTorch time / cconv time over {torch_n} layers: {torch_gm:.3f}x",
-                      torch_gm >= 1.5, ">= 1.5x"))
+                      torch_gm >= 2.0, ">= 2x"))
     with_best = [r for r in results if r["ratio_best"] is not None]
     if with_best:
         worst = min(with_best, key=lambda r: r["ratio_best"])
+        below = sorted(r["name"] for r in with_best if r["ratio_best"] < 1.0)
         lines.append((f"slowest layer vs its best peer: {worst['name']} "
-                      f"{worst['ratio_best']:.2f}x ({worst['best_peer']})",
-                      worst["ratio_best"] >= 0.8, ">= 0.8x"))
+                      f"{worst['ratio_best']:.2f}x ({worst['best_peer']}); below 1.0x: "
+                      f"{', '.join(below) or 'none'}", worst["ratio_best"] >= 1.0, ">= 1.0x"))
+    winograd = [r for r in results if r["winograd_tile"] and "ort" in r["ratio"]]
+    if winograd:
+        low = min(winograd, key=lambda r: r["ratio"]["ort"])
+        lines.append((f"dense 3x3 stride-1 layers (Winograd under method='auto') vs ONNX "
+                      f"Runtime, slowest: {low['name']} {low['ratio']['ort']:.2f}x",
+                      low["ratio"]["ort"] >= 1.4, ">= 1.4x"))
     dense = [r for r in results if r["name"] in DENSE_3X3]
     if dense:
         low = min(dense, key=lambda r: r["pct_ceiling"])
         lines.append((f"dense 3x3 lowest % of ceiling ({threads} thread(s)): {low['name']} "
-                      f"{low['pct_ceiling']:.1f}%", low["pct_ceiling"] >= 85.0, ">= 85%"))
+                      f"{low['pct_ceiling']:.1f}% (Winograd layers can pass 100%: the FLOP "
+                      "count is the direct one)", low["pct_ceiling"] >= 85.0, ">= 85%"))
     for r in results:
         if r["name"] == "float64" and r["dtype"] == "float64":
             lines.append((f"float64 layer: {r['cconv_gflops']:.1f} GFLOP/s",
@@ -303,7 +317,8 @@ def summarise(results, threads):
         if r["name"] == "tiny call":
             us = r["ms"]["cconv"] * 1e3
             lines.append((f"tiny call end to end: {us:.2f} us", us <= 4.0, "<= 4 us"))
-    print("\nsummary (issue 3 targets; a target at 2 threads scales the ceiling by the threads):")
+    print("\nsummary (issue 11 targets, and issue 3's ceiling targets; a target at 2 threads "
+          "scales the ceiling by the threads):")
     for text, ok, target in lines:
         print(f"  [{'met ' if ok else 'MISS'}] {text}   (target {target})")
     summary["targets"] = [{"what": t, "met": ok, "target": tg} for t, ok, tg in lines]

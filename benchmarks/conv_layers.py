@@ -1,4 +1,4 @@
-"""The benchmark's layer table (issue 3), the FLOP count, and the arrays each layer runs on."""
+"""The benchmark's layer table (issues 3 and 11), the FLOP count, and the arrays each layer runs on."""
 
 from __future__ import annotations
 
@@ -89,6 +89,20 @@ TABLE = (
     Layer("float64", 1, 64, 56, 56, 64, 3, 3, pad=1, dtype="float64"),
     Layer("tiny call", 1, 3, 8, 8, 4, 3, 3, pad=1),
 )
+
+# Issue 11's added rows: the depthwise k x k layers of ConvNeXt and EfficientNet, 1x1 layers,
+# a batch of 32, and a conv1d-like layer (one row of 4096, no padding).
+ISSUE11_ROWS = (
+    Layer("convnext dw7", 1, 96, 56, 56, 96, 7, 7, pad=3, groups=96),
+    Layer("effnet dw5", 1, 240, 28, 28, 240, 5, 5, pad=2, groups=240),
+    Layer("effnet dw5 s2", 1, 240, 28, 28, 240, 5, 5, stride=2, pad=2, groups=240),
+    Layer("1x1 s2", 1, 128, 28, 28, 256, 1, 1, stride=2),
+    Layer("1x1 1024->256", 1, 1024, 14, 14, 256, 1, 1),
+    Layer("batch32 3x3", 32, 64, 28, 28, 64, 3, 3, pad=1),
+    Layer("conv1d k9", 1, 64, 1, 4096, 64, 1, 9),
+)
+
+TABLE = TABLE + ISSUE11_ROWS
 
 # The targets' "dense 3x3 layers" (>= 85% of the per-core ceiling).
 DENSE_3X3 = ("resnet l1", "resnet l2 s2", "resnet l2", "resnet l3", "dilated")

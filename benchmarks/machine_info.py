@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import multiprocessing
 import os
 import platform
 import time
@@ -45,8 +46,25 @@ def openblas_notes() -> list[str]:
     return notes
 
 
+def _live_children_seconds() -> float:
+    """CPU seconds of this process's live child processes (the benchmark's own workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for child in multiprocessing.active_children():
+        try:
+            with open(f"/proc/{child.pid}/stat") as f:
+                # Fields after the command name (which may hold spaces): utime, stime are the
+                # 12th and 13th of them (fields 14 and 15 of proc(5)).
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, ValueError, IndexError):
+            continue  # exited meanwhile: counted in os.times().children_* once reaped
+    return total
+
+
 def _busy_and_own_seconds():
-    """(CPU seconds all cores spent busy since boot, incl. steal; this process's CPU seconds)."""
+    """(CPU seconds all cores spent busy since boot, incl. steal; CPU seconds of this process
+    and of its worker processes, live or reaped)."""
     try:
         with open("/proc/stat") as f:
             fields = [int(v) for v in f.readline().split()[1:9]]
@@ -55,7 +73,8 @@ def _busy_and_own_seconds():
     user, nice, system, _idle, _iowait, irq, softirq, steal = fields
     busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
     own = os.times()
-    return busy, own.user + own.system
+    return busy, (own.user + own.system + own.children_user + own.children_system
+                  + _live_children_seconds())
 
 
 class OtherLoad:

@@ -5,7 +5,8 @@ each call timed as the fastest of its repetitions:
 
 - cconv, a 1x1 convolution of 256 feature maps of 16 x 16 with 256 filters (34 MFLOP, input and
   weight in the L2 cache: almost nothing but multiply-adds), and a 3x3 convolution of 128 feature
-  maps of 28 x 28 with 128 filters;
+  maps of 28 x 28 with 128 filters, both with method="direct" (Winograd does fewer multiply-adds
+  than the FLOP count says, so its GFLOP/s would not be a ceiling);
 - NumPy's matmul of two 512 x 512 matrices, i.e. its BLAS, held to one thread by threadpoolctl
   (skipped without threadpoolctl: the BLAS would use every core).
 
@@ -72,7 +73,8 @@ def measure_peak(dtype, min_time_s: float = 0.3) -> Peak:
         w = rng.standard_normal((o, c, k, k)).astype(dtype)
         out = np.empty((1, o, hw, hw), dtype)
         flops = 2 * o * hw * hw * c * k * k
-        seconds = _fastest(lambda: cconv.conv2d(x, w, padding=k // 2, threads=1, out=out),
+        seconds = _fastest(lambda: cconv.conv2d(x, w, padding=k // 2, threads=1, out=out,
+                                                   method="direct"),
                            min_time_s)
         probes.append((f"cconv {k}x{k} conv {c}->{o} on {hw}x{hw}", flops / seconds / 1e9))
     limit = _one_blas_thread()
