@@ -8,7 +8,7 @@ The driver picks, from the shape alone:
 - flattened tiles through the tile buffer (narrow outputs), with a narrower last tile per band;
 - the wide single-row tile when every group has one filter (depthwise, single-channel images),
   and the multi-row kernels (several output rows per call) when that filter has depth 1,
-  several rows and stride 1;
+  several rows and stride 1, whose row tiles may read past a padded row into the next;
 - reading the input in place (stride 1, no padding) except tiles near a channel's end;
 - stride-2 packing through an instruction-set deinterleave with a masked tail;
 - the in-place depthwise 3x3 stride-2 kernel (AVX2, AVX-512; others take the general path), which
@@ -62,6 +62,17 @@ SHAPES = [
     (1, 4, 21, 37, 4, 5, 5, {"groups": 4, "padding": 2}, "depthwise 5x5: multi-row kernels"),
     (1, 2, 17, 70, 2, 7, 7, {"groups": 2, "padding": 3}, "depthwise 7x7: multi-row kernels"),
     (1, 1, 12, 40, 1, 2, 4, {"padding": (1, 0)}, "single channel 2x4: multi-row kernels"),
+    # A row rounded up to whole vectors wider than the padded input row (56 -> 64 > 62 for
+    # 16 lanes; 33 -> 48, 40 or 36 > 35 for 16, 8 or 4): the multi-row kernels' last tile of
+    # a row reads the next band row, and at a band's end the slack after it.
+    (1, 3, 19, 56, 3, 7, 7, {"groups": 3, "padding": 3},
+     "depthwise 7x7, 56 wide: multi-row tiles past the padded row"),
+    (1, 2, 13, 33, 2, 3, 3, {"groups": 2, "padding": 1},
+     "depthwise 3x3, 33 wide: multi-row tiles past the padded row"),
+    (1, 2, 10, 35, 2, 3, 3, {"groups": 2},
+     "depthwise valid, 33 wide: in place, multi-row tiles past the row"),
+    (1, 1, 1600, 45, 1, 5, 5, {"padding": 2},
+     "single channel 5x5, 45 wide, several bands: multi-row tiles past the padded row"),
 ]
 SHAPE_IDS = [s[-1] for s in SHAPES]
 

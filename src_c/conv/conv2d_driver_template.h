@@ -495,14 +495,20 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
         return status;
     }
     /* One filter of depth 1 per group, several kernel rows, stride 1: the multi-row kernels,
-     * when rows fit row tiles. */
+     * which tile along output rows, when a row rounded up to whole vectors is at least half
+     * their widest tile (narrower rows waste too many lanes: the flattened tiles of the general
+     * kernel are faster on 7x7 and 14x14 planes).  The rounded row may be wider than the padded
+     * input row (ConvNeXt's 7x7 on 56 columns: 64 > 62): its last tile then reads the first
+     * columns of the next band row, which the plan's band holds (see its tile_end), for lanes
+     * past the output row that are overwritten or dropped. */
     if (single_filter && p->in_channels == p->groups && set->DRV_SET(rows_nv) > 0 &&
         p->stride_h == 1 && p->stride_w == 1 && p->kernel_height >= 2 && p->dilation_h == 1) {
         cconv_status status = cconv_conv2d_plan_init(
             plan, p, sizeof(DRV_T), CCONV_ROWS_R, (int64_t)set->DRV_SET(rows_nv) * vl, vl);
-        if (status != CCONV_OK || plan->row_tiles) {
-            plan->rows = status == CCONV_OK;
-            return status;
+        if (status != CCONV_OK) return status;
+        if (2 * ((p->out_width + vl - 1) / vl * vl) >= plan->nr) {
+            plan->row_tiles = plan->rows = 1;
+            return CCONV_OK;
         }
         cconv_conv2d_plan_free(plan);
     }
@@ -537,7 +543,9 @@ static int DRV_FN(run_one_)(void *context, int64_t item, int slot)
     if (!s->ready) {
         /* Paths that pack nothing (band_bytes = tile_bytes = 0) allocate nothing. */
         const cconv_conv2d_plan *pl = c->pl;
-        s->band_buf = pl->band_bytes ? (DRV_T *)cconv_aligned_calloc(pl->band_bytes) : NULL;
+        /* (Packed before any tile reads it; its slack after the sub-images feeds only lanes
+         * whose outputs are dropped or overwritten.) */
+        s->band_buf = pl->band_bytes ? (DRV_T *)cconv_aligned_scratch(pl->band_bytes) : NULL;
         s->tile = pl->tile_bytes ? (DRV_T *)cconv_aligned_calloc(pl->tile_bytes) : NULL;
         s->packed_unit = -1;
         s->ready = 1;

@@ -205,6 +205,12 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     int64_t subs_total, tile_end;
     if (!cconv_mul(phases, plan->sub_size, &subs_total)) goto overflow;
     tile_end = round_up(rows * plan->sub_width, nr);
+    {
+        /* Row tiles (below) read from the last row's start up to its width rounded up to a
+         * vector, which may pass the sub-image row when the rounding exceeds the padding. */
+        const int64_t row_tile_end = (rows - 1) * plan->sub_width + round_up(p->out_width, vl);
+        if (row_tile_end > tile_end) tile_end = row_tile_end;
+    }
     int64_t needed = max_offset + tile_end;
     if (needed < subs_total) needed = subs_total;
     plan->plane_stride = round_up(needed, 16);
