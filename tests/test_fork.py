@@ -24,7 +24,9 @@ w = rng.standard_normal((24, 16, 3, 3)).astype(np.float32)
 dw = rng.standard_normal((16, 1, 3, 3)).astype(np.float32)
 
 def layers(threads):
+    # (Winograd's transforms come from the scratch cache, which a fork copies with its lock.)
     return [cconv.conv2d(x, w, padding=1, threads=threads),
+            cconv.conv2d(x, w, padding=1, threads=threads, method="winograd"),
             cconv.conv2d(x, dw, stride=2, padding=1, groups=16, threads=threads),
             cconv.conv2d(x[0, :1], w[:1, :1], threads=threads)]
 

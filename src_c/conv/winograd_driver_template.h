@@ -148,8 +148,11 @@ static int WG_FN(slot_ready_)(const cconv_winograd_plan *pl, WG_FN(slot_) *s)
     if (s->ready) return 1;
     s->ready = 1;
     s->v_key = -1;
-    s->v = (WG_T *)cconv_aligned_calloc(pl->v_bytes);
-    s->mbuf = (WG_T *)cconv_aligned_calloc(pl->m_bytes);
+    /* V and M: every position the products or the output transform read is written first,
+     * except lanes past a partial block, whose results are dropped (and never checked for
+     * finiteness, unlike the packed input's). */
+    s->v = (WG_T *)cconv_aligned_scratch(pl->v_bytes);
+    s->mbuf = (WG_T *)cconv_aligned_scratch(pl->m_bytes);
     s->pack = (WG_T *)cconv_aligned_calloc(pl->pack_bytes);
     s->rows = (WG_T *)cconv_aligned_calloc(pl->row_bytes);
     return s->v && s->mbuf && s->pack && s->rows;
@@ -343,7 +346,9 @@ static cconv_status WG_FN(winograd_)(const cconv_conv2d_params *p, int m, const 
     call.output_tf = set->WG_SET(winograd_output)[m == 4];
     const int slots = plan.threads + (p->run.handoff != NULL);
     call.slots = (WG_FN(slot_) *)calloc((size_t)slots, sizeof(WG_FN(slot_)));
-    call.u = (WG_T *)cconv_aligned_calloc(plan.u_bytes);
+    /* Phase U writes every lane block of U that the products read (zero kernels in the lanes
+     * past the last output channel). */
+    call.u = (WG_T *)cconv_aligned_scratch(plan.u_bytes);
     status = CCONV_OK;
     if (!call.slots || !call.u) status = CCONV_ERR_NO_MEMORY;
 
