@@ -2,7 +2,8 @@
  * The little of the operating system that the thread pool needs: a mutex, condition variables,
  * detached threads, atomic counters, a monotonic clock, the number of usable cores and a fork
  * hook.  POSIX threads everywhere but Windows, which gets its native SRW locks and condition
- * variables.  Internal to the C core; only thread_pool.c includes it.
+ * variables, and on Linux the CPU a thread runs on and a way to move it off one.  Internal to the
+ * C core (the thread pool and the scratch cache).
  */
 #ifndef CCONV_OS_THREADS_H
 #define CCONV_OS_THREADS_H
@@ -200,6 +201,53 @@ static inline int64_t cconv_atomic_fetch_add(volatile int64_t *p, int64_t v)
 }
 static inline int cconv_atomic_load_int(volatile int *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void cconv_atomic_store_int(volatile int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+#endif
+
+/* Where the pool's threads run (Linux; elsewhere -1 and no moves, the scheduler decides).
+ * cconv_current_cpu: the CPU the calling thread runs on now.  cconv_move_off_cpus: moves the
+ * calling thread to a CPU it may run on that is not in `taken` (a cpu_set_t), then gives it back
+ * every CPU it could run on before, so the user's affinity is kept; 1 when it moved. */
+#if defined(__linux__) && defined(_GNU_SOURCE) && defined(CPU_COUNT) && defined(CPU_SETSIZE)
+#define CCONV_HAVE_CPU_MOVES 1
+typedef cpu_set_t cconv_cpu_set;
+static inline int cconv_current_cpu(void) { return sched_getcpu(); }
+static inline void cconv_cpu_set_clear(cconv_cpu_set *s) { CPU_ZERO(s); }
+static inline void cconv_cpu_set_add(cconv_cpu_set *s, int cpu)
+{
+    if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_SET(cpu, s);
+}
+static inline int cconv_cpu_set_has(const cconv_cpu_set *s, int cpu)
+{
+    return cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, s);
+}
+static inline int cconv_move_off_cpus(const cconv_cpu_set *taken)
+{
+    cpu_set_t allowed, others;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return 0;
+    CPU_AND(&others, &allowed, &allowed);
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, taken)) CPU_CLR(cpu, &others);
+    }
+    if (CPU_COUNT(&others) == 0 || sched_setaffinity(0, sizeof(others), &others) != 0) return 0;
+    (void)sched_setaffinity(0, sizeof(allowed), &allowed);
+    return 1;
+}
+#else
+typedef int cconv_cpu_set;
+static inline int cconv_current_cpu(void) { return -1; }
+static inline void cconv_cpu_set_clear(cconv_cpu_set *s) { *s = 0; }
+static inline void cconv_cpu_set_add(cconv_cpu_set *s, int cpu) { (void)s; (void)cpu; }
+static inline int cconv_cpu_set_has(const cconv_cpu_set *s, int cpu)
+{
+    (void)s;
+    (void)cpu;
+    return 0;
+}
+static inline int cconv_move_off_cpus(const cconv_cpu_set *taken)
+{
+    (void)taken;
+    return 0;
+}
 #endif
 
 #endif /* CCONV_OS_THREADS_H */
