@@ -254,3 +254,14 @@ cdef extern from "cconv.h" nogil:
                                            const double *, const double *, double *)
     cconv_status cconv_conv2d_winograd_workspace_bytes(const cconv_conv2d_params *, int, size_t,
                                                        size_t *)
+    size_t cconv_conv2d_winograd_weights_elems(const cconv_conv2d_params *, int, size_t)
+    cconv_status cconv_conv2d_winograd_weights_f32(const cconv_conv2d_params *, int,
+                                                   const float *, float *, int *)
+    cconv_status cconv_conv2d_winograd_weights_f64(const cconv_conv2d_params *, int,
+                                                   const double *, double *, int *)
+    cconv_status cconv_conv2d_winograd_given_f32(const cconv_conv2d_params *, int, const void *,
+                                                 const float *, const float *, const float *,
+                                                 float *)
+    cconv_status cconv_conv2d_winograd_given_f64(const cconv_conv2d_params *, int, const void *,
+                                                 const double *, const double *,
+                                                 const double *, double *)

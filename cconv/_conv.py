@@ -310,13 +310,14 @@ def _out_ready(out, shape, dtype, x, w, b) -> bool:
 
 def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads, simd,
             reference, params=None, activation=None, residual=None, padding_mode="zeros",
-            padding_value=0.0, data_format="NCHW", method="direct"):
+            padding_value=0.0, data_format="NCHW", method="direct", winograd_cache=None):
     """conv2d on an explicit SIMD path index (or the C reference kernel): the tests' entry.
 
     `params` is the call's key for the repeated-call path (params_key, with the method,
     activation, border and layout when they are not the defaults), given by conv2d so that a
     successful direct call is cached.  `method` is "direct" by default here, so that the tests
-    of each SIMD path test that path."""
+    of each SIMD path test that path.  `winograd_cache`: a dict in which cconv.Conv2d keeps its
+    fixed weights transformed for the Winograd path (see _winograd.transformed_weights)."""
     method = _method.resolve_method(method)
     channels_last = resolve_data_format(data_format)
     x = np.asarray(input)
@@ -363,9 +364,11 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, out, threads
                        n_threads or _core.max_threads(), residual=r4, stage=stage,
                        out=target4, backend=_method.preferred_backend(dtype))
         elif method == "winograd" and x.size:  # (as for the FFT; never cached either)
-            _winograd.compute(x4, w, b, geom, target4, dtype, n_threads, simd,
-                              _winograd.tile_for(geom, dtype, channels_last), r4, stage, mode,
-                              fill)
+            tile = _winograd.tile_for(geom, dtype, channels_last)
+            u = None if winograd_cache is None else _winograd.transformed_weights(
+                w, geom, dtype, simd, tile, winograd_cache)
+            _winograd.compute(x4, w, b, geom, target4, dtype, n_threads, simd, tile, r4, stage,
+                              mode, fill, u)
         else:
             _compute(x4, w, b, geom, target4, dtype, n_threads, simd, reference, r4, stage,
                      mode, fill)

@@ -223,7 +223,14 @@ def conv2d_winograd(
     stage: tuple[int, float, float] | None = None,
     padding_mode: int = 0,
     padding_value: float = 0.0,
+    u: npt.NDArray[np.float32] | npt.NDArray[np.float64] | None = None,
 ) -> None: ...
+def winograd_weights(
+    weight: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    groups: int,
+    simd: int,
+    tile: int,
+) -> tuple[npt.NDArray[np.float32] | npt.NDArray[np.float64], bool]: ...
 def winograd_workspace_bytes(
     in_shape: tuple[int, ...],
     w_shape: tuple[int, ...],

@@ -1075,10 +1075,16 @@ def pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad_b
 cdef struct _WinogradArgs:
     _Conv2dArgs base   # first, so that _conv2d's runner receives this struct's address
     int tile
+    const void *u      # the transformed weights (winograd_weights), or NULL
 
 
 cdef cconv_status _winograd_f32(const void *args) noexcept nogil:
     cdef const _WinogradArgs *a = <const _WinogradArgs *>args
+    if a.u != NULL:
+        return cconv_conv2d_winograd_given_f32(&a.base.p, a.tile, a.base.input,
+                                               <const float *>a.base.weight,
+                                               <const float *>a.u, <const float *>a.base.bias,
+                                               <float *>a.base.out)
     return cconv_conv2d_winograd_f32(&a.base.p, a.tile, a.base.input,
                                      <const float *>a.base.weight, <const float *>a.base.bias,
                                      <float *>a.base.out)
@@ -1086,19 +1092,70 @@ cdef cconv_status _winograd_f32(const void *args) noexcept nogil:
 
 cdef cconv_status _winograd_f64(const void *args) noexcept nogil:
     cdef const _WinogradArgs *a = <const _WinogradArgs *>args
+    if a.u != NULL:
+        return cconv_conv2d_winograd_given_f64(&a.base.p, a.tile, a.base.input,
+                                               <const double *>a.base.weight,
+                                               <const double *>a.u,
+                                               <const double *>a.base.bias,
+                                               <double *>a.base.out)
     return cconv_conv2d_winograd_f64(&a.base.p, a.tile, a.base.input,
                                      <const double *>a.base.weight, <const double *>a.base.bias,
                                      <double *>a.base.out)
 
 
+cdef size_t _winograd_u_elems(cconv_conv2d_params *p, Py_ssize_t o, Py_ssize_t c_per_group,
+                              Py_ssize_t kh, Py_ssize_t kw, int groups, int simd, int tile,
+                              size_t elem_size):
+    """Fills p with the weight shape, groups and SIMD path (what U depends on; a 1x1 image
+    padded by 1 makes the rest valid) and returns U's element count (0: no such U)."""
+    memset(p, 0, sizeof(cconv_conv2d_params))
+    p.batch = 1
+    p.in_channels = c_per_group * groups
+    p.out_channels = o
+    p.groups = groups
+    p.kernel_height, p.kernel_width = kh, kw
+    p.in_height = p.in_width = p.out_height = p.out_width = 1
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1
+    p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1
+    p.run.threads = 1
+    p.run.simd = simd
+    return cconv_conv2d_winograd_weights_elems(p, tile, elem_size)
+
+
+def winograd_weights(const _real[:, :, :, ::1] weight, int groups, int simd, int tile):
+    """(U, finite): the weights transformed for F(tile x tile, 3x3) once, for conv2d_winograd's
+    `u` (see cconv_conv2d_winograd_weights_f32); U is a 1-D array of the weight's dtype, and
+    finite False when a weight or transformed value is not finite (then U must not be used)."""
+    import numpy
+    cdef cconv_conv2d_params p
+    cdef size_t elems = _winograd_u_elems(&p, weight.shape[0], weight.shape[1], weight.shape[2],
+                                          weight.shape[3], groups, simd, tile, sizeof(_real))
+    if elems == 0:
+        raise ValueError("cconv: these weights have no Winograd transform")
+    u = numpy.empty(elems, numpy.float32 if _real is float else numpy.float64)
+    cdef _real[::1] uv = u
+    cdef int finite = 0
+    cdef cconv_status status
+    if _real is float:
+        status = cconv_conv2d_winograd_weights_f32(&p, tile, &weight[0, 0, 0, 0], &uv[0],
+                                                   &finite)
+    else:
+        status = cconv_conv2d_winograd_weights_f64(&p, tile, &weight[0, 0, 0, 0], &uv[0],
+                                                   &finite)
+    if status != CCONV_OK:
+        _raise_for(status)
+    return u, bool(finite)
+
+
 def conv2d_winograd(input, const _real[:, :, :, ::1] weight, const _real[::1] bias,
                     _real[:, :, :, :] out, tuple geometry, int threads, int simd, int tile,
                     const _real[:, :, :, :] residual=None, tuple stage=None,
-                    int padding_mode=0, double padding_value=0.0):
+                    int padding_mode=0, double padding_value=0.0, const _real[::1] u=None):
     """conv2d through Winograd's F(tile x tile, 3x3) (tile 2 or 4), float32 or float64 by the
     weight's type: a 4-D non-empty input of that type, or of one the C core converts as it packs
     (uint8, int8, uint16, int16; float32 with float64 weights), of any strides; out and residual
-    as for conv2d_f32."""
+    as for conv2d_f32.  u: winograd_weights's U of these weights, groups, simd and tile (finite),
+    so that the weights are not transformed again."""
     import numpy
     arr = numpy.asarray(input)
     cdef cconv_dtype dtype = CCONV_DTYPE_SAME
@@ -1121,6 +1178,14 @@ def conv2d_winograd(input, const _real[:, :, :, ::1] weight, const _real[::1] bi
         strides[i] = arr.strides[i]
     cdef _WinogradArgs args
     args.tile = tile
+    args.u = NULL
+    cdef cconv_conv2d_params up
+    if u is not None:
+        if <size_t>u.shape[0] != _winograd_u_elems(&up, weight.shape[0], weight.shape[1],
+                                                   weight.shape[2], weight.shape[3],
+                                                   geometry[8], simd, tile, sizeof(_real)):
+            raise ValueError("cconv: u does not fit these weights")
+        args.u = &u[0]
     args.base.weight, args.base.out = &weight[0, 0, 0, 0], &out[0, 0, 0, 0]
     args.base.bias = &bias[0] if bias is not None else NULL
     _conv2d(&args.base, _winograd_f32 if _real is float else _winograd_f64,

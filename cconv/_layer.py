@@ -21,7 +21,7 @@ import numpy as np
 from . import _core, _method, _simd, _winograd
 from ._args import (ACTIVATION_NONE, as_int, as_pair, n_elements, resolve, resolve_activation,
                     resolve_padding, resolve_threads, result_dtype)
-from ._conv import _CONVERTED, _CORE, _c_ready, _out_ready, conv2d
+from ._conv import _CONVERTED, _CORE, _c_ready, _conv2d, _out_ready
 from ._layout import as_nchw, layout_shape, nchw_shape, resolve_data_format
 from ._memory import physical_memory
 from ._pad import resolve_padding_mode
@@ -51,9 +51,11 @@ class Conv2d:
         (O,). Copied too.
     stride, padding, dilation, groups, padding_mode, padding_value, data_format, activation,
     method
-        As for :func:`conv2d`; fixed for the layer. Only the direct method reads packed
-        weights: calls computed by FFT or Winograd (``method="fft"``, ``"winograd"``, or what
-        ``"auto"`` picks for an input's shape) run exactly as :func:`conv2d` runs them.
+        As for :func:`conv2d`; fixed for the layer. The direct method reads packed weights;
+        calls computed by Winograd (``method="winograd"``, or what ``"auto"`` picks for an
+        input's shape) read the weights transformed once per dtype instead of transforming
+        them on every call (same results, bit for bit); calls computed by FFT run exactly as
+        :func:`conv2d` runs them.
     threads : int, optional
         Default threads of every call (a call's own `threads` overrides it); None as for
         :func:`conv2d`.
@@ -126,6 +128,9 @@ class Conv2d:
         # lock (two that plan at once both pack, and the last one's set is kept).
         self._plans: dict = {}
         self._packs: dict = {}
+        # The weights transformed for the Winograd path, per (dtype, SIMD path, tile): calls
+        # that "auto" (or method="winograd") computes by Winograd skip the weight transform.
+        self._winograd: dict = {}
 
     def __call__(self, input, *, residual=None, out=None, threads=None):
         """``conv2d(input, self.weight, self.bias, ..., residual=residual, out=out,
@@ -142,11 +147,12 @@ class Conv2d:
                     return result
         else:
             key = None
-        result = conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups, activation=self.activation, residual=residual,
-                        padding_mode=self.padding_mode, padding_value=self.padding_value,
-                        data_format=self.data_format, method=self.method, out=out,
-                        threads=threads)
+        # conv2d's own full path (it is what conv2d runs for a call its plan cache does not
+        # replay), with the cache of the weights transformed for Winograd: those never change.
+        result = _conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                         self.groups, out, threads, _simd.ACTIVE, False, None, self.activation,
+                         residual, self.padding_mode, self.padding_value, self.data_format,
+                         self.method, self._winograd)
         if key is not None and key not in self._plans:
             self._plan(key, x, residual, threads)
         return result

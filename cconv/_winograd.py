@@ -121,11 +121,24 @@ def tile_for(geom: Geometry, dtype, channels_last: bool = False) -> int:
     return 2
 
 
+def transformed_weights(w, geom: Geometry, dtype, simd, tile, cache):
+    """The weights transformed once for `compute`'s `u`, kept in `cache` (a dict owned by an
+    object whose weights never change: cconv.Conv2d) per dtype, SIMD path and tile; None when
+    they are not finite (the call then transforms them itself and falls back to direct)."""
+    key = (np.dtype(dtype), simd, tile)
+    u = cache.get(key)
+    if u is None:
+        u, finite = _core.winograd_weights(np.require(w, dtype, "CA"), geom.groups, simd, tile)
+        u = cache[key] = u if finite else False
+    return u if u is not False else None
+
+
 def compute(x, w, b, geom: Geometry, target, dtype, threads, simd, tile, r=None,
-            stage=(ACTIVATION_NONE, 0.0, 0.0), mode=0, fill=0.0):
+            stage=(ACTIVATION_NONE, 0.0, 0.0), mode=0, fill=0.0, u=None):
     """cconv._conv._compute's twin on the Winograd path: x, target and r NCHW-ordered arrays or
     views (no empty axis: the caller answers those as the direct path does), w and b of any
-    layout (copied C-contiguous of `dtype` when they are not), tile 2 or 4."""
+    layout (copied C-contiguous of `dtype` when they are not), tile 2 or 4; u: the weights
+    transformed by `transformed_weights` for this dtype, SIMD path and tile, or None."""
     if tile not in TILES:
         raise ValueError(f"tile must be one of {TILES}, got {tile!r}")
     if not supported(geom):
@@ -143,7 +156,7 @@ def compute(x, w, b, geom: Geometry, target, dtype, threads, simd, tile, r=None,
         copy[...] = r
         r = copy
     _core.conv2d_winograd(x, w, b, target, geom.core_tuple, threads, simd, tile, r,
-                          None if stage[0] == ACTIVATION_NONE else stage, mode, fill)
+                          None if stage[0] == ACTIVATION_NONE else stage, mode, fill, u)
 
 
 def conv2d_winograd(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,

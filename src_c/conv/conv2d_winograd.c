@@ -9,6 +9,7 @@
 #include "conv/conv2d_input.h"
 #include "conv/winograd_plan.h"
 #include "runtime/aligned_alloc.h"
+#include "runtime/checked_math.h"
 #include "runtime/thread_pool.h"
 
 #define WG_CAT_(a, b) a##b
@@ -51,7 +52,7 @@ cconv_status cconv_conv2d_winograd_f32(const cconv_conv2d_params *params, int ti
                                        float *output)
 {
     if (!params) return CCONV_ERR_INVALID_ARGUMENT;
-    return winograd_f32(params, tile, input, weight, bias, output);
+    return winograd_f32(params, tile, input, weight, NULL, bias, output);
 }
 
 cconv_status cconv_conv2d_winograd_f64(const cconv_conv2d_params *params, int tile,
@@ -59,7 +60,7 @@ cconv_status cconv_conv2d_winograd_f64(const cconv_conv2d_params *params, int ti
                                        const double *bias, double *output)
 {
     if (!params) return CCONV_ERR_INVALID_ARGUMENT;
-    return winograd_f64(params, tile, input, weight, bias, output);
+    return winograd_f64(params, tile, input, weight, NULL, bias, output);
 }
 
 cconv_status cconv_conv2d_winograd_workspace_bytes(const cconv_conv2d_params *params, int tile,
@@ -71,4 +72,44 @@ cconv_status cconv_conv2d_winograd_workspace_bytes(const cconv_conv2d_params *pa
     if (elem_size == sizeof(float)) return workspace_f32(params, tile, bytes);
     if (elem_size == sizeof(double)) return workspace_f64(params, tile, bytes);
     return CCONV_ERR_INVALID_ARGUMENT;
+}
+
+size_t cconv_conv2d_winograd_weights_elems(const cconv_conv2d_params *params, int tile,
+                                           size_t elem_size)
+{
+    if (!params) return 0;
+    if (elem_size == sizeof(float)) return weights_elems_f32(params, tile);
+    if (elem_size == sizeof(double)) return weights_elems_f64(params, tile);
+    return 0;
+}
+
+cconv_status cconv_conv2d_winograd_weights_f32(const cconv_conv2d_params *params, int tile,
+                                               const float *weight, float *u, int *finite)
+{
+    if (!params || !finite) return CCONV_ERR_INVALID_ARGUMENT;
+    return weights_f32(params, tile, weight, u, finite);
+}
+
+cconv_status cconv_conv2d_winograd_weights_f64(const cconv_conv2d_params *params, int tile,
+                                               const double *weight, double *u, int *finite)
+{
+    if (!params || !finite) return CCONV_ERR_INVALID_ARGUMENT;
+    return weights_f64(params, tile, weight, u, finite);
+}
+
+cconv_status cconv_conv2d_winograd_given_f32(const cconv_conv2d_params *params, int tile,
+                                             const void *input, const float *weight,
+                                             const float *u, const float *bias, float *output)
+{
+    if (!params || !u) return CCONV_ERR_INVALID_ARGUMENT;
+    return winograd_f32(params, tile, input, weight, u, bias, output);
+}
+
+cconv_status cconv_conv2d_winograd_given_f64(const cconv_conv2d_params *params, int tile,
+                                             const void *input, const double *weight,
+                                             const double *u, const double *bias,
+                                             double *output)
+{
+    if (!params || !u) return CCONV_ERR_INVALID_ARGUMENT;
+    return winograd_f64(params, tile, input, weight, u, bias, output);
 }

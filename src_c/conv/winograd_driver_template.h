@@ -313,8 +313,11 @@ static int WG_FN(f_item_)(void *context, int64_t item, int slot)
     return 0;
 }
 
+/* The call; u_given: U of every group and output channel from WG_FN(weights_) for these
+ * parameters and tile (and finite weights), or NULL to transform the weights here. */
 static cconv_status WG_FN(winograd_)(const cconv_conv2d_params *p, int m, const void *input,
-                                     const WG_T *weight, const WG_T *bias, WG_T *output)
+                                     const WG_T *weight, const WG_T *u_given, const WG_T *bias,
+                                     WG_T *output)
 {
     cconv_status status = cconv_winograd_supported(p, m);
     if (status != CCONV_OK) return status;
@@ -331,7 +334,7 @@ static cconv_status WG_FN(winograd_)(const cconv_conv2d_params *p, int m, const 
     cconv_winograd_plan plan;
     status = cconv_winograd_plan_init(&plan, p, m, sizeof(WG_T), WG_LANES,
                                       (int64_t)set->WG_SET(mr_max), (int64_t)set->WG_SET(nv_max),
-                                      (int64_t)set->WG_SET(vl));
+                                      (int64_t)set->WG_SET(vl), u_given != NULL);
     if (status != CCONV_OK) return status;
     WG_FN(call_) call;
     memset(&call, 0, sizeof(call));
@@ -348,9 +351,9 @@ static cconv_status WG_FN(winograd_)(const cconv_conv2d_params *p, int m, const 
     call.slots = (WG_FN(slot_) *)calloc((size_t)slots, sizeof(WG_FN(slot_)));
     /* Phase U writes every lane block of U that the products read (zero kernels in the lanes
      * past the last output channel). */
-    call.u = (WG_T *)cconv_aligned_scratch(plan.u_bytes);
+    call.u = u_given ? NULL : (WG_T *)cconv_aligned_scratch(plan.u_bytes);
     status = CCONV_OK;
-    if (!call.slots || !call.u) status = CCONV_ERR_NO_MEMORY;
+    if (!call.slots || (!u_given && !call.u)) status = CCONV_ERR_NO_MEMORY;
 
     int nonfinite = 0;
     for (int64_t g = 0; g < p->groups && status == CCONV_OK; g++) {
@@ -372,7 +375,10 @@ static cconv_status WG_FN(winograd_)(const cconv_conv2d_params *p, int m, const 
                                                 p->run.poll_context,
                                                 last ? p->run.handoff : NULL,
                                                 p->run.poll_context, p->run.handoff_seconds};
-            for (int phase = 0; phase < 2 && status == CCONV_OK; phase++) {
+            /* (A given U holds every output channel of the group: one pass, no phase U.) */
+            if (u_given)
+                call.u = (WG_T *)u_given + g * plan.points * plan.cg * plan.u_stride;
+            for (int phase = u_given ? 1 : 0; phase < 2 && status == CCONV_OK; phase++) {
                 const cconv_loop_result result = cconv_parallel_run(phase ? &f_loop : &u_loop);
                 for (int t = 0; t < slots; t++) nonfinite |= call.slots[t].nonfinite;
                 if (nonfinite) status = CCONV_ERR_INVALID_ARGUMENT; /* (replaced below) */
@@ -390,7 +396,7 @@ static cconv_status WG_FN(winograd_)(const cconv_conv2d_params *p, int m, const 
         }
         free(call.slots);
     }
-    cconv_aligned_free(call.u);
+    if (!u_given) cconv_aligned_free(call.u);
     /* A value that is not finite: Winograd mixes every pixel of a tile into each of its outputs
      * (an infinity would make NaN of outputs that never see it), so the direct path computes
      * the whole call instead, with the usual results. */
@@ -413,7 +419,49 @@ static cconv_status WG_FN(workspace_)(const cconv_conv2d_params *p, int m, size_
     cconv_winograd_plan plan;
     status = cconv_winograd_plan_init(&plan, p, m, sizeof(WG_T), WG_LANES,
                                       (int64_t)set->WG_SET(mr_max), (int64_t)set->WG_SET(nv_max),
-                                      (int64_t)set->WG_SET(vl));
+                                      (int64_t)set->WG_SET(vl), 0);
     if (status == CCONV_OK) *bytes = plan.workspace_bytes;
     return status;
+}
+
+/* Elements of U for every group and output channel (what WG_FN(weights_) writes), or 0 for
+ * parameters the path does not compute or whose U does not fit a size_t. */
+static size_t WG_FN(weights_elems_)(const cconv_conv2d_params *p, int m)
+{
+    if (cconv_winograd_supported(p, m) != CCONV_OK || p->groups < 1) return 0;
+    const int64_t a = m + 2, cg = p->in_channels / p->groups, og = p->out_channels / p->groups;
+    const int64_t dims[] = {p->groups, a * a, cg, (og + WG_LANES - 1) / WG_LANES * WG_LANES};
+    int64_t elems;
+    if (!cconv_mul_all(dims, 4, &elems) || (uint64_t)elems > (uint64_t)(SIZE_MAX / sizeof(WG_T)))
+        return 0;
+    return (size_t)elems;
+}
+
+/* U[g][point][c][o] (o's row rounded up to WG_LANES, zero past og) of the weights, with the
+ * transforms of p's SIMD path, as phase U computes it for a whole group; *finite is 0 when a
+ * weight or a transformed value is not finite (then the call must not be given this U). */
+static cconv_status WG_FN(weights_)(const cconv_conv2d_params *p, int m, const WG_T *weight,
+                                    WG_T *u, int *finite)
+{
+    *finite = 0;
+    if (!WG_FN(weights_elems_)(p, m) || !weight || !u) return CCONV_ERR_INVALID_ARGUMENT;
+    const int simd = p->run.simd < 0 ? cconv_simd_best() : p->run.simd;
+    if (!cconv_simd_supported(simd)) return CCONV_ERR_UNSUPPORTED_SIMD;
+    const cconv_kernel_set *set = cconv_kernel_set_at(simd);
+    const WG_SET_TYPE(winograd_weight) weight_tf = set->WG_SET(winograd_weight)[m == 4];
+    const int64_t a = m + 2, cg = p->in_channels / p->groups, og = p->out_channels / p->groups;
+    const int64_t stride = (og + WG_LANES - 1) / WG_LANES * WG_LANES;
+    WG_T chk[WG_LANES] = {0};
+    for (int64_t g = 0; g < p->groups; g++) {
+        WG_T *ug = u + g * a * a * cg * stride;
+        for (int64_t o0 = 0; o0 < stride; o0 += WG_LANES) {
+            const int count = (int)(og - o0 < WG_LANES ? og - o0 : WG_LANES);
+            const WG_T *filters = weight + (g * og + o0) * cg * 9;
+            for (int64_t ch = 0; ch < cg; ch++)
+                weight_tf(filters + ch * 9, (ptrdiff_t)(cg * 9), count, ug + ch * stride + o0,
+                          (ptrdiff_t)(cg * stride), chk);
+        }
+    }
+    *finite = !WG_FN(any_nonfinite_)(chk);
+    return CCONV_OK;
 }

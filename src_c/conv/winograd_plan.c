@@ -64,7 +64,7 @@ static int64_t slot_bytes(const cconv_winograd_plan *pl, int64_t seg, int64_t mc
 
 cconv_status cconv_winograd_plan_init(cconv_winograd_plan *plan, const cconv_conv2d_params *p,
                                       int m, size_t elem_size, int64_t lanes, int64_t mr_max,
-                                      int64_t nv_max, int64_t vl)
+                                      int64_t nv_max, int64_t vl, int u_given)
 {
     memset(plan, 0, sizeof(*plan));
     cconv_conv2d_plan_basics(&plan->base, p);
@@ -98,7 +98,7 @@ cconv_status cconv_winograd_plan_init(cconv_winograd_plan *plan, const cconv_con
     const int64_t ud[] = {plan->points, plan->cg, e};
     if (!cconv_mul_all(ud, 3, &per_o)) return CCONV_ERR_NO_MEMORY;
     int64_t o_pass = plan->og;
-    if (per_o > 0 && round_up(plan->og, lanes) > (cap / 2) / per_o) {
+    if (!u_given && per_o > 0 && round_up(plan->og, lanes) > (cap / 2) / per_o) {
         o_pass = (cap / 2) / per_o;
         o_pass = o_pass >= plan->nr ? o_pass / plan->nr * plan->nr : o_pass / lanes * lanes;
         if (o_pass < lanes) o_pass = lanes;
@@ -109,6 +109,7 @@ cconv_status cconv_winograd_plan_init(cconv_winograd_plan *plan, const cconv_con
     plan->u_stride = round_up(o_pass, lanes);
     int64_t u_bytes;
     if (!cconv_mul(per_o, plan->u_stride, &u_bytes)) return CCONV_ERR_NO_MEMORY;
+    if (u_given) u_bytes = 0; /* the caller's, not a temporary buffer */
     plan->u_bytes = (size_t)u_bytes;
 
     /* Chunks of output channels per item before the work split: the whole pass, up to a cap. */

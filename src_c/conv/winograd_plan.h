@@ -71,11 +71,13 @@ cconv_status cconv_winograd_supported(const cconv_conv2d_params *p, int m);
 
 /* Fills plan for params that cconv_winograd_supported accepts and that have something to
  * compute (no empty size), for elements of elem_size bytes, lanes of the transforms, and the
- * micro-kernel tile (mr_max tiles x nv_max vectors of vl output channels).
+ * micro-kernel tile (mr_max tiles x nv_max vectors of vl output channels).  u_given: the caller
+ * holds U for every output channel (cconv_conv2d_winograd_weights_*): one pass per group, U's
+ * row length og rounded up to lanes, and no U among the temporary buffers.
  * CCONV_ERR_NO_MEMORY when even the smallest split does not fit the memory cap. */
 cconv_status cconv_winograd_plan_init(cconv_winograd_plan *plan, const cconv_conv2d_params *p,
                                       int m, size_t elem_size, int64_t lanes, int64_t mr_max,
-                                      int64_t nv_max, int64_t vl);
+                                      int64_t nv_max, int64_t vl, int u_given);
 
 /* The memory cap every conv2d path keeps its temporary buffers within, in bytes:
  * max(8 MB, a quarter of the output's bytes). */

@@ -208,6 +208,29 @@ cconv_status cconv_conv2d_winograd_f64(const cconv_conv2d_params *params, int ti
  * (8) allocates for these parameters and tile. */
 cconv_status cconv_conv2d_winograd_workspace_bytes(const cconv_conv2d_params *params, int tile,
                                                    size_t elem_size, size_t *bytes);
+/* Weights transformed once, for repeated calls with the same weights (cconv.Conv2d): U of every
+ * group and output channel, groups * (tile+2)^2 * (C/groups) * round_up(O/groups, lanes)
+ * elements (cconv_conv2d_winograd_weights_elems; 0 for parameters the path does not compute),
+ * made with the transforms of params->simd, so that a call given it computes bitwise what
+ * cconv_conv2d_winograd_f32/_f64 computes.  *finite is 0 when a weight or a transformed value is
+ * not finite: such a U must not be given to a call (the call without it falls back to the direct
+ * path).  Only the weight shape, groups and SIMD path of params matter. */
+size_t cconv_conv2d_winograd_weights_elems(const cconv_conv2d_params *params, int tile,
+                                           size_t elem_size);
+cconv_status cconv_conv2d_winograd_weights_f32(const cconv_conv2d_params *params, int tile,
+                                               const float *weight, float *u, int *finite);
+cconv_status cconv_conv2d_winograd_weights_f64(const cconv_conv2d_params *params, int tile,
+                                               const double *weight, double *u, int *finite);
+/* cconv_conv2d_winograd_f32/_f64 with U given (from the call above with the same weights, tile
+ * and SIMD path): no weight transform, and no U among the temporary buffers.  weight is still
+ * read when an input value that is not finite sends the call to the direct path. */
+cconv_status cconv_conv2d_winograd_given_f32(const cconv_conv2d_params *params, int tile,
+                                             const void *input, const float *weight,
+                                             const float *u, const float *bias, float *output);
+cconv_status cconv_conv2d_winograd_given_f64(const cconv_conv2d_params *params, int tile,
+                                             const void *input, const double *weight,
+                                             const double *u, const double *bias,
+                                             double *output);
 
 /* The reference kernels: plain loops straight from the definition, the baseline every faster
  * path is tested against.  Single-threaded; params->threads and params->simd are ignored. */
