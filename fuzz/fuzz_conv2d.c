@@ -156,6 +156,27 @@ static void layout_strides(const cconv_conv2d_params *p, int layout, int64_t str
                          tile, (long long)i, (double)got[i], (double)ref[i], worst);            \
                 }                                                                               \
             }                                                                                   \
+            /* The weights transformed once (cconv.Conv2d's path): bitwise the same output. */  \
+            const size_t u_elems = cconv_conv2d_winograd_weights_elems(q, tile, sizeof(T));     \
+            T *u = u_elems ? malloc(sizeof(T) * u_elems) : NULL;                                \
+            T *again = malloc(sizeof(T) * (size_t)(n_out ? n_out : 1));                         \
+            int finite = 0;                                                                     \
+            if (u && again &&                                                                   \
+                cconv_conv2d_winograd_weights_##SUFFIX(q, tile, w, u, &finite) == CCONV_OK &&   \
+                finite) {                                                                       \
+                const cconv_status s2 =                                                         \
+                    cconv_conv2d_winograd_given_##SUFFIX(q, tile, x, w, u, b, again);           \
+                if (s2 != CCONV_OK && s2 != CCONV_ERR_NO_MEMORY) {                              \
+                    print_params(q);                                                            \
+                    FAIL("winograd F%d with given weights: status %d", tile, s2);               \
+                }                                                                               \
+                if (s2 == CCONV_OK && memcmp(again, got, sizeof(T) * (size_t)n_out) != 0) {     \
+                    print_params(q);                                                            \
+                    FAIL("winograd F%d with given weights differs from the plain call", tile);  \
+                }                                                                               \
+            }                                                                                   \
+            free(u);                                                                            \
+            free(again);                                                                        \
         }                                                                                       \
         free(got);                                                                              \
     }
