@@ -9,6 +9,7 @@
 #include "conv/conv2d_input.h"
 #include "conv/conv2d_packed.h"
 #include "conv/conv2d_plan.h"
+#include "runtime/checked_math.h"
 #include "runtime/thread_pool.h"
 #include "runtime/transpose.h"
 

@@ -16,7 +16,7 @@ static void DRV_FN(phase_columns_)(const cconv_conv2d_plan *pl, int64_t pw, int6
 {
     const int64_t sw = pl->stride_w, Wq = pl->sub_width;
     const int64_t a = pl->pad_left - pw, b = pl->in_width - 1 + pl->pad_left - pw;
-    int64_t lo = a > 0 ? (a + sw - 1) / sw : 0;
+    int64_t lo = a > 0 ? cconv_ceil_div(a, sw) : 0;
     int64_t hi = b >= 0 ? b / sw + 1 : 0;
     if (hi > Wq) hi = Wq;
     if (lo > hi) lo = hi;

@@ -15,9 +15,7 @@
 /* Outputs per thread below which a per-plane kernel call does not start more threads. */
 #define CCONV_PLANE_MIN_OUTPUTS 4096.0
 
-/* For a >= 0, b >= 1, without forming a + b - 1 (which overflows for padded sizes near 2^63). */
-static int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
-static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+static int64_t round_up(int64_t a, int64_t b) { return cconv_ceil_div(a, b) * b; }
 
 void cconv_conv2d_plan_basics(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
 {
@@ -152,7 +150,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
 
     /* Sub-image width; cconv_conv2d_check has bounded the padded sizes already. */
     const int64_t sh = plan->stride_h, sw = plan->stride_w;
-    plan->sub_width = ceil_div(padded_w, sw);
+    plan->sub_width = cconv_ceil_div(padded_w, sw);
     const int64_t extra_rows = (p->kernel_height - 1) * p->dilation_h / sh;
 
     /* One allocation: the row and column phase lists, then the tap offsets (int64_t entries,
@@ -181,7 +179,7 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     if (rows > p->out_height) rows = p->out_height;
     if (rows < 1) rows = 1;
     plan->band_rows = rows;
-    plan->bands = ceil_div(p->out_height, rows);
+    plan->bands = cconv_ceil_div(p->out_height, rows);
     plan->sub_rows = rows + extra_rows;
     if (!cconv_mul(plan->sub_rows, plan->sub_width, &plan->sub_size)) goto overflow;
 
@@ -237,15 +235,15 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
     const int64_t unit_dims[] = {p->batch, p->groups, plan->bands};
     if (!cconv_mul_all(unit_dims, 3, &units)) goto overflow;
     const int64_t og = plan->group_out_channels;
-    const int64_t max_chunks = og > 0 ? ceil_div(og, mr_max) : 1;
+    const int64_t max_chunks = og > 0 ? cconv_ceil_div(og, mr_max) : 1;
     int64_t chunks = 1;
     /* Four items per thread at least, so the last, shorter band or a descheduled thread leaves
      * little idle time; repacking a band for a second chunk costs far less than the kernels. */
     const int64_t split = cconv_conv2d_split_threads(p, threads);
-    if (split > 1 && units < 4 * split) chunks = ceil_div(4 * split, units);
+    if (split > 1 && units < 4 * split) chunks = cconv_ceil_div(4 * split, units);
     if (chunks > max_chunks) chunks = max_chunks;
-    plan->out_chunk = og > 0 ? round_up(ceil_div(og, chunks), mr_max) : mr_max;
-    plan->out_chunks = og > 0 ? ceil_div(og, plan->out_chunk) : 1;
+    plan->out_chunk = og > 0 ? round_up(cconv_ceil_div(og, chunks), mr_max) : mr_max;
+    plan->out_chunks = og > 0 ? cconv_ceil_div(og, plan->out_chunk) : 1;
     if (!cconv_mul(units, plan->out_chunks, &plan->items)) goto overflow;
     if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
     plan->threads = threads;
@@ -311,12 +309,12 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
      * planes are too few. */
     int64_t bands = 1;
     const int64_t split = cconv_conv2d_split_threads(p, threads);
-    if (split > 1 && units < 4 * split) bands = ceil_div(4 * split, units);
+    if (split > 1 && units < 4 * split) bands = cconv_ceil_div(4 * split, units);
     if (bands > p->out_height) bands = p->out_height;
     if (bands < 1) bands = 1;
-    plan->band_rows = ceil_div(p->out_height, bands);
+    plan->band_rows = cconv_ceil_div(p->out_height, bands);
     if (plan->band_rows < 1) plan->band_rows = 1;
-    plan->bands = ceil_div(p->out_height, plan->band_rows);
+    plan->bands = cconv_ceil_div(p->out_height, plan->band_rows);
     if (!cconv_mul(units, plan->bands, &plan->items)) return CCONV_ERR_NO_MEMORY;
     if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
     /* Starting a parallel region costs about as much as a few thousand outputs of these kernels:

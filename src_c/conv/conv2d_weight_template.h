@@ -151,7 +151,7 @@ static int WG_FN(wgrad_depthwise_)(void *context, int64_t o, int slot)
         for (int64_t kx = 0; kx < kW; kx++) {
             /* Output columns x whose input column x * sw - pad_left + kx * dw is inside. */
             const int64_t shift = kx * p->dilation_w - p->pad_left;
-            int64_t x_lo = shift < 0 ? (-shift + sw - 1) / sw : 0;
+            int64_t x_lo = shift < 0 ? cconv_ceil_div(-shift, sw) : 0;
             int64_t x_hi = W - 1 - shift < 0 ? 0 : (W - 1 - shift) / sw + 1;
             if (x_hi > OW) x_hi = OW;
             double total = 0.0; /* a sum of many row sums: kept in double */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cconv.h"
+#include "runtime/checked_math.h"
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define CCONV_POOL_RESTRICT __restrict
@@ -73,7 +74,7 @@ static inline int64_t cconv_adaptive_end(int64_t i, int64_t out, int64_t in)
  * after 0, taps being `dilation` apart: PyTorch's first input pixel of the window. */
 static inline int64_t cconv_pool_first_tap(int64_t start, int64_t dilation)
 {
-    return start >= 0 ? start : start + ((-start + dilation - 1) / dilation) * dilation;
+    return start >= 0 ? start : start + cconv_ceil_div(-start, dilation) * dilation;
 }
 
 /* The channels of one work item of the channels-last gradients (which scatter, so that their

@@ -29,7 +29,7 @@ typedef struct PF_FN(cl_call_) {
 static void PF_FN(cl_taps_)(int64_t start, int64_t kernel, int64_t dilation, int64_t in,
                             int64_t *t0, int64_t *t1)
 {
-    *t0 = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+    *t0 = start >= 0 ? 0 : cconv_ceil_div(-start, dilation);
     *t1 = (in - 1 - start) / dilation + 1;
     if (*t1 > kernel) *t1 = kernel;
 }

@@ -64,7 +64,7 @@ static void PF_FN(columns_)(const cconv_pool2d_params *p, int64_t j, int64_t *lo
 {
     const int64_t sW = p->stride_w, W = p->in_width;
     const int64_t c0 = j * p->dilation_w - p->pad_left; /* input column of output 0's tap j */
-    *lo = c0 >= 0 ? 0 : (-c0 + sW - 1) / sW;
+    *lo = c0 >= 0 ? 0 : cconv_ceil_div(-c0, sW);
     *hi = c0 >= W ? 0 : (W - 1 - c0) / sW + 1;
     if (*hi > p->out_width) *hi = p->out_width;
 }

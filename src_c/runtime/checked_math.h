@@ -21,6 +21,10 @@ static inline int cconv_add(int64_t a, int64_t b, int64_t *r)
     return 1;
 }
 
+/* ceil(a / b) for a >= 0, b >= 1, without forming a + b - 1: a padding or shift near 2^62 and a
+ * stride as large would overflow it. */
+static inline int64_t cconv_ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
+
 /* Product of n non-negative factors; returns 0 on overflow. */
 static inline int cconv_mul_all(const int64_t *factors, int n, int64_t *r)
 {
