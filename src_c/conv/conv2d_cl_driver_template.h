@@ -216,8 +216,10 @@ static void DRV_FN(cl_run_dw_rows_)(const cconv_conv2d_cl_plan *pl, const cconv_
     const cconv_conv2d_plan *c = &pl->common;
     const int64_t OW = c->out_width, mr = pl->mr;
     const int64_t in_row = c->stride_h * c->in_stride_h, in_col = c->stride_w * c->in_stride_w;
-    const DRV_T *base = (const DRV_T *)input + n * c->in_stride_n -
-                        c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
+    const DRV_T *base = (const DRV_T *)input + n * c->in_stride_n;
+    /* Where output (0, 0)'s tap (0, 0) lies from base: in the padding when there is some, so an
+     * offset, never a pointer (with large strides one could leave the address space). */
+    const int64_t origin = -c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
     DRV_FN(cl_border_) border;
     border.count = 0;
     ptrdiff_t pos[CCONV_MAX_CL_MR], at[CCONV_MAX_CL_MR];
@@ -247,7 +249,7 @@ static void DRV_FN(cl_run_dw_rows_)(const cconv_conv2d_cl_plan *pl, const cconv_
                         const int64_t xm = first + (m < count ? m : count - 1);
                         at[m] = (ptrdiff_t)(n * c->out_stride_n + y * c->out_stride_h +
                                             xm * c->out_stride_w);
-                        pos[m] = (ptrdiff_t)(y * in_row + xm * in_col);
+                        pos[m] = (ptrdiff_t)(origin + y * in_row + xm * in_col);
                     }
                     DRV_FN(cl_dw_tile_)(pl, set, base, pos, pl->tap_offsets, packed_w, packed_b,
                                         output, at, count, b_begin, b_end, tile,
@@ -291,6 +293,7 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
     }
 
     const DRV_T *base;
+    int64_t origin = 0; /* the offset of band row 0, column 0 from base */
     if (pl->in_place) {
         base = (const DRV_T *)input + n * c->in_stride_n;
     } else {
@@ -300,14 +303,15 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
         }
         base = band_buf;
     }
-    /* Offsets of band row y, column x: y * in_row + x * in_col from `base` (in place, the
-     * pixel its tap (0, 0) reads, which for border positions may lie outside the input: those
-     * gather their taps instead). */
+    /* Offsets of band row y, column x: origin + y * in_row + x * in_col from `base` (in place,
+     * the pixel its tap (0, 0) reads, which for border positions may lie outside the input:
+     * those gather their taps instead; so origin stays an offset, never a pointer, which with
+     * large strides could leave the address space). */
     const int64_t in_row = pl->in_place ? sh * c->in_stride_h
                                         : pl->packed_width * pl->packed_channels;
     const int64_t in_col = pl->in_place ? sw * c->in_stride_w : sw * pl->packed_channels;
     if (pl->in_place)
-        base += first_row * in_row - c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
+        origin = first_row * in_row - c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
     DRV_T *const gathered = band_buf;
     const int64_t osc = c->out_stride_c;
     ptrdiff_t pos[CCONV_MAX_CL_MR], at[CCONV_MAX_CL_MR], tile_at[CCONV_MAX_CL_MR];
@@ -328,7 +332,7 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
             int64_t y = y0, x = x0;
             int inner = 1;
             for (int64_t m = 0; m < count; m++) {
-                pos[m] = (ptrdiff_t)(y * in_row + x * in_col);
+                pos[m] = (ptrdiff_t)(origin + y * in_row + x * in_col);
                 at[m] = out_base + (ptrdiff_t)((first_row + y) * c->out_stride_h +
                                                x * c->out_stride_w);
                 tile_at[m] = (ptrdiff_t)(m * width);
