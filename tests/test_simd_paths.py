@@ -11,8 +11,9 @@ The driver picks, from the shape alone:
   several rows and stride 1, whose row tiles may read past a padded row into the next;
 - reading the input in place (stride 1, no padding) except tiles near a channel's end;
 - stride-2 packing through an instruction-set deinterleave with a masked tail;
-- the in-place depthwise 3x3 stride-2 kernel (AVX2, AVX-512; others take the general path), which
-  reads the input without packing and masks the borders per column tile and per input row;
+- the in-place depthwise k x k stride-2 kernels (3x3: AVX2 and AVX-512; 5x5 and 7x7: AVX-512;
+  others take the general path), which read the input without packing and mask the borders per
+  column tile and per input row;
 - several bands when a band's packed input passes the band budget (about 256 KB);
 and each tile's output channels come in blocks of mr_max with a remainder.
 """
@@ -269,32 +270,38 @@ def test_stride2_packing_every_row_length(path, dtype, pad):
         assert_matches_oracle(got, x, wt, None, **params)
 
 
-# ---- depthwise 3x3 stride 2 (the in-place kernel where the path has one) ----
+# ---- depthwise k x k stride 2 (the in-place kernels where the path has them) ----
 
-def _dw_s2_cases():
-    """Every height and width 1-20 (and some widths past 30) with every padding 0-2 (symmetric, and asymmetric per side),
-    cycling multiplier 1/2, bias or not, batch 1/3 so each meets odd and even sizes."""
-    k = 0
+DW_S2_SIZES = (3, 5, 7)
+
+
+def _dw_s2_cases(k):
+    """Every height and width 1-20 (and some widths past 30) with no padding, half the kernel,
+    k - 1 (the most the in-place kernels take) and two asymmetric paddings, cycling multiplier
+    1/2, bias or not, batch 1/3 so each meets odd and even sizes."""
+    m = k - 1
+    case = 0
     for h in range(1, 21):
         # and rows wider than a load pair (2 vectors of 16 floats), where a lane left of the row
         # would pick up a real value if it were not masked off
         for w in list(range(1, 21)) + [31, 32, 33, 34, 35, 47, 48, 49]:
-            for pad in (0, 1, 2, ((0, 2), (2, 1)), ((2, 0), (1, 2))):
+            for pad in (0, k // 2, m, ((0, m), (m, 1)), ((m, 0), (1, m))):
                 (pt, pb), (pl, pr) = pad if isinstance(pad, tuple) else ((pad, pad), (pad, pad))
-                if h + pt + pb < 3 or w + pl + pr < 3:
+                if h + pt + pb < k or w + pl + pr < k:
                     continue
-                k += 1
-                yield h, w, pad, 1 + k % 2, k % 3 != 0, 1 if k % 4 else 3
+                case += 1
+                yield h, w, pad, 1 + case % 2, case % 3 != 0, 1 if case % 4 else 3
 
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_depthwise_stride2_every_size(path, dtype):
+@pytest.mark.parametrize("k", DW_S2_SIZES)
+def test_depthwise_stride2_every_size(path, dtype, k):
     rng = np.random.default_rng(3)
-    for h, w, pad, mult, with_bias, n in _dw_s2_cases():
+    for h, w, pad, mult, with_bias, n in _dw_s2_cases(k):
         c = 3
         x = rng.standard_normal((n, c, h, w)).astype(dtype)
-        wt = rng.standard_normal((c * mult, 1, 3, 3)).astype(dtype)
+        wt = rng.standard_normal((c * mult, 1, k, k)).astype(dtype)
         b = rng.standard_normal(c * mult).astype(dtype) if with_bias else None
         params = {"stride": 2, "padding": pad, "groups": c}
         got = run_impl(path, x, wt, b, threads=1, **params)
@@ -309,20 +316,21 @@ DW_S2_SHAPES = [
     ((1, 144, 56, 56), 1, 1),   # the MobileNet layer: planes split over threads
     ((1, 2, 57, 75), 2, 1),     # few planes: row ranges split over threads
     ((3, 4, 20, 33), 1, 2),
-    ((1, 1, 7, 5), 2, 0),       # fewer rows than threads x 4
+    ((1, 1, 9, 7), 2, 0),       # fewer rows than threads x 4
 ]
 
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,mult,pad", DW_S2_SHAPES)
-def test_depthwise_stride2_bitwise_across_threads(path, dtype, shape, mult, pad):
+@pytest.mark.parametrize("k", DW_S2_SIZES)
+def test_depthwise_stride2_bitwise_across_threads(path, dtype, shape, mult, pad, k):
     rng = np.random.default_rng(5)
     x = rng.standard_normal(shape).astype(dtype)
     c = shape[1]
-    wt = rng.standard_normal((c * mult, 1, 3, 3)).astype(dtype)
+    wt = rng.standard_normal((c * mult, 1, k, k)).astype(dtype)
     b = rng.standard_normal(c * mult).astype(dtype)
-    params = {"stride": 2, "padding": pad, "groups": c}
+    params = {"stride": 2, "padding": pad * (k // 2), "groups": c}
     first = run_impl(path, x, wt, b, threads=1, **params)
     assert_matches_oracle(first, x, wt, b, **params)
     for threads in (2, 3, 4):
@@ -334,47 +342,54 @@ def test_depthwise_stride2_bitwise_across_threads(path, dtype, shape, mult, pad)
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_depthwise_stride2_non_finite_stays_local(path, dtype):
+@pytest.mark.parametrize("k", DW_S2_SIZES)
+def test_depthwise_stride2_non_finite_stays_local(path, dtype, k):
     """Masked-off lanes, padding and the rows next to an Inf never leak into other outputs."""
-    for h, w in ((9, 40), (10, 17), (5, 5)):
+    r = k // 2
+    for h, w in ((9, 40), (10, 17), (5, 5), (13, 36)):
         for (i, j) in ((0, 0), (h - 1, w - 1), (h // 2, w // 2), (1, w - 2)):
             x = np.ones((1, 2, h, w), dtype=dtype)
             x[0, 1, i, j] = np.inf
-            wt = np.ones((2, 1, 3, 3), dtype=dtype)
-            got = run_impl(path, x, wt, None, stride=2, padding=1, groups=2)
+            wt = np.ones((2, 1, k, k), dtype=dtype)
+            got = run_impl(path, x, wt, None, stride=2, padding=r, groups=2)
             assert np.isfinite(got[0, 0]).all()
             bad = ~np.isfinite(got[0, 1])
             oh, ow = bad.shape
-            # output (y, x) reads input rows 2y-1 .. 2y+1 and columns 2x-1 .. 2x+1
+            # output (y, x) reads input rows 2y-r .. 2y+r and columns 2x-r .. 2x+r
             ys = np.arange(oh)[:, None]
             xs = np.arange(ow)[None, :]
-            expected = (abs(2 * ys - i) <= 1) & (abs(2 * xs - j) <= 1)
+            expected = (abs(2 * ys - i) <= r) & (abs(2 * xs - j) <= r)
             assert np.array_equal(bad, expected), (h, w, i, j)
 
 
-DW_S2_IN_PLACE = ("avx2", "avx512")  # the paths with an in-place depthwise stride-2 kernel
+# The paths with an in-place depthwise stride-2 kernel, per kernel size.
+DW_S2_IN_PLACE = {3: ("avx2", "avx512"), 5: ("avx512",), 7: ("avx512",)}
 
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
-def test_depthwise_stride2_reaches_in_place_kernel(path):
-    """Where the path has the in-place kernel, the MobileNet stride-2 layer takes it: nothing is
-    packed, so nothing is allocated (the general path packs a band per thread).  Shapes it does
-    not handle (stride 1, padding 3, dilation 2, depth 2) still take the general path."""
-    code = """if True:
+@pytest.mark.parametrize("k", DW_S2_SIZES)
+def test_depthwise_stride2_reaches_in_place_kernel(path, k):
+    """Where the path has the in-place kernel for k, the MobileNet (k = 3) or EfficientNet
+    (k = 5) stride-2 layer takes it: nothing is packed, so nothing is allocated (the general path
+    packs a band per thread).  Shapes it does not handle (stride 1, padding k, dilation 2, depth 2,
+    a non-square kernel) still take the general path."""
+    code = f"""if True:
         import numpy as np
         from cconv._conv import workspace_bytes as ws
-        print(ws((1, 144, 56, 56), (144, 1, 3, 3), stride=2, padding=1, groups=144, threads=1),
-              ws((1, 144, 56, 56), (144, 1, 3, 3), stride=2, padding=1, groups=144, threads=2,
+        k, r = {k}, {k // 2}
+        print(ws((1, 144, 56, 56), (144, 1, k, k), stride=2, padding=r, groups=144, threads=1),
+              ws((1, 144, 56, 56), (144, 1, k, k), stride=2, padding=r, groups=144, threads=2,
                  dtype=np.float64),
-              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=1, padding=1, groups=8),
-              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=3, groups=8),
-              ws((1, 8, 20, 20), (8, 1, 3, 3), stride=2, padding=2, dilation=2, groups=8),
-              ws((1, 8, 20, 20), (4, 2, 3, 3), stride=2, padding=1, groups=4))
+              ws((1, 8, 20, 20), (8, 1, k, k), stride=1, padding=r, groups=8),
+              ws((1, 8, 20, 20), (8, 1, k, k), stride=2, padding=k, groups=8),
+              ws((1, 8, 20, 20), (8, 1, k, k), stride=2, padding=2 * r, dilation=2, groups=8),
+              ws((1, 8, 20, 20), (4, 2, k, k), stride=2, padding=r, groups=4),
+              ws((1, 8, 20, 20), (8, 1, k, k - 2), stride=2, padding=r, groups=8))
     """
     proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CCONV_SIMD": path},
                           capture_output=True, text=True, cwd="/")
     assert proc.returncode == 0, proc.stderr
     used = [int(v) for v in proc.stdout.split()]
-    in_place = path in DW_S2_IN_PLACE
+    in_place = path in DW_S2_IN_PLACE[k]
     assert (used[0] == 0 and used[1] == 0) == in_place, used
     assert all(v > 0 for v in used[2:]), used

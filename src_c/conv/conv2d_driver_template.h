@@ -340,7 +340,7 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
 {
-    if (pl->dw3x3s2) {
+    if (pl->dw_s2) {
         /* One output plane's row range, read straight from its input plane. */
         const int64_t band = item % pl->bands, plane = item / pl->bands;
         const int64_t o = plane % pl->out_channels, n = plane / pl->out_channels;
@@ -350,10 +350,11 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
         const int64_t y1 = y0 + pl->band_rows < OH ? y0 + pl->band_rows : OH;
         /* (This path is only planned for outputs with contiguous rows.) */
         DRV_T *out_plane = output + n * pl->out_stride_n + o * pl->out_stride_c;
-        set->DRV_SET(dw3x3s2)(DRV_FN(channel_)(pl, input, n, g), (size_t)H, (size_t)W,
-                              (size_t)pl->pad_top, (size_t)pl->pad_left, weight + o * 9,
-                              bias ? bias + o : NULL, out_plane, (size_t)OW, (size_t)y0,
-                              (size_t)y1);
+        const int64_t k = pl->dw_s2;
+        set->DRV_SET(dws2)[(k - 3) / 2](DRV_FN(channel_)(pl, input, n, g), (size_t)H, (size_t)W,
+                                        (size_t)pl->pad_top, (size_t)pl->pad_left,
+                                        weight + o * k * k, bias ? bias + o : NULL, out_plane,
+                                        (size_t)OW, (size_t)y0, (size_t)y1);
         if (pl->staged) {
             DRV_T *rows_at = out_plane + y0 * OW;
             DRV_FN(stage_)(pl, set, output, rows_at, rows_at, (y1 - y0) * OW);
@@ -481,17 +482,18 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
 {
     const int64_t vl = (int64_t)set->DRV_SET(vl);
     const int single_filter = p->out_channels == p->groups;
-    /* Depthwise (filters of depth 1, any multiplier) 3x3 stride 2: the set's in-place kernel,
-     * which reads whole contiguous planes. */
-    if (set->DRV_SET(dw3x3s2) && cconv_conv2d_input_planes_contiguous(p) && !p->output_strides &&
+    /* Depthwise (filters of depth 1, any multiplier) k x k stride 2, k = 3, 5, 7: the set's
+     * in-place kernel for that k, which reads whole contiguous planes. */
+    const int64_t k = p->kernel_height;
+    const int dws2_size = k == p->kernel_width && (k == 3 || k == 5 || k == 7);
+    if (dws2_size && set->DRV_SET(dws2)[(k - 3) / 2] &&
+        cconv_conv2d_input_planes_contiguous(p) && !p->output_strides &&
         p->input_dtype == CCONV_DTYPE_SAME && p->padding_mode == CCONV_PAD_ZEROS &&
-        p->padding_value == 0.0 &&
-        p->in_channels == p->groups && p->kernel_height == 3 &&
-        p->kernel_width == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dilation_h == 1 &&
-        p->dilation_w == 1 && p->pad_top <= 2 && p->pad_bottom <= 2 && p->pad_left <= 2 &&
-        p->pad_right <= 2) {
+        p->padding_value == 0.0 && p->in_channels == p->groups && p->stride_h == 2 &&
+        p->stride_w == 2 && p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top < k &&
+        p->pad_bottom < k && p->pad_left < k && p->pad_right < k) {
         cconv_status status = cconv_conv2d_plan_init_planes(plan, p);
-        plan->dw3x3s2 = status == CCONV_OK;
+        plan->dw_s2 = status == CCONV_OK ? (int)k : 0;
         return status;
     }
     /* One filter of depth 1 per group, several kernel rows, stride 1: the multi-row kernels,

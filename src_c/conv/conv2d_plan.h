@@ -71,8 +71,8 @@ typedef struct cconv_conv2d_plan {
     int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
     int rows;              /* single filter, stride 1, dilation 1 along the rows: the multi-row
                               kernels (mr_max is then their row count) */
-    int dw3x3s2;           /* depthwise 3x3 stride 2: whole output planes (or row ranges of one)
-                              straight from the input, no band, no tile (see
+    int dw_s2;             /* depthwise k x k stride 2 (k, else 0): whole output planes (or row
+                              ranges of one) straight from the input, no band, no tile (see
                               cconv_conv2d_plan_init_planes) */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */

@@ -71,23 +71,24 @@ typedef void (*cconv_f64_rows_ukernel)(size_t kernel_height, size_t kernel_width
 typedef void (*cconv_f32_deinterleave2)(const float *src, size_t n, float *even, float *odd);
 typedef void (*cconv_f64_deinterleave2)(const double *src, size_t n, double *even, double *odd);
 
-/* Depthwise 3x3 stride-2 kernels (one input and one output channel per group, dilation 1,
- * padding at most 2 on every side): one output plane, rows [row_begin, row_end), every column,
- * read straight from the unpadded input plane (no packing):
+/* Depthwise k x k stride-2 kernels, k = 3, 5 or 7 (one input and one output channel per group,
+ * dilation 1, padding at most k - 1 on every side): one output plane, rows [row_begin, row_end),
+ * every column, read straight from the unpadded input plane (no packing):
  *   output[y*out_width + x] = bias[0] (or 0)
- *       + sum over kh < 3, kw < 3 (in that order) of
- *         weights[kh*3 + kw] * in(2y - pad_top + kh, 2x - pad_left + kw)
+ *       + sum over kh < k, kw < k (in that order) of
+ *         weights[kh*k + kw] * in(2y - pad_top + kh, 2x - pad_left + kw)
  * where in(h, w) is input[h*in_width + w] inside the plane and 0 outside (padding).  Only the
  * output's rows [row_begin, row_end) are written, and no input outside the plane is read. */
-typedef void (*cconv_f32_dw3x3s2_ukernel)(const float *input, size_t in_height, size_t in_width,
-                                          size_t pad_top, size_t pad_left, const float *weights,
-                                          const float *bias, float *output, size_t out_width,
-                                          size_t row_begin, size_t row_end);
-typedef void (*cconv_f64_dw3x3s2_ukernel)(const double *input, size_t in_height,
-                                          size_t in_width, size_t pad_top, size_t pad_left,
-                                          const double *weights, const double *bias,
-                                          double *output, size_t out_width, size_t row_begin,
-                                          size_t row_end);
+typedef void (*cconv_f32_dws2_ukernel)(const float *input, size_t in_height, size_t in_width,
+                                       size_t pad_top, size_t pad_left, const float *weights,
+                                       const float *bias, float *output, size_t out_width,
+                                       size_t row_begin, size_t row_end);
+typedef void (*cconv_f64_dws2_ukernel)(const double *input, size_t in_height, size_t in_width,
+                                       size_t pad_top, size_t pad_left, const double *weights,
+                                       const double *bias, double *output, size_t out_width,
+                                       size_t row_begin, size_t row_end);
+/* The kernel sizes a set may have such a kernel for: [(k - 3) / 2] for k = 3, 5, 7. */
+#define CCONV_DWS2_SIZES 3
 
 /* The output stage, kernels/epilogue_template.h compiled with the set's flags:
  *   out[i] = clamp(leaky(src[i] + (residual ? residual[i] : 0)), lo, hi),
@@ -196,9 +197,9 @@ typedef struct cconv_kernel_set {
     cconv_f64_rows_ukernel f64_rows[CCONV_ROWS_R][CCONV_MAX_NV];
     cconv_f32_deinterleave2 f32_deinterleave2;
     cconv_f64_deinterleave2 f64_deinterleave2;
-    /* Optional (NULL: the general path handles these layers). */
-    cconv_f32_dw3x3s2_ukernel f32_dw3x3s2;
-    cconv_f64_dw3x3s2_ukernel f64_dw3x3s2;
+    /* Optional, per kernel size (NULL: the general path handles these layers). */
+    cconv_f32_dws2_ukernel f32_dws2[CCONV_DWS2_SIZES];
+    cconv_f64_dws2_ukernel f64_dws2[CCONV_DWS2_SIZES];
     /* Required. */
     cconv_f32_epilogue f32_epilogue;
     cconv_f64_epilogue f64_epilogue;

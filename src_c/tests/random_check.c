@@ -30,16 +30,19 @@ static unsigned rnd(unsigned n)
 static double rnd_value(void) { return (double)rnd(2001) / 1000.0 - 1.0; }
 
 /* How many checked configurations ran each kind of kernel on the highest usable path. */
-static const char *kernel_names[] = {"planar", "planar rows", "planar dw3x3s2", "channels-last",
+static const char *kernel_names[] = {"planar",        "planar rows",
+                                     "planar dw3x3s2", "planar dw5x5s2",
+                                     "planar dw7x7s2", "channels-last",
                                      "channels-last depthwise"};
-static int kernel_counts[5];
+#define KERNEL_KINDS ((int)(sizeof(kernel_names) / sizeof(kernel_names[0])))
+static int kernel_counts[KERNEL_KINDS];
 
 static void tally(const cconv_conv2d_params *p, size_t elem_size)
 {
     cconv_conv2d_params q = *p;
     q.run.simd = -1;
     const char *name = cconv_conv2d_kernels_used(&q, elem_size);
-    for (int i = 0; name && i < 5; i++) {
+    for (int i = 0; name && i < KERNEL_KINDS; i++) {
         if (strcmp(name, kernel_names[i]) == 0) kernel_counts[i]++;
     }
 }
@@ -351,7 +354,7 @@ int main(int argc, char **argv)
         if (cconv_simd_supported(simd)) printf(" %s", cconv_simd_name(simd));
     }
     printf("\nkernels (f32 and f64 calls):");
-    for (int i = 0; i < 5; i++) printf(" %s %d,", kernel_names[i], kernel_counts[i]);
+    for (int i = 0; i < KERNEL_KINDS; i++) printf(" %s %d,", kernel_names[i], kernel_counts[i]);
     printf("\n%d configurations, %s\n", run, failures ? "FAILED" : "all paths match");
     return failures ? 1 : 0;
 }

@@ -211,7 +211,7 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
     }
 }
 
-/* ---- depthwise 3x3 stride 2, read in place ---- */
+/* ---- depthwise k x k stride 2, read in place (k = 3, 5, 7) ---- */
 #define DW_MASK __mmask16
 #define DW_T float
 #define DW_V __m512
@@ -224,9 +224,27 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #define DW_IOTA2(first)                                                                           \
     _mm512_add_epi32(_mm512_set1_epi32((int)(first)),                                             \
                      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30))
-#define DW_NAME(stem) stem##f32
+#define DW_K 3
+#define DW_NAME(stem) stem##f32_k3
 #define DW_KERNEL cconv_f32_dwconv3x3s2_4x16__avx512
-#include "dw3x3s2_template.h"
+#include "dw_s2_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 5
+#define DW_NAME(stem) stem##f32_k5
+#define DW_KERNEL cconv_f32_dwconv5x5s2_4x16__avx512
+#include "dw_s2_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 7
+#define DW_NAME(stem) stem##f32_k7
+#define DW_KERNEL cconv_f32_dwconv7x7s2_4x16__avx512
+#include "dw_s2_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
 #undef DW_MASK
 #undef DW_T
 #undef DW_V
@@ -237,8 +255,6 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #undef DW_SET1
 #undef DW_STOREM
 #undef DW_IOTA2
-#undef DW_NAME
-#undef DW_KERNEL
 
 #define DW_MASK __mmask8
 #define DW_T double
@@ -252,9 +268,27 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #define DW_IOTA2(first)                                                                           \
     _mm512_add_epi64(_mm512_set1_epi64((long long)(first)),                                       \
                      _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14))
-#define DW_NAME(stem) stem##f64
+#define DW_K 3
+#define DW_NAME(stem) stem##f64_k3
 #define DW_KERNEL cconv_f64_dwconv3x3s2_4x8__avx512
-#include "dw3x3s2_template.h"
+#include "dw_s2_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 5
+#define DW_NAME(stem) stem##f64_k5
+#define DW_KERNEL cconv_f64_dwconv5x5s2_4x8__avx512
+#include "dw_s2_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 7
+#define DW_NAME(stem) stem##f64_k7
+#define DW_KERNEL cconv_f64_dwconv7x7s2_4x8__avx512
+#include "dw_s2_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
 #undef DW_MASK
 #undef DW_T
 #undef DW_V
@@ -265,8 +299,6 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #undef DW_SET1
 #undef DW_STOREM
 #undef DW_IOTA2
-#undef DW_NAME
-#undef DW_KERNEL
 
 /* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
  * flags. */
@@ -311,8 +343,10 @@ const cconv_kernel_set cconv_kernels_avx512 = {
     {F64_ROWS(UK_ENTRY)},
     cconv_f32_deinterleave2__avx512,
     cconv_f64_deinterleave2__avx512,
-    cconv_f32_dwconv3x3s2_4x16__avx512,
-    cconv_f64_dwconv3x3s2_4x8__avx512,
+    {cconv_f32_dwconv3x3s2_4x16__avx512, cconv_f32_dwconv5x5s2_4x16__avx512,
+     cconv_f32_dwconv7x7s2_4x16__avx512},
+    {cconv_f64_dwconv3x3s2_4x8__avx512, cconv_f64_dwconv5x5s2_4x8__avx512,
+     cconv_f64_dwconv7x7s2_4x8__avx512},
     cconv_f32_epilogue__avx512,
     cconv_f64_epilogue__avx512,
     6, 4, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},
