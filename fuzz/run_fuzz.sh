@@ -7,7 +7,9 @@
 # By hand, from the repository root:
 #     fuzz/run_fuzz.sh                    # 60 s
 #     FUZZ_SECONDS=600 fuzz/run_fuzz.sh   # longer
-# Environment: FUZZ_SECONDS (default 60), FUZZ_WORKDIR (build folder, default a temporary one),
+# Environment: FUZZ_SECONDS (default 60), FUZZ_SEED (libFuzzer's -seed; unset: a new random seed
+# each run, which is how to explore; CI sets 1 so that its verdict is the same on every run of
+# the same commit), FUZZ_WORKDIR (build folder, default a temporary one),
 # FUZZ_NEW_CORPUS (a folder to collect new interesting inputs in; by default they are thrown
 # away so the repository's corpus stays small - merge by hand with -merge=1 when worth it).
 # Installs clang (Debian/Ubuntu apt) when it is missing; libFuzzer comes with Debian's clang
@@ -16,6 +18,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_TO_RUN="${FUZZ_SECONDS:-60}"
+SEED_ARGS=()
+if [ -n "${FUZZ_SEED:-}" ]; then SEED_ARGS=(-seed="$FUZZ_SEED"); fi
 WORK="${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/cconv-fuzz.XXXXXX")}"
 mkdir -p "$WORK"
 
@@ -90,12 +94,13 @@ clang $COMMON $SAN -pthread "${defines[@]}" "$ROOT/fuzz/fuzz_conv2d.c" "${baseli
 
 NEW="${FUZZ_NEW_CORPUS:-$WORK/new-corpus}"
 mkdir -p "$NEW"
-echo "== fuzzing for ${SECONDS_TO_RUN} s"
+echo "== fuzzing for ${SECONDS_TO_RUN} s${FUZZ_SEED:+ from seed $FUZZ_SEED}"
 # The repository corpus is read-only input; new finds go to $NEW.  Leak checking stays on: the
 # C core must free everything on every path.
 status=0
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
 "$WORK/fuzz_conv2d" "$NEW" "$ROOT/fuzz/corpus" -max_total_time="$SECONDS_TO_RUN" \
+    ${SEED_ARGS[@]+"${SEED_ARGS[@]}"} \
     -max_len=512 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$WORK/" > "$WORK/fuzz.log" 2>&1 || status=$?
 grep -vE "^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)" "$WORK/fuzz.log" | tail -n 60
@@ -115,6 +120,7 @@ echo "== fuzzing pooling for ${SECONDS_TO_RUN} s"
 status=0
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
 "$WORK/fuzz_pool2d" "$NEW/pool2d" "$ROOT/fuzz/corpus-pool2d" -max_total_time="$SECONDS_TO_RUN" \
+    ${SEED_ARGS[@]+"${SEED_ARGS[@]}"} \
     -max_len=1024 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$WORK/pool2d-" > "$WORK/fuzz-pool2d.log" 2>&1 || status=$?
 grep -vE "^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)" "$WORK/fuzz-pool2d.log" | tail -n 30
