@@ -341,22 +341,34 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
                               int64_t *packed_unit)
 {
     if (pl->dw_s2) {
-        /* One output plane's row range, read straight from its input plane. */
-        const int64_t band = item % pl->bands, plane = item / pl->bands;
-        const int64_t o = plane % pl->out_channels, n = plane / pl->out_channels;
-        const int64_t g = o / pl->group_out_channels;
+        /* The row range of up to CCONV_DWS2_MAX_PLANES consecutive output planes of one image,
+         * read straight from their input planes. */
+        const int64_t band = item % pl->bands, unit = item / pl->bands;
+        const int64_t per_image = pl->dw_units_per_image;
+        const int64_t o0 = (unit % per_image) * CCONV_DWS2_MAX_PLANES, n = unit / per_image;
+        const int64_t planes = pl->out_channels - o0 < CCONV_DWS2_MAX_PLANES
+                                   ? pl->out_channels - o0
+                                   : CCONV_DWS2_MAX_PLANES;
         const int64_t H = pl->in_height, W = pl->in_width, OH = pl->out_height;
-        const int64_t OW = pl->out_width, y0 = band * pl->band_rows;
+        const int64_t OW = pl->out_width, y0 = band * pl->band_rows, k = pl->dw_s2;
         const int64_t y1 = y0 + pl->band_rows < OH ? y0 + pl->band_rows : OH;
-        /* (This path is only planned for outputs with contiguous rows.) */
-        DRV_T *out_plane = output + n * pl->out_stride_n + o * pl->out_stride_c;
-        const int64_t k = pl->dw_s2;
-        set->DRV_SET(dws2)[(k - 3) / 2](DRV_FN(channel_)(pl, input, n, g), (size_t)H, (size_t)W,
-                                        (size_t)pl->pad_top, (size_t)pl->pad_left,
-                                        weight + o * k * k, bias ? bias + o : NULL, out_plane,
-                                        (size_t)OW, (size_t)y0, (size_t)y1);
-        if (pl->staged) {
-            DRV_T *rows_at = out_plane + y0 * OW;
+        const DRV_T *in[CCONV_DWS2_MAX_PLANES], *w[CCONV_DWS2_MAX_PLANES];
+        const DRV_T *b[CCONV_DWS2_MAX_PLANES];
+        DRV_T *out[CCONV_DWS2_MAX_PLANES];
+        for (int64_t q = 0; q < planes; q++) {
+            const int64_t o = o0 + q;
+            in[q] = DRV_FN(channel_)(pl, input, n, o / pl->group_out_channels);
+            w[q] = weight + o * k * k;
+            b[q] = bias ? bias + o : NULL;
+            /* (This path is only planned for outputs with contiguous rows.) */
+            out[q] = output + n * pl->out_stride_n + o * pl->out_stride_c;
+        }
+        set->DRV_SET(dws2)[(k - 3) / 2]((size_t)planes, in, (size_t)H, (size_t)W,
+                                        (size_t)pl->pad_top, (size_t)pl->pad_left, w,
+                                        bias ? b : NULL, out, (size_t)OW, (size_t)y0,
+                                        (size_t)y1);
+        for (int64_t q = 0; q < planes && pl->staged; q++) {
+            DRV_T *rows_at = out[q] + y0 * OW;
             DRV_FN(stage_)(pl, set, output, rows_at, rows_at, (y1 - y0) * OW);
         }
         return;
@@ -492,7 +504,7 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
         p->padding_value == 0.0 && p->in_channels == p->groups && p->stride_h == 2 &&
         p->stride_w == 2 && p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top < k &&
         p->pad_bottom < k && p->pad_left < k && p->pad_right < k) {
-        cconv_status status = cconv_conv2d_plan_init_planes(plan, p);
+        cconv_status status = cconv_conv2d_plan_init_planes(plan, p, CCONV_DWS2_MAX_PLANES);
         plan->dw_s2 = status == CCONV_OK ? (int)k : 0;
         return status;
     }

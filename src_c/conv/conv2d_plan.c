@@ -291,7 +291,8 @@ overflow:
     return CCONV_ERR_NO_MEMORY;
 }
 
-cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p)
+cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
+                                           int64_t planes_per_item)
 {
     cconv_conv2d_plan_basics(plan, p);
     plan->stride_h = p->stride_h;
@@ -303,8 +304,12 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
 
     int threads = p->run.threads > 0 ? p->run.threads : cconv_max_threads();
     if (threads < 1) threads = 1;
-    int64_t units;
-    if (!cconv_mul(p->batch, p->out_channels, &units)) return CCONV_ERR_NO_MEMORY;
+    /* A unit: up to planes_per_item consecutive output planes of one image. */
+    plan->dw_units_per_image = cconv_ceil_div(p->out_channels, planes_per_item);
+    int64_t units, planes;
+    if (!cconv_mul(p->batch, plan->dw_units_per_image, &units) ||
+        !cconv_mul(p->batch, p->out_channels, &planes))
+        return CCONV_ERR_NO_MEMORY;
     /* Four items per thread at least (as in cconv_conv2d_plan_init), from row ranges when the
      * planes are too few. */
     int64_t bands = 1;
@@ -319,7 +324,7 @@ cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_
     if ((int64_t)threads > plan->items) threads = (int)(plan->items > 0 ? plan->items : 1);
     /* Starting a parallel region costs about as much as a few thousand outputs of these kernels:
      * small calls stay on the calling thread. */
-    const double outputs = (double)units * (double)p->out_height * (double)p->out_width;
+    const double outputs = (double)planes * (double)p->out_height * (double)p->out_width;
     if ((double)threads * CCONV_PLANE_MIN_OUTPUTS > outputs)
         threads = outputs >= 2 * CCONV_PLANE_MIN_OUTPUTS ? (int)(outputs / CCONV_PLANE_MIN_OUTPUTS)
                                                         : 1;

@@ -74,6 +74,7 @@ typedef struct cconv_conv2d_plan {
     int dw_s2;             /* depthwise k x k stride 2 (k, else 0): whole output planes (or row
                               ranges of one) straight from the input, no band, no tile (see
                               cconv_conv2d_plan_init_planes) */
+    int64_t dw_units_per_image; /* groups of consecutive output planes per image, for dw_s2 */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */
     int64_t items;         /* batch * groups * bands * out_chunks */
@@ -94,7 +95,8 @@ cconv_status cconv_conv2d_plan_init(cconv_conv2d_plan *plan, const cconv_conv2d_
  * * bands, with band_rows output rows each; nothing is packed, so no band, tile or tap offsets
  * (workspace_bytes = 0).  The row ranges only exist to keep every thread busy when there are
  * few planes; the outputs do not depend on them. */
-cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p);
+cconv_status cconv_conv2d_plan_init_planes(cconv_conv2d_plan *plan, const cconv_conv2d_params *p,
+                                           int64_t planes_per_item);
 void cconv_conv2d_plan_free(cconv_conv2d_plan *plan);
 /* Fills the sizes, the input's strides and reading rules, the output layout and the output stage
  * of plan (part of every plan init), zeroing the rest. */

@@ -13,6 +13,7 @@
  *   DW_SHIFT1(v)        v moved up one lane (lane 0 then repeats v's lane 0)
  *   DW_BLEND0(v, x)     v with lane 0 taken from x
  *   DW_FMA, DW_SET1, DW_NAME(stem), DW_KERNEL
+ * (contract: planes 1 or 2, done one after the other)
  *
  * The scheme is the AVX-512 kernel's (kernels/avx512/dw3x3s2_template.h): the input plane is
  * read in place; for each input row, two loads from column c give kw = 0 and 1 (even and odd
@@ -146,9 +147,9 @@ DW_DEFINE_ROWS(4, 1, 0, _left_)
                                    output + y * OW + x0, out_width);                              \
     } while (0)
 
-static void DW_KERNEL(const DW_T *input, size_t in_height, size_t in_width, size_t pad_top,
-                      size_t pad_left, const DW_T *weights, const DW_T *bias, DW_T *output,
-                      size_t out_width, size_t row_begin, size_t row_end)
+static void DW_NAME(plane_)(const DW_T *input, size_t in_height, size_t in_width, size_t pad_top,
+                            size_t pad_left, const DW_T *weights, const DW_T *bias, DW_T *output,
+                            size_t out_width, size_t row_begin, size_t row_end)
 {
     const int64_t H = (int64_t)in_height, W = (int64_t)in_width, OW = (int64_t)out_width;
     const int64_t pt = (int64_t)pad_top, end = (int64_t)row_end;
@@ -166,3 +167,15 @@ static void DW_KERNEL(const DW_T *input, size_t in_height, size_t in_width, size
     }
 }
 #undef DW_RUN_ROWS
+
+/* The kernel-set entry: one plane after the other (16 vector registers leave no room for a
+ * second plane's sums and inputs). */
+static void DW_KERNEL(size_t planes, const DW_T *const *input, size_t in_height, size_t in_width,
+                      size_t pad_top, size_t pad_left, const DW_T *const *weights,
+                      const DW_T *const *bias, DW_T *const *output, size_t out_width,
+                      size_t row_begin, size_t row_end)
+{
+    for (size_t q = 0; q < planes; q++)
+        DW_NAME(plane_)(input[q], in_height, in_width, pad_top, pad_left, weights[q],
+                        bias ? bias[q] : NULL, output[q], out_width, row_begin, row_end);
+}

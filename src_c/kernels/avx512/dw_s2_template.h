@@ -23,8 +23,9 @@
  * as a row mask (rows outside the plane read as zero).  So the same straight-line code serves the
  * interior and every edge, and padded taps still multiply a zero (an infinite weight gives NaN
  * there, as the oracle does).  Four output rows share their input rows (2*3 + DW_K input rows per
- * 4 output rows, not 4*DW_K) and give four independent FMA chains per tile.  Each output sums
- * bias, then kh ascending, then kw ascending.
+ * 4 output rows, not 4*DW_K); two planes go through each tile together, for twice the
+ * independent FMA chains (planes = 1 or 2: the caller's choice).  Each output sums bias, then kh
+ * ascending, then kw ascending.
  */
 
 #define DW_PAIRS ((DW_K + 1) / 2)
@@ -87,79 +88,115 @@ static void DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width
     t->store = (DW_MASK)((1u << valid) - 1u);
 }
 
-/* R output rows from row y of one column tile; see the file comment for the order of the sums. */
-#define DW_DEFINE_ROWS(R)                                                                          \
-    static void DW_NAME(rows##R##_)(const DW_NAME(tile_) *CCONV_RESTRICT t,                       \
-                                    const DW_T *CCONV_RESTRICT input, int64_t in_height,          \
-                                    int64_t in_width, int64_t first_row,                          \
-                                    const DW_T *CCONV_RESTRICT w, DW_V start,                     \
-                                    DW_T *CCONV_RESTRICT out, size_t out_width)                   \
+/* R output rows from row y of one column tile, in P planes at once (the same geometry, their own
+ * input, weights and output): each output's sum is one dependent chain of FMAs (see the file
+ * comment for its order), and the rows of one plane start 2 input rows apart, so one plane keeps
+ * too few chains in flight to hide the FMA latency; two planes double them. */
+#define DW_DEFINE_ROWS(R, P)                                                                       \
+    static void DW_NAME(rows##R##x##P##_)(const DW_NAME(tile_) *CCONV_RESTRICT t,                 \
+                                          const DW_T *const *input, int64_t in_height,            \
+                                          int64_t in_width, int64_t first_row,                    \
+                                          const DW_T *const *w, const DW_V *start,                \
+                                          DW_T *const *out, size_t at, size_t out_width)          \
     {                                                                                             \
-        DW_V acc[R];                                                                              \
-        UK_UNROLL for (int r = 0; r < R; r++) acc[r] = start;                                     \
+        DW_V acc[P][R];                                                                           \
+        UK_UNROLL for (int q = 0; q < P; q++) {                                                   \
+            UK_UNROLL for (int r = 0; r < R; r++) acc[q][r] = start[q];                           \
+        }                                                                                         \
         UK_UNROLL for (int i = 0; i < 2 * (R - 1) + DW_K; i++) {                                  \
             const int64_t h = first_row + i;                                                      \
             const int inside = h >= 0 && h < in_height;                                           \
-            const DW_T *CCONV_RESTRICT row = input + (inside ? h * in_width : 0);                 \
             const DW_MASK rm = (DW_MASK)(inside ? ~0u : 0u);                                      \
-            DW_V x[DW_K];                                                                         \
-            UK_UNROLL for (int p = 0; p < DW_PAIRS; p++) {                                        \
-                const DW_V a = DW_LOADZ(t->load_a[p] & rm, row + t->off_a[p]);                    \
-                const DW_V b = DW_LOADZ(t->load_b[p] & rm, row + t->off_b[p]);                    \
-                x[2 * p] = DW_PERM(t->lane[2 * p], a, t->idx[2 * p], b);                          \
-                if (2 * p + 1 < DW_K)                                                             \
-                    x[2 * p + 1] = DW_PERM(t->lane[2 * p + 1], a, t->idx[2 * p + 1], b);          \
+            DW_V x[P][DW_K];                                                                      \
+            UK_UNROLL for (int q = 0; q < P; q++) {                                               \
+                const DW_T *CCONV_RESTRICT row = input[q] + (inside ? h * in_width : 0);          \
+                UK_UNROLL for (int p = 0; p < DW_PAIRS; p++) {                                    \
+                    const DW_V a = DW_LOADZ(t->load_a[p] & rm, row + t->off_a[p]);                \
+                    const DW_V b = DW_LOADZ(t->load_b[p] & rm, row + t->off_b[p]);                \
+                    x[q][2 * p] = DW_PERM(t->lane[2 * p], a, t->idx[2 * p], b);                   \
+                    if (2 * p + 1 < DW_K)                                                         \
+                        x[q][2 * p + 1] = DW_PERM(t->lane[2 * p + 1], a, t->idx[2 * p + 1], b);   \
+                }                                                                                 \
             }                                                                                     \
             UK_UNROLL for (int r = 0; r < R; r++) {                                               \
                 const int kh = i - 2 * r;                                                         \
                 if (kh >= 0 && kh < DW_K) {                                                       \
-                    UK_UNROLL for (int kw = 0; kw < DW_K; kw++)                                   \
-                        acc[r] = DW_FMA(DW_SET1(w[kh * DW_K + kw]), x[kw], acc[r]);               \
+                    UK_UNROLL for (int kw = 0; kw < DW_K; kw++) {                                 \
+                        UK_UNROLL for (int q = 0; q < P; q++)                                     \
+                            acc[q][r] = DW_FMA(DW_SET1(w[q][kh * DW_K + kw]), x[q][kw],           \
+                                               acc[q][r]);                                        \
+                    }                                                                             \
                 }                                                                                 \
             }                                                                                     \
         }                                                                                         \
-        UK_UNROLL for (int r = 0; r < R; r++)                                                     \
-            DW_STOREM(out + (size_t)r * out_width, t->store, acc[r]);                             \
+        UK_UNROLL for (int q = 0; q < P; q++) {                                                   \
+            UK_UNROLL for (int r = 0; r < R; r++)                                                 \
+                DW_STOREM(out[q] + at + (size_t)r * out_width, t->store, acc[q][r]);             \
+        }                                                                                         \
     }
-DW_DEFINE_ROWS(1)
-DW_DEFINE_ROWS(2)
-DW_DEFINE_ROWS(3)
-DW_DEFINE_ROWS(4)
+DW_DEFINE_ROWS(1, 1)
+DW_DEFINE_ROWS(2, 1)
+DW_DEFINE_ROWS(3, 1)
+DW_DEFINE_ROWS(4, 1)
+DW_DEFINE_ROWS(1, 2)
+DW_DEFINE_ROWS(2, 2)
+DW_DEFINE_ROWS(3, 2)
+DW_DEFINE_ROWS(4, 2)
 #undef DW_DEFINE_ROWS
 
-static void DW_KERNEL(const DW_T *input, size_t in_height, size_t in_width, size_t pad_top,
-                      size_t pad_left, const DW_T *weights, const DW_T *bias, DW_T *output,
-                      size_t out_width, size_t row_begin, size_t row_end)
-{
-    const int64_t H = (int64_t)in_height, W = (int64_t)in_width, OW = (int64_t)out_width;
-    const DW_V start = DW_SET1(bias ? bias[0] : (DW_T)0);
-    /* Column tiles outside, rows inside: a tile's setup is done once per plane, and the rows
-     * it reads (a plane of a typical depthwise layer is a few KB) stay in L1 for the next. */
-    for (int64_t x0 = 0; x0 < OW; x0 += DW_VL) {
-        DW_NAME(tile_) t;
-        DW_NAME(tile_init_)(&t, x0, OW, W, (int64_t)pad_left);
-        int64_t y = (int64_t)row_begin;
-        const int64_t end = (int64_t)row_end;
-        for (; y + 4 <= end; y += 4)
-            DW_NAME(rows4_)(&t, input, H, W, 2 * y - (int64_t)pad_top, weights, start,
-                            output + y * OW + x0, out_width);
-        switch (end - y) {
-        case 3:
-            DW_NAME(rows3_)(&t, input, H, W, 2 * y - (int64_t)pad_top, weights, start,
-                            output + y * OW + x0, out_width);
-            break;
-        case 2:
-            DW_NAME(rows2_)(&t, input, H, W, 2 * y - (int64_t)pad_top, weights, start,
-                            output + y * OW + x0, out_width);
-            break;
-        case 1:
-            DW_NAME(rows1_)(&t, input, H, W, 2 * y - (int64_t)pad_top, weights, start,
-                            output + y * OW + x0, out_width);
-            break;
-        default:
-            break;
-        }
+/* Every row range of every column tile of P planes. */
+#define DW_DEFINE_PLANES(P)                                                                        \
+    static void DW_NAME(planes##P##_)(const DW_T *const *input, int64_t H, int64_t W,             \
+                                      int64_t pad_top, int64_t pad_left, const DW_T *const *w,    \
+                                      const DW_V *start, DW_T *const *output, int64_t OW,         \
+                                      int64_t row_begin, int64_t row_end)                         \
+    {                                                                                             \
+        /* Column tiles outside, rows inside: a tile's setup is done once per plane, and the      \
+         * rows it reads (a plane of a typical depthwise layer is a few KB) stay in L1. */        \
+        for (int64_t x0 = 0; x0 < OW; x0 += DW_VL) {                                              \
+            DW_NAME(tile_) t;                                                                     \
+            DW_NAME(tile_init_)(&t, x0, OW, W, pad_left);                                         \
+            int64_t y = row_begin;                                                                \
+            for (; y + 4 <= row_end; y += 4)                                                      \
+                DW_NAME(rows4x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                                      (size_t)(y * OW + x0), (size_t)OW);                         \
+            switch (row_end - y) {                                                                \
+            case 3:                                                                               \
+                DW_NAME(rows3x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                                      (size_t)(y * OW + x0), (size_t)OW);                         \
+                break;                                                                            \
+            case 2:                                                                               \
+                DW_NAME(rows2x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                                      (size_t)(y * OW + x0), (size_t)OW);                         \
+                break;                                                                            \
+            case 1:                                                                               \
+                DW_NAME(rows1x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                                      (size_t)(y * OW + x0), (size_t)OW);                         \
+                break;                                                                            \
+            default:                                                                              \
+                break;                                                                            \
+            }                                                                                     \
+        }                                                                                         \
     }
+DW_DEFINE_PLANES(1)
+DW_DEFINE_PLANES(2)
+#undef DW_DEFINE_PLANES
+
+static void DW_KERNEL(size_t planes, const DW_T *const *input, size_t in_height, size_t in_width,
+                      size_t pad_top, size_t pad_left, const DW_T *const *weights,
+                      const DW_T *const *bias, DW_T *const *output, size_t out_width,
+                      size_t row_begin, size_t row_end)
+{
+    DW_V start[2];
+    for (size_t q = 0; q < planes && q < 2; q++) start[q] = DW_SET1(bias ? bias[q][0] : (DW_T)0);
+    if (planes == 2)
+        DW_NAME(planes2_)(input, (int64_t)in_height, (int64_t)in_width, (int64_t)pad_top,
+                          (int64_t)pad_left, weights, start, output, (int64_t)out_width,
+                          (int64_t)row_begin, (int64_t)row_end);
+    else
+        DW_NAME(planes1_)(input, (int64_t)in_height, (int64_t)in_width, (int64_t)pad_top,
+                          (int64_t)pad_left, weights, start, output, (int64_t)out_width,
+                          (int64_t)row_begin, (int64_t)row_end);
 }
 
 #undef DW_PAIRS
