@@ -343,6 +343,26 @@ def test_depthwise_stride2_bitwise_across_threads(path, dtype, shape, mult, pad,
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("k", DW_S2_SIZES)
+def test_depthwise_stride2_planes_together_or_alone(path, dtype, k):
+    """The kernels take two planes per call where they can: each channel's output is bitwise the
+    one it gets computed alone (one plane per call), for odd and even channel counts."""
+    rng = np.random.default_rng(7)
+    for c, h, w in ((5, 19, 37), (4, 12, 20), (3, 9, 9)):
+        x = rng.standard_normal((2, c, h, w)).astype(dtype)
+        wt = rng.standard_normal((c, 1, k, k)).astype(dtype)
+        b = rng.standard_normal(c).astype(dtype)
+        params = {"stride": 2, "padding": k // 2}
+        together = run_impl(path, x, wt, b, groups=c, threads=1, **params)
+        for ch in range(c):
+            alone = run_impl(path, x[:, ch:ch + 1], wt[ch:ch + 1], b[ch:ch + 1], threads=1,
+                             **params)
+            assert np.array_equal(together[:, ch:ch + 1].view(np.uint8), alone.view(np.uint8)), (
+                f"channel {ch} of {c}")
+
+
+@pytest.mark.parametrize("path", USABLE_PATHS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", DW_S2_SIZES)
 def test_depthwise_stride2_non_finite_stays_local(path, dtype, k):
     """Masked-off lanes, padding and the rows next to an Inf never leak into other outputs."""
     r = k // 2
