@@ -11,9 +11,9 @@ The driver picks, from the shape alone:
   several rows and stride 1, whose row tiles may read past a padded row into the next;
 - reading the input in place (stride 1, no padding) except tiles near a channel's end;
 - stride-2 packing through an instruction-set deinterleave with a masked tail;
-- the in-place depthwise k x k stride-2 kernels (3x3: AVX2 and AVX-512; 5x5 and 7x7: AVX-512;
-  others take the general path), which read the input without packing and mask the borders per
-  column tile and per input row;
+- the in-place depthwise k x k kernels of stride 1 and 2 (k = 3, 5, 7 on AVX-512, 3x3 stride 2 on
+  AVX2; others take the general path), which read the input without packing and mask the borders
+  per column tile and per input row;
 - several bands when a band's packed input passes the band budget (about 256 KB);
 and each tile's output channels come in blocks of mr_max with a remainder.
 """
@@ -270,18 +270,20 @@ def test_stride2_packing_every_row_length(path, dtype, pad):
         assert_matches_oracle(got, x, wt, None, **params)
 
 
-# ---- depthwise k x k stride 2 (the in-place kernels where the path has them) ----
+# ---- depthwise k x k, stride 1 and 2 (the in-place kernels where the path has them) ----
 
-DW_S2_SIZES = (3, 5, 7)
+DW_SIZES = (3, 5, 7)
+DW_STRIDES = (1, 2)
 
 
-def _dw_s2_cases(k):
-    """Every height and width 1-20 (and some widths past 30) with no padding, half the kernel,
-    k - 1 (the most the in-place kernels take) and two asymmetric paddings, cycling multiplier
-    1/2, bias or not, batch 1/3 so each meets odd and even sizes."""
+def _dw_cases(k):
+    """Every height 1-12 (every remainder of the 4-row groups, at either stride) and two taller
+    ones, every width 1-20 and some past 30, with no padding, half the kernel, k - 1 (the most the
+    in-place kernels take) and two asymmetric paddings, cycling multiplier 1/2, bias or not,
+    batch 1/3 so each meets odd and even sizes."""
     m = k - 1
     case = 0
-    for h in range(1, 21):
+    for h in list(range(1, 13)) + [17, 20]:
         # and rows wider than a load pair (2 vectors of 16 floats), where a lane left of the row
         # would pick up a real value if it were not masked off
         for w in list(range(1, 21)) + [31, 32, 33, 34, 35, 47, 48, 49]:
@@ -295,15 +297,16 @@ def _dw_s2_cases(k):
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", DW_S2_SIZES)
-def test_depthwise_stride2_every_size(path, dtype, k):
+@pytest.mark.parametrize("k", DW_SIZES)
+@pytest.mark.parametrize("stride", DW_STRIDES)
+def test_depthwise_in_place_every_size(path, dtype, k, stride):
     rng = np.random.default_rng(3)
-    for h, w, pad, mult, with_bias, n in _dw_s2_cases(k):
+    for h, w, pad, mult, with_bias, n in _dw_cases(k):
         c = 3
         x = rng.standard_normal((n, c, h, w)).astype(dtype)
         wt = rng.standard_normal((c * mult, 1, k, k)).astype(dtype)
         b = rng.standard_normal(c * mult).astype(dtype) if with_bias else None
-        params = {"stride": 2, "padding": pad, "groups": c}
+        params = {"stride": stride, "padding": pad, "groups": c}
         got = run_impl(path, x, wt, b, threads=1, **params)
         assert got.dtype == dtype
         try:
@@ -312,7 +315,7 @@ def test_depthwise_stride2_every_size(path, dtype, k):
             raise AssertionError(f"h={h} w={w} pad={pad} mult={mult} n={n}: {e}") from None
 
 
-DW_S2_SHAPES = [
+DW_SHAPES = [
     ((1, 144, 56, 56), 1, 1),   # the MobileNet layer: planes split over threads
     ((1, 2, 57, 75), 2, 1),     # few planes: row ranges split over threads
     ((3, 4, 20, 33), 1, 2),
@@ -322,15 +325,16 @@ DW_S2_SHAPES = [
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape,mult,pad", DW_S2_SHAPES)
-@pytest.mark.parametrize("k", DW_S2_SIZES)
-def test_depthwise_stride2_bitwise_across_threads(path, dtype, shape, mult, pad, k):
+@pytest.mark.parametrize("shape,mult,pad", DW_SHAPES)
+@pytest.mark.parametrize("k", DW_SIZES)
+@pytest.mark.parametrize("stride", DW_STRIDES)
+def test_depthwise_in_place_bitwise_across_threads(path, dtype, shape, mult, pad, k, stride):
     rng = np.random.default_rng(5)
     x = rng.standard_normal(shape).astype(dtype)
     c = shape[1]
     wt = rng.standard_normal((c * mult, 1, k, k)).astype(dtype)
     b = rng.standard_normal(c * mult).astype(dtype)
-    params = {"stride": 2, "padding": pad * (k // 2), "groups": c}
+    params = {"stride": stride, "padding": pad * (k // 2), "groups": c}
     first = run_impl(path, x, wt, b, threads=1, **params)
     assert_matches_oracle(first, x, wt, b, **params)
     for threads in (2, 3, 4):
@@ -342,8 +346,9 @@ def test_depthwise_stride2_bitwise_across_threads(path, dtype, shape, mult, pad,
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", DW_S2_SIZES)
-def test_depthwise_stride2_planes_together_or_alone(path, dtype, k):
+@pytest.mark.parametrize("k", DW_SIZES)
+@pytest.mark.parametrize("stride", DW_STRIDES)
+def test_depthwise_in_place_planes_together_or_alone(path, dtype, k, stride):
     """The kernels take two planes per call where they can: each channel's output is bitwise the
     one it gets computed alone (one plane per call), for odd and even channel counts."""
     rng = np.random.default_rng(7)
@@ -351,7 +356,7 @@ def test_depthwise_stride2_planes_together_or_alone(path, dtype, k):
         x = rng.standard_normal((2, c, h, w)).astype(dtype)
         wt = rng.standard_normal((c, 1, k, k)).astype(dtype)
         b = rng.standard_normal(c).astype(dtype)
-        params = {"stride": 2, "padding": k // 2}
+        params = {"stride": stride, "padding": k // 2}
         together = run_impl(path, x, wt, b, groups=c, threads=1, **params)
         for ch in range(c):
             alone = run_impl(path, x[:, ch:ch + 1], wt[ch:ch + 1], b[ch:ch + 1], threads=1,
@@ -362,8 +367,9 @@ def test_depthwise_stride2_planes_together_or_alone(path, dtype, k):
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", DW_S2_SIZES)
-def test_depthwise_stride2_non_finite_stays_local(path, dtype, k):
+@pytest.mark.parametrize("k", DW_SIZES)
+@pytest.mark.parametrize("stride", DW_STRIDES)
+def test_depthwise_in_place_non_finite_stays_local(path, dtype, k, stride):
     """Masked-off lanes, padding and the rows next to an Inf never leak into other outputs."""
     r = k // 2
     for h, w in ((9, 40), (10, 17), (5, 5), (13, 36)):
@@ -371,45 +377,48 @@ def test_depthwise_stride2_non_finite_stays_local(path, dtype, k):
             x = np.ones((1, 2, h, w), dtype=dtype)
             x[0, 1, i, j] = np.inf
             wt = np.ones((2, 1, k, k), dtype=dtype)
-            got = run_impl(path, x, wt, None, stride=2, padding=r, groups=2)
+            got = run_impl(path, x, wt, None, stride=stride, padding=r, groups=2)
             assert np.isfinite(got[0, 0]).all()
             bad = ~np.isfinite(got[0, 1])
             oh, ow = bad.shape
-            # output (y, x) reads input rows 2y-r .. 2y+r and columns 2x-r .. 2x+r
+            # output (y, x) reads input rows sy-r .. sy+r and columns sx-r .. sx+r
             ys = np.arange(oh)[:, None]
             xs = np.arange(ow)[None, :]
-            expected = (abs(2 * ys - i) <= r) & (abs(2 * xs - j) <= r)
+            expected = (abs(stride * ys - i) <= r) & (abs(stride * xs - j) <= r)
             assert np.array_equal(bad, expected), (h, w, i, j)
 
 
-# The paths with an in-place depthwise stride-2 kernel, per kernel size.
-DW_S2_IN_PLACE = {3: ("avx2", "avx512"), 5: ("avx512",), 7: ("avx512",)}
+# The paths with an in-place depthwise kernel, per stride and kernel size.
+DW_IN_PLACE = {(2, 3): ("avx2", "avx512"), (2, 5): ("avx512",), (2, 7): ("avx512",),
+               (1, 3): ("avx512",), (1, 5): ("avx512",), (1, 7): ("avx512",)}
 
 
 @pytest.mark.parametrize("path", USABLE_PATHS)
-@pytest.mark.parametrize("k", DW_S2_SIZES)
-def test_depthwise_stride2_reaches_in_place_kernel(path, k):
-    """Where the path has the in-place kernel for k, the MobileNet (k = 3) or EfficientNet
-    (k = 5) stride-2 layer takes it: nothing is packed, so nothing is allocated (the general path
-    packs a band per thread).  Shapes it does not handle (stride 1, padding k, dilation 2, depth 2,
-    a non-square kernel) still take the general path."""
+@pytest.mark.parametrize("k", DW_SIZES)
+@pytest.mark.parametrize("stride", DW_STRIDES)
+def test_depthwise_reaches_in_place_kernel(path, k, stride):
+    """Where the path has the in-place kernel for k and the stride, MobileNet's (k = 3) or
+    EfficientNet's (k = 5) layer takes it: nothing is packed, so nothing is allocated (the general
+    path packs a band per thread).  Shapes it does not handle (the other stride, padding k,
+    dilation 2, depth 2, a non-square kernel) take the general path."""
+    other = 3 - stride
     code = f"""if True:
         import numpy as np
         from cconv._conv import workspace_bytes as ws
-        k, r = {k}, {k // 2}
-        print(ws((1, 144, 56, 56), (144, 1, k, k), stride=2, padding=r, groups=144, threads=1),
-              ws((1, 144, 56, 56), (144, 1, k, k), stride=2, padding=r, groups=144, threads=2,
+        k, r, s = {k}, {k // 2}, {stride}
+        print(ws((1, 144, 56, 56), (144, 1, k, k), stride=s, padding=r, groups=144, threads=1),
+              ws((1, 144, 56, 56), (144, 1, k, k), stride=s, padding=r, groups=144, threads=2,
                  dtype=np.float64),
-              ws((1, 8, 20, 20), (8, 1, k, k), stride=1, padding=r, groups=8),
-              ws((1, 8, 20, 20), (8, 1, k, k), stride=2, padding=k, groups=8),
-              ws((1, 8, 20, 20), (8, 1, k, k), stride=2, padding=2 * r, dilation=2, groups=8),
-              ws((1, 8, 20, 20), (4, 2, k, k), stride=2, padding=r, groups=4),
-              ws((1, 8, 20, 20), (8, 1, k, k - 2), stride=2, padding=r, groups=8))
+              ws((1, 8, 20, 20), (8, 1, k, k), stride=s, padding=k, groups=8),
+              ws((1, 8, 20, 20), (8, 1, k, k), stride=s, padding=2 * r, dilation=2, groups=8),
+              ws((1, 8, 20, 20), (4, 2, k, k), stride=s, padding=r, groups=4),
+              ws((1, 8, 20, 20), (8, 1, k, k - 2), stride=s, padding=r, groups=8),
+              ws((1, 8, 20, 20), (8, 1, k, k), stride=(s, {other}), padding=r, groups=8))
     """
     proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CCONV_SIMD": path},
                           capture_output=True, text=True, cwd="/")
     assert proc.returncode == 0, proc.stderr
     used = [int(v) for v in proc.stdout.split()]
-    in_place = path in DW_S2_IN_PLACE[k]
+    in_place = path in DW_IN_PLACE[(stride, k)]
     assert (used[0] == 0 and used[1] == 0) == in_place, used
     assert all(v > 0 for v in used[2:]), used

@@ -340,21 +340,21 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
                               DRV_T *output, int64_t item, DRV_T *band_buf, DRV_T *tile,
                               int64_t *packed_unit)
 {
-    if (pl->dw_s2) {
-        /* The row range of up to CCONV_DWS2_MAX_PLANES consecutive output planes of one image,
+    if (pl->dw_k) {
+        /* The row range of up to CCONV_DW_INPLACE_MAX_PLANES consecutive output planes of one image,
          * read straight from their input planes. */
         const int64_t band = item % pl->bands, unit = item / pl->bands;
         const int64_t per_image = pl->dw_units_per_image;
-        const int64_t o0 = (unit % per_image) * CCONV_DWS2_MAX_PLANES, n = unit / per_image;
-        const int64_t planes = pl->out_channels - o0 < CCONV_DWS2_MAX_PLANES
+        const int64_t o0 = (unit % per_image) * CCONV_DW_INPLACE_MAX_PLANES, n = unit / per_image;
+        const int64_t planes = pl->out_channels - o0 < CCONV_DW_INPLACE_MAX_PLANES
                                    ? pl->out_channels - o0
-                                   : CCONV_DWS2_MAX_PLANES;
+                                   : CCONV_DW_INPLACE_MAX_PLANES;
         const int64_t H = pl->in_height, W = pl->in_width, OH = pl->out_height;
-        const int64_t OW = pl->out_width, y0 = band * pl->band_rows, k = pl->dw_s2;
+        const int64_t OW = pl->out_width, y0 = band * pl->band_rows, k = pl->dw_k;
         const int64_t y1 = y0 + pl->band_rows < OH ? y0 + pl->band_rows : OH;
-        const DRV_T *in[CCONV_DWS2_MAX_PLANES], *w[CCONV_DWS2_MAX_PLANES];
-        const DRV_T *b[CCONV_DWS2_MAX_PLANES];
-        DRV_T *out[CCONV_DWS2_MAX_PLANES];
+        const DRV_T *in[CCONV_DW_INPLACE_MAX_PLANES], *w[CCONV_DW_INPLACE_MAX_PLANES];
+        const DRV_T *b[CCONV_DW_INPLACE_MAX_PLANES];
+        DRV_T *out[CCONV_DW_INPLACE_MAX_PLANES];
         for (int64_t q = 0; q < planes; q++) {
             const int64_t o = o0 + q;
             in[q] = DRV_FN(channel_)(pl, input, n, o / pl->group_out_channels);
@@ -363,10 +363,9 @@ static void DRV_FN(run_item_)(const cconv_conv2d_plan *pl, const cconv_kernel_se
             /* (This path is only planned for outputs with contiguous rows.) */
             out[q] = output + n * pl->out_stride_n + o * pl->out_stride_c;
         }
-        set->DRV_SET(dws2)[(k - 3) / 2]((size_t)planes, in, (size_t)H, (size_t)W,
-                                        (size_t)pl->pad_top, (size_t)pl->pad_left, w,
-                                        bias ? b : NULL, out, (size_t)OW, (size_t)y0,
-                                        (size_t)y1);
+        set->DRV_SET(dw_inplace)[pl->stride_h - 1][(k - 3) / 2](
+            (size_t)planes, in, (size_t)H, (size_t)W, (size_t)pl->pad_top, (size_t)pl->pad_left,
+            w, bias ? b : NULL, out, (size_t)OW, (size_t)y0, (size_t)y1);
         for (int64_t q = 0; q < planes && pl->staged; q++) {
             DRV_T *rows_at = out[q] + y0 * OW;
             DRV_FN(stage_)(pl, set, output, rows_at, rows_at, (y1 - y0) * OW);
@@ -494,18 +493,20 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
 {
     const int64_t vl = (int64_t)set->DRV_SET(vl);
     const int single_filter = p->out_channels == p->groups;
-    /* Depthwise (filters of depth 1, any multiplier) k x k stride 2, k = 3, 5, 7: the set's
-     * in-place kernel for that k, which reads whole contiguous planes. */
-    const int64_t k = p->kernel_height;
-    const int dws2_size = k == p->kernel_width && (k == 3 || k == 5 || k == 7);
-    if (dws2_size && set->DRV_SET(dws2)[(k - 3) / 2] &&
+    /* Depthwise (filters of depth 1, any multiplier) k x k, stride 1 or 2, k = 3, 5, 7: the
+     * set's in-place kernel for that k and stride, which reads whole contiguous planes. */
+    const int64_t k = p->kernel_height, s = p->stride_h;
+    const int dw_inplace_shape = k == p->kernel_width && (k == 3 || k == 5 || k == 7) &&
+                                 (s == 1 || s == 2) && p->stride_w == s;
+    if (dw_inplace_shape && set->DRV_SET(dw_inplace)[s - 1][(k - 3) / 2] &&
         cconv_conv2d_input_planes_contiguous(p) && !p->output_strides &&
         p->input_dtype == CCONV_DTYPE_SAME && p->padding_mode == CCONV_PAD_ZEROS &&
-        p->padding_value == 0.0 && p->in_channels == p->groups && p->stride_h == 2 &&
-        p->stride_w == 2 && p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top < k &&
-        p->pad_bottom < k && p->pad_left < k && p->pad_right < k) {
-        cconv_status status = cconv_conv2d_plan_init_planes(plan, p, CCONV_DWS2_MAX_PLANES);
-        plan->dw_s2 = status == CCONV_OK ? (int)k : 0;
+        p->padding_value == 0.0 && p->in_channels == p->groups && p->dilation_h == 1 &&
+        p->dilation_w == 1 && p->pad_top < k && p->pad_bottom < k && p->pad_left < k &&
+        p->pad_right < k) {
+        cconv_status status =
+            cconv_conv2d_plan_init_planes(plan, p, CCONV_DW_INPLACE_MAX_PLANES);
+        plan->dw_k = status == CCONV_OK ? (int)k : 0;
         return status;
     }
     /* One filter of depth 1 per group, several kernel rows, stride 1: the multi-row kernels,

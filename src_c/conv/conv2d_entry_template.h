@@ -55,9 +55,10 @@ static const char *DRV_FN(kernels_used_)(const cconv_conv2d_params *p)
                                                              : "channels-last";
     cconv_conv2d_plan plan;
     if (DRV_FN(make_plan_)(p, set, &plan) != CCONV_OK) return NULL;
-    static const char *const dw_s2_names[] = {"planar dw3x3s2", "planar dw5x5s2",
-                                               "planar dw7x7s2"};
-    const char *name = plan.dw_s2   ? dw_s2_names[(plan.dw_s2 - 3) / 2]
+    static const char *const dw_names[2][3] = {
+        {"planar dw3x3s1", "planar dw5x5s1", "planar dw7x7s1"},
+        {"planar dw3x3s2", "planar dw5x5s2", "planar dw7x7s2"}};
+    const char *name = plan.dw_k   ? dw_names[plan.stride_h - 1][(plan.dw_k - 3) / 2]
                        : plan.rows ? "planar rows"
                                    : "planar";
     cconv_conv2d_plan_free(&plan);

@@ -71,10 +71,10 @@ typedef struct cconv_conv2d_plan {
     int weights_outer;     /* per item: loop over output-channel blocks outside the tiles */
     int rows;              /* single filter, stride 1, dilation 1 along the rows: the multi-row
                               kernels (mr_max is then their row count) */
-    int dw_s2;             /* depthwise k x k stride 2 (k, else 0): whole output planes (or row
-                              ranges of one) straight from the input, no band, no tile (see
-                              cconv_conv2d_plan_init_planes) */
-    int64_t dw_units_per_image; /* groups of consecutive output planes per image, for dw_s2 */
+    int dw_k;              /* depthwise k x k stride 1 or 2 read in place (k, else 0): whole
+                              output planes (or row ranges of them) straight from the input, no
+                              band, no tile (see cconv_conv2d_plan_init_planes) */
+    int64_t dw_units_per_image; /* groups of consecutive output planes per image, for dw_k */
     int64_t out_chunk;     /* output channels per work item, a multiple of mr_max */
     int64_t out_chunks;    /* per group */
     int64_t items;         /* batch * groups * bands * out_chunks */

@@ -178,8 +178,8 @@ cconv_status cconv_conv2d_workspace_bytes(const cconv_conv2d_params *params, siz
 
 /* Which kernels cconv_conv2d_f32 (elem_size 4) or _f64 (8) runs for these parameters, for tests
  * and benchmarks: "channels-last", "channels-last depthwise", "planar", "planar rows",
- * "planar dw3x3s2", "planar dw5x5s2", "planar dw7x7s2", or "none" (nothing to compute); NULL
- * for invalid parameters. */
+ * "planar dw<k>x<k>s<s>" (the depthwise kernels that read the input in place: k = 3, 5, 7,
+ * s = 1, 2), or "none" (nothing to compute); NULL for invalid parameters. */
 const char *cconv_conv2d_kernels_used(const cconv_conv2d_params *params, size_t elem_size);
 
 /* ---- conv2d by Winograd's minimal filtering (3x3 kernels, stride 1, dilation 1) -----------------

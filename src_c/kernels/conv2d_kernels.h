@@ -71,31 +71,34 @@ typedef void (*cconv_f64_rows_ukernel)(size_t kernel_height, size_t kernel_width
 typedef void (*cconv_f32_deinterleave2)(const float *src, size_t n, float *even, float *odd);
 typedef void (*cconv_f64_deinterleave2)(const double *src, size_t n, double *even, double *odd);
 
-/* Depthwise k x k stride-2 kernels, k = 3, 5 or 7 (one input and one output channel per group,
- * dilation 1, padding at most k - 1 on every side): `planes` (1 or 2) output planes of the same
+/* Depthwise k x k kernels of stride s = 1 or 2 that read the input in place, k = 3, 5 or 7 (one
+ * input and one output channel per group, dilation 1, padding at most k - 1 on every side):
+ * `planes` (1 or 2) output planes of the same
  * geometry, rows [row_begin, row_end), every column, each read straight from its unpadded input
  * plane (no packing):
  *   output[q][y*out_width + x] = bias[q][0] (or 0 when bias is NULL)
  *       + sum over kh < k, kw < k (in that order) of
- *         weights[q][kh*k + kw] * in_q(2y - pad_top + kh, 2x - pad_left + kw)
+ *         weights[q][kh*k + kw] * in_q(s*y - pad_top + kh, s*x - pad_left + kw)
  * where in_q(h, w) is input[q][h*in_width + w] inside the plane and 0 outside (padding).  Only
  * the outputs' rows [row_begin, row_end) are written, and no input outside the planes is read.
  * Two planes at once let a kernel keep more independent sums in flight; the results are the
  * same as one plane at a time. */
-typedef void (*cconv_f32_dws2_ukernel)(size_t planes, const float *const *input,
-                                       size_t in_height, size_t in_width, size_t pad_top,
-                                       size_t pad_left, const float *const *weights,
-                                       const float *const *bias, float *const *output,
-                                       size_t out_width, size_t row_begin, size_t row_end);
-typedef void (*cconv_f64_dws2_ukernel)(size_t planes, const double *const *input,
-                                       size_t in_height, size_t in_width, size_t pad_top,
-                                       size_t pad_left, const double *const *weights,
-                                       const double *const *bias, double *const *output,
-                                       size_t out_width, size_t row_begin, size_t row_end);
+typedef void (*cconv_f32_dw_inplace_ukernel)(size_t planes, const float *const *input,
+                                             size_t in_height, size_t in_width, size_t pad_top,
+                                             size_t pad_left, const float *const *weights,
+                                             const float *const *bias, float *const *output,
+                                             size_t out_width, size_t row_begin,
+                                             size_t row_end);
+typedef void (*cconv_f64_dw_inplace_ukernel)(size_t planes, const double *const *input,
+                                             size_t in_height, size_t in_width, size_t pad_top,
+                                             size_t pad_left, const double *const *weights,
+                                             const double *const *bias, double *const *output,
+                                             size_t out_width, size_t row_begin,
+                                             size_t row_end);
 /* The most planes one call of such a kernel takes. */
-#define CCONV_DWS2_MAX_PLANES 2
-/* The kernel sizes a set may have such a kernel for: [(k - 3) / 2] for k = 3, 5, 7. */
-#define CCONV_DWS2_SIZES 3
+#define CCONV_DW_INPLACE_MAX_PLANES 2
+/* The kernels a set may have: [s - 1][(k - 3) / 2] for s = 1, 2 and k = 3, 5, 7. */
+#define CCONV_DW_INPLACE_SIZES 3
 
 /* The output stage, kernels/epilogue_template.h compiled with the set's flags:
  *   out[i] = clamp(leaky(src[i] + (residual ? residual[i] : 0)), lo, hi),
@@ -205,8 +208,8 @@ typedef struct cconv_kernel_set {
     cconv_f32_deinterleave2 f32_deinterleave2;
     cconv_f64_deinterleave2 f64_deinterleave2;
     /* Optional, per kernel size (NULL: the general path handles these layers). */
-    cconv_f32_dws2_ukernel f32_dws2[CCONV_DWS2_SIZES];
-    cconv_f64_dws2_ukernel f64_dws2[CCONV_DWS2_SIZES];
+    cconv_f32_dw_inplace_ukernel f32_dw_inplace[2][CCONV_DW_INPLACE_SIZES];
+    cconv_f64_dw_inplace_ukernel f64_dw_inplace[2][CCONV_DW_INPLACE_SIZES];
     /* Required. */
     cconv_f32_epilogue f32_epilogue;
     cconv_f64_epilogue f64_epilogue;

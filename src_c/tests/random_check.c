@@ -30,10 +30,10 @@ static unsigned rnd(unsigned n)
 static double rnd_value(void) { return (double)rnd(2001) / 1000.0 - 1.0; }
 
 /* How many checked configurations ran each kind of kernel on the highest usable path. */
-static const char *kernel_names[] = {"planar",        "planar rows",
-                                     "planar dw3x3s2", "planar dw5x5s2",
-                                     "planar dw7x7s2", "channels-last",
-                                     "channels-last depthwise"};
+static const char *kernel_names[] = {
+    "planar",         "planar rows",    "planar dw3x3s1", "planar dw5x5s1",
+    "planar dw7x7s1", "planar dw3x3s2", "planar dw5x5s2", "planar dw7x7s2",
+    "channels-last",  "channels-last depthwise"};
 #define KERNEL_KINDS ((int)(sizeof(kernel_names) / sizeof(kernel_names[0])))
 static int kernel_counts[KERNEL_KINDS];
 

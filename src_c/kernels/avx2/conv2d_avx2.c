@@ -246,8 +246,8 @@ const cconv_kernel_set cconv_kernels_avx2 = {
     {F64_ROWS(UK_ENTRY)},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,
-    {cconv_f32_dwconv3x3s2_4x8__avx2, NULL, NULL}, /* k = 5, 7: the general path */
-    {cconv_f64_dwconv3x3s2_4x4__avx2, NULL, NULL},
+    {{NULL}, {cconv_f32_dwconv3x3s2_4x8__avx2, NULL, NULL}}, /* others: the general path */
+    {{NULL}, {cconv_f64_dwconv3x3s2_4x4__avx2, NULL, NULL}},
     cconv_f32_epilogue__avx2,
     cconv_f64_epilogue__avx2,
     6, 2, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},

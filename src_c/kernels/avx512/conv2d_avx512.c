@@ -6,6 +6,7 @@
  * pure FMA loop), 8x48 at 92% (eight weight streams), 6x64 at 99%.  Single-row tiles go up to 8
  * vectors; multi-row kernels up to 4 rows x 4 vectors.  The tile lists below are also the table.
  */
+#include "runtime/checked_math.h"
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -211,7 +212,7 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
     }
 }
 
-/* ---- depthwise k x k stride 2, read in place (k = 3, 5, 7) ---- */
+/* ---- depthwise k x k, stride 1 and 2, read in place (k = 3, 5, 7) ---- */
 #define DW_MASK __mmask16
 #define DW_T float
 #define DW_V __m512
@@ -221,30 +222,62 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #define DW_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define DW_SET1(x) _mm512_set1_ps(x)
 #define DW_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define DW_IOTA1(first)                                                                           \
+    _mm512_add_epi32(_mm512_set1_epi32((int)(first)),                                             \
+                     _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define DW_IOTA2(first)                                                                           \
     _mm512_add_epi32(_mm512_set1_epi32((int)(first)),                                             \
                      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30))
+#define DW_S 1
+#define DW_IOTA(first) DW_IOTA1(first)
 #define DW_K 3
-#define DW_NAME(stem) stem##f32_k3
-#define DW_KERNEL cconv_f32_dwconv3x3s2_4x16__avx512
-#include "dw_s2_template.h"
+#define DW_NAME(stem) stem##f32_k3s1
+#define DW_KERNEL cconv_f32_dwconv3x3s1_4x16__avx512
+#include "dw_inplace_template.h"
 #undef DW_K
 #undef DW_NAME
 #undef DW_KERNEL
 #define DW_K 5
-#define DW_NAME(stem) stem##f32_k5
-#define DW_KERNEL cconv_f32_dwconv5x5s2_4x16__avx512
-#include "dw_s2_template.h"
+#define DW_NAME(stem) stem##f32_k5s1
+#define DW_KERNEL cconv_f32_dwconv5x5s1_4x16__avx512
+#include "dw_inplace_template.h"
 #undef DW_K
 #undef DW_NAME
 #undef DW_KERNEL
 #define DW_K 7
-#define DW_NAME(stem) stem##f32_k7
-#define DW_KERNEL cconv_f32_dwconv7x7s2_4x16__avx512
-#include "dw_s2_template.h"
+#define DW_NAME(stem) stem##f32_k7s1
+#define DW_KERNEL cconv_f32_dwconv7x7s1_4x16__avx512
+#include "dw_inplace_template.h"
 #undef DW_K
 #undef DW_NAME
 #undef DW_KERNEL
+#undef DW_S
+#undef DW_IOTA
+#define DW_S 2
+#define DW_IOTA(first) DW_IOTA2(first)
+#define DW_K 3
+#define DW_NAME(stem) stem##f32_k3s2
+#define DW_KERNEL cconv_f32_dwconv3x3s2_4x16__avx512
+#include "dw_inplace_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 5
+#define DW_NAME(stem) stem##f32_k5s2
+#define DW_KERNEL cconv_f32_dwconv5x5s2_4x16__avx512
+#include "dw_inplace_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 7
+#define DW_NAME(stem) stem##f32_k7s2
+#define DW_KERNEL cconv_f32_dwconv7x7s2_4x16__avx512
+#include "dw_inplace_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#undef DW_S
+#undef DW_IOTA
 #undef DW_MASK
 #undef DW_T
 #undef DW_V
@@ -254,6 +287,7 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #undef DW_FMA
 #undef DW_SET1
 #undef DW_STOREM
+#undef DW_IOTA1
 #undef DW_IOTA2
 
 #define DW_MASK __mmask8
@@ -265,30 +299,62 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #define DW_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define DW_SET1(x) _mm512_set1_pd(x)
 #define DW_STOREM(p, m, v) _mm512_mask_storeu_pd(p, m, v)
+#define DW_IOTA1(first)                                                                           \
+    _mm512_add_epi64(_mm512_set1_epi64((long long)(first)),                                       \
+                     _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7))
 #define DW_IOTA2(first)                                                                           \
     _mm512_add_epi64(_mm512_set1_epi64((long long)(first)),                                       \
                      _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14))
+#define DW_S 1
+#define DW_IOTA(first) DW_IOTA1(first)
 #define DW_K 3
-#define DW_NAME(stem) stem##f64_k3
-#define DW_KERNEL cconv_f64_dwconv3x3s2_4x8__avx512
-#include "dw_s2_template.h"
+#define DW_NAME(stem) stem##f64_k3s1
+#define DW_KERNEL cconv_f64_dwconv3x3s1_4x8__avx512
+#include "dw_inplace_template.h"
 #undef DW_K
 #undef DW_NAME
 #undef DW_KERNEL
 #define DW_K 5
-#define DW_NAME(stem) stem##f64_k5
-#define DW_KERNEL cconv_f64_dwconv5x5s2_4x8__avx512
-#include "dw_s2_template.h"
+#define DW_NAME(stem) stem##f64_k5s1
+#define DW_KERNEL cconv_f64_dwconv5x5s1_4x8__avx512
+#include "dw_inplace_template.h"
 #undef DW_K
 #undef DW_NAME
 #undef DW_KERNEL
 #define DW_K 7
-#define DW_NAME(stem) stem##f64_k7
-#define DW_KERNEL cconv_f64_dwconv7x7s2_4x8__avx512
-#include "dw_s2_template.h"
+#define DW_NAME(stem) stem##f64_k7s1
+#define DW_KERNEL cconv_f64_dwconv7x7s1_4x8__avx512
+#include "dw_inplace_template.h"
 #undef DW_K
 #undef DW_NAME
 #undef DW_KERNEL
+#undef DW_S
+#undef DW_IOTA
+#define DW_S 2
+#define DW_IOTA(first) DW_IOTA2(first)
+#define DW_K 3
+#define DW_NAME(stem) stem##f64_k3s2
+#define DW_KERNEL cconv_f64_dwconv3x3s2_4x8__avx512
+#include "dw_inplace_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 5
+#define DW_NAME(stem) stem##f64_k5s2
+#define DW_KERNEL cconv_f64_dwconv5x5s2_4x8__avx512
+#include "dw_inplace_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#define DW_K 7
+#define DW_NAME(stem) stem##f64_k7s2
+#define DW_KERNEL cconv_f64_dwconv7x7s2_4x8__avx512
+#include "dw_inplace_template.h"
+#undef DW_K
+#undef DW_NAME
+#undef DW_KERNEL
+#undef DW_S
+#undef DW_IOTA
 #undef DW_MASK
 #undef DW_T
 #undef DW_V
@@ -298,6 +364,7 @@ static void cconv_f64_deinterleave2__avx512(const double *src, size_t n, double 
 #undef DW_FMA
 #undef DW_SET1
 #undef DW_STOREM
+#undef DW_IOTA1
 #undef DW_IOTA2
 
 /* The output stage (kernels/epilogue_template.h), vectorised by the compiler with this set's
@@ -343,10 +410,14 @@ const cconv_kernel_set cconv_kernels_avx512 = {
     {F64_ROWS(UK_ENTRY)},
     cconv_f32_deinterleave2__avx512,
     cconv_f64_deinterleave2__avx512,
-    {cconv_f32_dwconv3x3s2_4x16__avx512, cconv_f32_dwconv5x5s2_4x16__avx512,
-     cconv_f32_dwconv7x7s2_4x16__avx512},
-    {cconv_f64_dwconv3x3s2_4x8__avx512, cconv_f64_dwconv5x5s2_4x8__avx512,
-     cconv_f64_dwconv7x7s2_4x8__avx512},
+    {{cconv_f32_dwconv3x3s1_4x16__avx512, cconv_f32_dwconv5x5s1_4x16__avx512,
+      cconv_f32_dwconv7x7s1_4x16__avx512},
+     {cconv_f32_dwconv3x3s2_4x16__avx512, cconv_f32_dwconv5x5s2_4x16__avx512,
+      cconv_f32_dwconv7x7s2_4x16__avx512}},
+    {{cconv_f64_dwconv3x3s1_4x8__avx512, cconv_f64_dwconv5x5s1_4x8__avx512,
+      cconv_f64_dwconv7x7s1_4x8__avx512},
+     {cconv_f64_dwconv3x3s2_4x8__avx512, cconv_f64_dwconv5x5s2_4x8__avx512,
+      cconv_f64_dwconv7x7s2_4x8__avx512}},
     cconv_f32_epilogue__avx512,
     cconv_f64_epilogue__avx512,
     6, 4, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},

@@ -125,8 +125,8 @@ const cconv_kernel_set cconv_kernels_generic = {
     0, {{NULL}},
     NULL, /* stride-2 packing: the driver's loop */
     NULL,
-    {NULL}, /* depthwise k x k stride 2: the general path */
-    {NULL},
+    {{NULL}}, /* depthwise k x k read in place: the general path */
+    {{NULL}},
     cconv_f32_epilogue__generic,
     cconv_f64_epilogue__generic,
     4, 1, {cconv_f32_cl_4x16__generic}, {cconv_f32_dwc_4x16__generic},

@@ -234,8 +234,8 @@ const cconv_kernel_set cconv_kernels_neon = {
     {F64_ROWS(UK_ENTRY)},
     cconv_f32_deinterleave2__neon,
     cconv_f64_deinterleave2__neon,
-    {NULL}, /* depthwise k x k stride 2: the general path */
-    {NULL},
+    {{NULL}}, /* depthwise k x k read in place: the general path */
+    {{NULL}},
     cconv_f32_epilogue__neon,
     cconv_f64_epilogue__neon,
     6, 4, {F32_CL(UK_CL_ENTRY)}, {F32_DWC(UK_CL_ENTRY)},

@@ -1,34 +1,37 @@
 /*
- * The AVX-512 depthwise k x k stride-2 kernels (contract: cconv_*_dws2_ukernel in
- * conv2d_kernels.h), written once for float and double and every odd k.  Included by
- * conv2d_avx512.c only, once per type and kernel size, after it defines
- *   DW_K                the kernel size (3, 5 or 7)
+ * The AVX-512 depthwise k x k kernels of stride 1 and 2 that read the input in place (contract:
+ * cconv_*_dw_inplace_ukernel in conv2d_kernels.h), written once for float and double, every odd
+ * k and both strides.  Included by conv2d_avx512.c only, once per type, kernel size and stride,
+ * after it defines
+ *   DW_K, DW_S          the kernel size (3, 5 or 7) and the stride (1 or 2)
  *   DW_T, DW_V, DW_VL   element type, vector type, lanes
  *   DW_MASK             the lane mask type (__mmask16 / __mmask8)
  *   DW_LOADZ(m, p)      masked load, zeros in the masked-off lanes (never touches them)
  *   DW_PERM(m, a, i, b) two-source permute with zeroing mask
  *   DW_FMA, DW_SET1     as in simd_ukernel_template.h
  *   DW_STOREM(p, m, v)  masked store
- *   DW_IOTA2(first)     index vector first, first+2, first+4, ...
- *   DW_NAME(stem)       a helper's name for this type and kernel size
- *   DW_KERNEL           the kernel's name (cconv_<type>_dwconv<k>x<k>s2_4x<VL>__avx512)
+ *   DW_IOTA(first)      index vector first, first+DW_S, first+2*DW_S, ...
+ *   DW_NAME(stem)       a helper's name for this type, kernel size and stride
+ *   DW_KERNEL           the kernel's name (cconv_<type>_dwconv<k>x<k>s<s>_4x<VL>__avx512)
  *
  * It reads the input plane directly, no packing.  A tile is DW_VL output columns x0.. of up to 4
- * output rows.  For each input row it needs DW_K vectors, input columns c+kw+2j (j < DW_VL,
- * kw < DW_K, c = 2*x0 - pad_left).  A pair of loads from column c + 2p covers 2*DW_VL columns and
- * gives kw = 2p and 2p+1 (its even and odd lanes), so (DW_K+1)/2 pairs serve a row.  Padding never
- * reaches the loop: everything that depends on the borders is worked out once per column tile,
- * as load masks (columns past the row's end read as zero, without touching memory), permute
- * indices and permute lane masks (columns left of the row read as zero), and once per input row
- * as a row mask (rows outside the plane read as zero).  So the same straight-line code serves the
- * interior and every edge, and padded taps still multiply a zero (an infinite weight gives NaN
- * there, as the oracle does).  Four output rows share their input rows (2*3 + DW_K input rows per
- * 4 output rows, not 4*DW_K); two planes go through each tile together, for twice the
- * independent FMA chains (planes = 1 or 2: the caller's choice).  Each output sums bias, then kh
- * ascending, then kw ascending.
+ * output rows.  For each input row it needs DW_K vectors, input columns c+kw+DW_S*j (j < DW_VL,
+ * kw < DW_K, c = DW_S*x0 - pad_left).  A pair of loads from one column covers 2*DW_VL columns:
+ * at stride 2, the pair from column c + 2p gives kw = 2p and 2p+1 (its even and odd lanes), so
+ * (DW_K+1)/2 pairs serve a row; at stride 1, the pair from column c gives every kw (a window of
+ * DW_VL lanes shifted by kw).  Padding never reaches the loop: everything that depends on the
+ * borders is worked out once per column tile, as load masks (columns past the row's end read as
+ * zero, without touching memory), permute indices and permute lane masks (columns left of the
+ * row read as zero), and once per input row as a row mask (rows outside the plane read as zero).
+ * So the same straight-line code serves the interior and every edge, and padded taps still
+ * multiply a zero (an infinite weight gives NaN there, as the oracle does).  Four output rows
+ * share their input rows (DW_S*3 + DW_K input rows per 4 output rows, not 4*DW_K); two planes go
+ * through each tile together, for twice the independent FMA chains (planes = 1 or 2: the
+ * caller's choice).  Each output sums bias, then kh ascending, then kw ascending.
  */
 
-#define DW_PAIRS ((DW_K + 1) / 2)
+#define DW_PAIRS (DW_S == 2 ? (DW_K + 1) / 2 : 1)
+#define DW_PAIR_OF(kw) (DW_S == 2 ? (kw) / 2 : 0) /* the pair that serves kernel column kw */
 
 /* Everything a column tile needs from one input row: where each load pair starts, its load
  * masks, and for each kw the permute index and lane mask. */
@@ -40,11 +43,11 @@ typedef struct DW_NAME(tile_) {
     DW_MASK store;
 } DW_NAME(tile_);
 
-/* Lanes j < DW_VL whose column first + 2j lies in [0, width). */
+/* Lanes j < DW_VL whose column first + DW_S*j lies in [0, width). */
 static DW_MASK DW_NAME(lane_mask_)(int64_t first, int64_t width)
 {
-    int64_t lo = first < 0 ? (-first + 1) / 2 : 0;
-    int64_t hi = width - first > 0 ? (width - first + 1) / 2 : 0;
+    int64_t lo = first < 0 ? cconv_ceil_div(-first, DW_S) : 0;
+    int64_t hi = width - first > 0 ? cconv_ceil_div(width - first, DW_S) : 0;
     if (hi > DW_VL) hi = DW_VL;
     if (lo > hi) lo = hi;
     const uint32_t upto_hi = hi >= 32 ? 0xFFFFFFFFu : (1u << hi) - 1u;
@@ -70,17 +73,18 @@ static void DW_NAME(pair_)(int64_t first, int64_t width, size_t *off_a, size_t *
 static void DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width,
                                 int64_t in_width, int64_t pad_left)
 {
-    const int64_t c = 2 * x0 - pad_left;
+    const int64_t c = DW_S * x0 - pad_left;
     for (int p = 0; p < DW_PAIRS; p++) {
         int64_t base;
         DW_NAME(pair_)(c + 2 * p, in_width, &t->off_a[p], &t->off_b[p], &t->load_a[p],
                        &t->load_b[p], &base);
-        /* Index of column c+kw+2j in its pair: below 2*DW_VL for every column inside the row
-         * (the pair starts at c+2p, or at 0 when that is left of the row).  Lanes left of the
-         * row get a negative index, whose low bits pick some loaded value, and are zeroed by the
-         * lane mask. */
-        for (int kw = 2 * p; kw < 2 * p + 2 && kw < DW_K; kw++) {
-            t->idx[kw] = DW_IOTA2(c + kw - base);
+        /* Index of column c+kw+DW_S*j in its pair: below 2*DW_VL for every column inside the
+         * row (the pair starts at c+2p, or at 0 when that is left of the row; at stride 1,
+         * kw < DW_K <= DW_VL + 1).  Lanes left of the row get a negative index, whose low bits
+         * pick some loaded value, and are zeroed by the lane mask. */
+        for (int kw = 0; kw < DW_K; kw++) {
+            if (DW_PAIR_OF(kw) != p) continue;
+            t->idx[kw] = DW_IOTA(c + kw - base);
             t->lane[kw] = DW_NAME(lane_mask_)(c + kw, in_width);
         }
     }
@@ -90,8 +94,8 @@ static void DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width
 
 /* R output rows from row y of one column tile, in P planes at once (the same geometry, their own
  * input, weights and output): each output's sum is one dependent chain of FMAs (see the file
- * comment for its order), and the rows of one plane start 2 input rows apart, so one plane keeps
- * too few chains in flight to hide the FMA latency; two planes double them. */
+ * comment for its order), and the rows of one plane start DW_S input rows apart, so one plane
+ * keeps too few chains in flight to hide the FMA latency; two planes double them. */
 #define DW_DEFINE_ROWS(R, P)                                                                       \
     static void DW_NAME(rows##R##x##P##_)(const DW_NAME(tile_) *CCONV_RESTRICT t,                 \
                                           const DW_T *const *input, int64_t in_height,            \
@@ -103,7 +107,7 @@ static void DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width
         UK_UNROLL for (int q = 0; q < P; q++) {                                                   \
             UK_UNROLL for (int r = 0; r < R; r++) acc[q][r] = start[q];                           \
         }                                                                                         \
-        UK_UNROLL for (int i = 0; i < 2 * (R - 1) + DW_K; i++) {                                  \
+        UK_UNROLL for (int i = 0; i < DW_S * (R - 1) + DW_K; i++) {                               \
             const int64_t h = first_row + i;                                                      \
             const int inside = h >= 0 && h < in_height;                                           \
             const DW_MASK rm = (DW_MASK)(inside ? ~0u : 0u);                                      \
@@ -113,13 +117,14 @@ static void DW_NAME(tile_init_)(DW_NAME(tile_) *t, int64_t x0, int64_t out_width
                 UK_UNROLL for (int p = 0; p < DW_PAIRS; p++) {                                    \
                     const DW_V a = DW_LOADZ(t->load_a[p] & rm, row + t->off_a[p]);                \
                     const DW_V b = DW_LOADZ(t->load_b[p] & rm, row + t->off_b[p]);                \
-                    x[q][2 * p] = DW_PERM(t->lane[2 * p], a, t->idx[2 * p], b);                   \
-                    if (2 * p + 1 < DW_K)                                                         \
-                        x[q][2 * p + 1] = DW_PERM(t->lane[2 * p + 1], a, t->idx[2 * p + 1], b);   \
+                    UK_UNROLL for (int kw = 0; kw < DW_K; kw++) {                                 \
+                        if (DW_PAIR_OF(kw) == p)                                                  \
+                            x[q][kw] = DW_PERM(t->lane[kw], a, t->idx[kw], b);                    \
+                    }                                                                             \
                 }                                                                                 \
             }                                                                                     \
             UK_UNROLL for (int r = 0; r < R; r++) {                                               \
-                const int kh = i - 2 * r;                                                         \
+                const int kh = i - DW_S * r;                                                      \
                 if (kh >= 0 && kh < DW_K) {                                                       \
                     UK_UNROLL for (int kw = 0; kw < DW_K; kw++) {                                 \
                         UK_UNROLL for (int q = 0; q < P; q++)                                     \
@@ -158,19 +163,19 @@ DW_DEFINE_ROWS(4, 2)
             DW_NAME(tile_init_)(&t, x0, OW, W, pad_left);                                         \
             int64_t y = row_begin;                                                                \
             for (; y + 4 <= row_end; y += 4)                                                      \
-                DW_NAME(rows4x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                DW_NAME(rows4x##P##_)(&t, input, H, W, DW_S * y - pad_top, w, start, output,       \
                                       (size_t)(y * OW + x0), (size_t)OW);                         \
             switch (row_end - y) {                                                                \
             case 3:                                                                               \
-                DW_NAME(rows3x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                DW_NAME(rows3x##P##_)(&t, input, H, W, DW_S * y - pad_top, w, start, output,       \
                                       (size_t)(y * OW + x0), (size_t)OW);                         \
                 break;                                                                            \
             case 2:                                                                               \
-                DW_NAME(rows2x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                DW_NAME(rows2x##P##_)(&t, input, H, W, DW_S * y - pad_top, w, start, output,       \
                                       (size_t)(y * OW + x0), (size_t)OW);                         \
                 break;                                                                            \
             case 1:                                                                               \
-                DW_NAME(rows1x##P##_)(&t, input, H, W, 2 * y - pad_top, w, start, output,         \
+                DW_NAME(rows1x##P##_)(&t, input, H, W, DW_S * y - pad_top, w, start, output,       \
                                       (size_t)(y * OW + x0), (size_t)OW);                         \
                 break;                                                                            \
             default:                                                                              \
@@ -200,3 +205,4 @@ static void DW_KERNEL(size_t planes, const DW_T *const *input, size_t in_height,
 }
 
 #undef DW_PAIRS
+#undef DW_PAIR_OF
