@@ -296,17 +296,22 @@ int main(int argc, char **argv)
             p.dilation_h = 1;
             p.in_width = 1 + rnd(150);
         }
-        if (rnd(5) == 0) { /* depthwise 3x3 stride 2, padding <= 2: the in-place kernel */
-            p.groups = 1 + rnd(4);
+        /* Depthwise k x k (k = 3, 5, 7), stride 1 or 2, padding < k: the in-place kernels, which
+         * also need zero padding, channels-first arrays and input of the computation's type
+         * (most such configurations get them below). */
+        const int in_place_dw = rnd(4) == 0;
+        if (in_place_dw) {
+            const int64_t k = 3 + 2 * (int64_t)rnd(3);
+            p.groups = 1 + rnd(5);
             p.in_channels = p.groups;
             p.out_channels = p.groups * (1 + rnd(2));
-            p.kernel_height = p.kernel_width = 3;
-            p.stride_h = p.stride_w = 2;
+            p.kernel_height = p.kernel_width = k;
+            p.stride_h = p.stride_w = 1 + rnd(2);
             p.dilation_h = p.dilation_w = 1;
-            p.pad_top = rnd(3);
-            p.pad_bottom = rnd(3);
-            p.pad_left = rnd(3);
-            p.pad_right = rnd(3);
+            p.pad_top = rnd((unsigned)k);
+            p.pad_bottom = rnd((unsigned)k);
+            p.pad_left = rnd((unsigned)k);
+            p.pad_right = rnd((unsigned)k);
             p.in_width = 1 + rnd(80);
         }
         if (rnd(4) == 0) { /* wide enough for the channels-last kernels */
@@ -323,7 +328,13 @@ int main(int argc, char **argv)
         /* The border: a constant (zero or not) or a mode that repeats pixels. */
         if (rnd(3) == 0) p.padding_mode = (cconv_padding_mode)(1 + rnd(4));
         else if (rnd(3) == 0) p.padding_value = 4.0 * rnd_value();
-        const int layout = (int)rnd(3), u8 = rnd(5) == 0;
+        int layout = (int)rnd(3), u8 = rnd(5) == 0;
+        if (in_place_dw && rnd(4) != 0) {
+            p.padding_mode = CCONV_PAD_ZEROS;
+            p.padding_value = 0.0;
+            layout = 0;
+            u8 = 0;
+        }
         p.out_height = cconv_conv2d_output_size(p.in_height, p.kernel_height, p.stride_h,
                                                 p.pad_top, p.pad_bottom, p.dilation_h);
         p.out_width = cconv_conv2d_output_size(p.in_width, p.kernel_width, p.stride_w, p.pad_left,
