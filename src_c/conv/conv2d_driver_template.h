@@ -494,10 +494,14 @@ static cconv_status DRV_FN(make_plan_)(const cconv_conv2d_params *p, const cconv
     const int64_t vl = (int64_t)set->DRV_SET(vl);
     const int single_filter = p->out_channels == p->groups;
     /* Depthwise (filters of depth 1, any multiplier) k x k, stride 1 or 2, k = 3, 5, 7: the
-     * set's in-place kernel for that k and stride, which reads whole contiguous planes. */
+     * set's in-place kernel for that k and stride, which reads whole contiguous planes.  At
+     * stride 1 only with two output planes or more per image: the kernels keep enough sums in
+     * flight by running two planes together, and a lone plane (a gray image) is faster on the
+     * multi-row kernels below. */
     const int64_t k = p->kernel_height, s = p->stride_h;
     const int dw_inplace_shape = k == p->kernel_width && (k == 3 || k == 5 || k == 7) &&
-                                 (s == 1 || s == 2) && p->stride_w == s;
+                                 (s == 1 || s == 2) && p->stride_w == s &&
+                                 (s == 2 || p->out_channels >= 2);
     if (dw_inplace_shape && set->DRV_SET(dw_inplace)[s - 1][(k - 3) / 2] &&
         cconv_conv2d_input_planes_contiguous(p) && !p->output_strides &&
         p->input_dtype == CCONV_DTYPE_SAME && p->padding_mode == CCONV_PAD_ZEROS &&
