@@ -57,6 +57,9 @@ static int WG_FN(wgrad_pack_)(void *context, int64_t item, int slot)
         if (q_lo > q_hi) q_lo = q_hi;
         memset(dst, 0, (size_t)(q_lo * C) * sizeof(WG_T));
         memset(dst + q_hi * C, 0, (size_t)((Wp - q_hi) * C) * sizeof(WG_T));
+        /* No column inside: the row pointer below would lie left of the row (pointer arithmetic
+         * out of the array, which huge paddings can even wrap). */
+        if (q_lo == q_hi) continue;
         /* A transpose (channel rows to pixel rows), in 16-channel blocks so that the rows
          * read and the pixels written stay in L1. */
         const int64_t block = 16;
