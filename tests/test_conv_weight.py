@@ -29,6 +29,8 @@ CASES = [
     ((1, 2, 5, 6), (3, 2, 5, 6), {}),
     ((3, 33, 6, 6), (5, 33, 1, 1), {}),
     ((3, 5, 6), (4, 3, 3, 3), {"padding": "valid"}),
+    # padding wider than the columns the outputs read: slab rows with no input column inside
+    ((2, 3, 4, 1), (2, 3, 1, 1), {"stride": 3, "padding": ((1, 0), (2, 0))}),
 ]
 CASE_IDS = [f"{x}x{w} {p}" for x, w, p in CASES]
 
