@@ -215,7 +215,10 @@ static void DRV_FN(cl_run_dw_rows_)(const cconv_conv2d_cl_plan *pl, const cconv_
 {
     const cconv_conv2d_plan *c = &pl->common;
     const int64_t OW = c->out_width, mr = pl->mr;
-    const int64_t in_row = c->stride_h * c->in_stride_h, in_col = c->stride_w * c->in_stride_w;
+    /* (A stride matters only between outputs: with one output along an axis it may be huge, and
+     * its product with the element stride would overflow, so the step is 0 there.) */
+    const int64_t in_row = c->out_height > 1 ? c->stride_h * c->in_stride_h : 0;
+    const int64_t in_col = OW > 1 ? c->stride_w * c->in_stride_w : 0;
     const DRV_T *base = (const DRV_T *)input + n * c->in_stride_n;
     /* Where output (0, 0)'s tap (0, 0) lies from base: in the padding when there is some, so an
      * offset, never a pointer (with large strides one could leave the address space). */
@@ -307,9 +310,14 @@ static void DRV_FN(cl_run_item_)(const cconv_conv2d_cl_plan *pl, const cconv_ker
      * the pixel its tap (0, 0) reads, which for border positions may lie outside the input:
      * those gather their taps instead; so origin stays an offset, never a pointer, which with
      * large strides could leave the address space). */
-    const int64_t in_row = pl->in_place ? sh * c->in_stride_h
-                                        : pl->packed_width * pl->packed_channels;
-    const int64_t in_col = pl->in_place ? sw * c->in_stride_w : sw * pl->packed_channels;
+    /* (A stride matters only between outputs: with one output along an axis it may be huge, and
+     * its product with the element stride would overflow, so the step is 0 there.) */
+    const int64_t in_row = !pl->in_place        ? pl->packed_width * pl->packed_channels
+                           : c->out_height > 1 ? sh * c->in_stride_h
+                                               : 0;
+    const int64_t in_col = OW <= 1        ? 0
+                           : pl->in_place ? sw * c->in_stride_w
+                                          : sw * pl->packed_channels;
     if (pl->in_place)
         origin = first_row * in_row - c->pad_top * c->in_stride_h - c->pad_left * c->in_stride_w;
     DRV_T *const gathered = band_buf;
